@@ -1,0 +1,49 @@
+"""Root of the test suite: which services a test needs, and loud failures in CI.
+
+Locally a bare machine runs the suite on SQLite and skips the tests that need
+PostgreSQL or Redis, saying so. In CI (CI=true) those tests fail instead, and
+the whole run stops at once if it is not on PostgreSQL.
+"""
+
+import os
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if IN_CI and "postgresql" not in engine:
+        pytest.exit(f"CI must run on PostgreSQL (DATABASE_URL), not {engine}.", returncode=3)
+    if IN_CI and not settings.CELERY_BROKER_URL.startswith("redis"):
+        pytest.exit("CI must run with CELERY_BROKER_URL pointing at Redis.", returncode=3)
+
+
+def missing_service(reason: str) -> None:
+    """Skip locally, fail in CI: CI must prove the production configuration."""
+    if IN_CI:
+        pytest.fail(f"{reason} (required in CI)", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    from django.conf import settings
+
+    if item.get_closest_marker("postgres") and "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+        missing_service("needs PostgreSQL: set DATABASE_URL=postgres://…")
+    if item.get_closest_marker("redis") and not redis_available(settings.CELERY_BROKER_URL):
+        missing_service("needs Redis: set CELERY_BROKER_URL=redis://…")
+
+
+def redis_available(url: str) -> bool:
+    if not url.startswith("redis"):
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""The project's two commands, on any machine with Python 3.11+.
+
+    python3 dev.py run    install everything, load the demo, start every process
+    python3 dev.py test   install everything, run the whole test suite
+
+Everything goes into .venv; the install step is skipped while the requirement
+files are unchanged.
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+REQUIREMENTS = [ROOT / "requirements.txt", ROOT / "requirements-dev.txt"]
+STAMP = VENV / ".requirements.sha256"
+
+# The HubRise sandbox's demo client; used whenever no real HubRise app is configured.
+SANDBOX_PORT = os.environ.get("HUBRISE_SANDBOX_PORT", "8765")
+SANDBOX_DEFAULTS = {
+    "HUBRISE_API_URL": f"http://127.0.0.1:{SANDBOX_PORT}/v1",
+    "HUBRISE_OAUTH_URL": f"http://127.0.0.1:{SANDBOX_PORT}/oauth2/v1",
+    "HUBRISE_CLIENT_ID": "getresto-demo.clients.hubrise.com",
+    "HUBRISE_CLIENT_SECRET": "getresto-demo-secret",
+}
+
+
+def ensure_installed() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit("Python 3.11 or newer is needed.")
+    if not PYTHON.exists():
+        print("Creating the virtual environment in .venv …", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in REQUIREMENTS)).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == digest:
+        return
+    print("Installing dependencies …", flush=True)
+    subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
+    subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "-r", ROOT / "requirements-dev.txt"], check=True)
+    STAMP.write_text(digest)
+
+
+def child_env(**defaults: str) -> dict[str, str]:
+    env = {**defaults, **os.environ}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["VIRTUAL_ENV"] = str(VENV)
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def run() -> int:
+    ensure_installed()
+    uses_sandbox = not os.environ.get("HUBRISE_CLIENT_ID")
+    defaults = {"GETRESTO_ENV": "development", "WHITENOISE_USE_FINDERS": "true"}
+    if uses_sandbox:
+        defaults |= SANDBOX_DEFAULTS
+    env = child_env(**defaults)
+    (ROOT / "var").mkdir(exist_ok=True)
+    manage(env, "migrate", "--no-input", "-v", "0")
+    manage(env, "seed_demo")
+    processes = ["web", "worker", "beat"] + (["sandbox"] if uses_sandbox else [])
+    port = env.get("WEB_PORT", "8000")
+    print(f"\n  Back office : http://127.0.0.1:{port}/", flush=True)
+    if uses_sandbox:
+        print(f"  HubRise sandbox : http://127.0.0.1:{SANDBOX_PORT}/", flush=True)
+    print("  Stop everything with Ctrl+C.\n", flush=True)
+    return subprocess.call([BIN / "honcho", "start", *processes], cwd=ROOT, env=env)
+
+
+def test(args: list[str]) -> int:
+    ensure_installed()
+    return subprocess.call([PYTHON, "-m", "pytest", *args], cwd=ROOT, env=child_env())
+
+
+def main() -> int:
+    command, *rest = sys.argv[1:] or ["help"]
+    if command == "run":
+        return run()
+    if command == "test":
+        return test(rest)
+    print(__doc__)
+    return 0 if command == "help" else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,13 @@
+"""Settings of the test suite: the normal settings with GETRESTO_ENV=test.
+
+DATABASE_URL and CELERY_BROKER_URL still come from the environment, so CI runs
+the suite on PostgreSQL and Redis while a bare machine falls back to SQLite.
+"""
+
+import os
+
+os.environ.setdefault("GETRESTO_ENV", "test")
+
+from getresto.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,306 @@
+import hashlib
+import secrets
+import uuid
+import zoneinfo
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from orders.status import OrderStatus, ServiceType
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+class Company(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Establishment(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="establishments", verbose_name=_("company"))
+    name = models.CharField(_("name"), max_length=200)
+    timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Paris", validators=[validate_timezone])
+    currency = models.CharField(_("currency"), max_length=3, default="EUR", help_text=_("ISO 4217 code, e.g. EUR."))
+    last_order_number = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("establishment")
+        verbose_name_plural = _("establishments")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        MANAGER = "manager", _("Manager")
+        STAFF = "staff", _("Staff")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    establishment = models.ForeignKey(Establishment, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.STAFF)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [models.UniqueConstraint(fields=["user", "establishment"], name="one_membership_per_establishment")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.establishment} ({self.get_role_display()})"
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiKey(models.Model):
+    """A key the ordering front uses to send one establishment's orders.
+
+    Only a SHA-256 of the key is stored: keys are long random strings, so a
+    slow password hash would add latency without adding safety.
+    """
+
+    PREFIX_LENGTH = 8
+
+    establishment = models.ForeignKey(Establishment, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=PREFIX_LENGTH, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash(raw_key: str) -> str:
+        return hashlib.sha256(raw_key.encode()).hexdigest()
+
+    @classmethod
+    def generate(cls, establishment: Establishment, name: str) -> tuple["ApiKey", str]:
+        """Create a key and return it with its clear value, shown only once."""
+        prefix = secrets.token_hex(cls.PREFIX_LENGTH // 2)
+        raw_key = f"gr_{prefix}_{secrets.token_urlsafe(32)}"
+        api_key = cls.objects.create(establishment=establishment, name=name, prefix=prefix, key_hash=cls.hash(raw_key))
+        return api_key, raw_key
+
+
+class Order(models.Model):
+    establishment = models.ForeignKey(Establishment, on_delete=models.PROTECT, related_name="orders", verbose_name=_("establishment"))
+    # Our unique id, sent to HubRise as private_ref so that a retried create can be found again.
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    ref = models.CharField(_("reference"), max_length=64, db_index=True)
+    status = models.CharField(_("status"), max_length=32, choices=OrderStatus.choices, default=OrderStatus.NEW)
+    status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
+    created_at = models.DateTimeField(_("placed at"), default=timezone.now)
+    source = models.CharField(_("source"), max_length=16, default="api")
+
+    service_type = models.CharField(_("service type"), max_length=16, choices=ServiceType.choices, blank=True)
+    service_type_ref = models.CharField(_("service type code"), max_length=100, blank=True)
+    table_name = models.CharField(_("table"), max_length=64, blank=True)
+    expected_time = models.DateTimeField(_("expected time"), null=True, blank=True, help_text=_("Empty means as soon as possible."))
+    confirmed_time = models.DateTimeField(_("confirmed time"), null=True, blank=True)
+
+    customer_first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    customer_last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    customer_company_name = models.CharField(_("company name"), max_length=200, blank=True)
+    customer_email = models.EmailField(_("email"), blank=True)
+    customer_phone = models.CharField(_("phone"), max_length=32, blank=True)
+    customer_address_1 = models.CharField(_("address"), max_length=255, blank=True)
+    customer_address_2 = models.CharField(_("address (continued)"), max_length=255, blank=True)
+    customer_postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    customer_city = models.CharField(_("city"), max_length=100, blank=True)
+    customer_country = models.CharField(_("country"), max_length=100, blank=True)
+    customer_delivery_notes = models.TextField(_("delivery notes"), blank=True)
+
+    customer_notes = models.TextField(_("customer notes"), blank=True)
+    seller_notes = models.TextField(_("seller notes"), blank=True)
+    collection_code = models.CharField(_("collection code"), max_length=32, blank=True)
+    coupon_codes = models.JSONField(_("coupon codes"), default=list, blank=True)
+
+    currency = models.CharField(_("currency"), max_length=3)
+    total = models.DecimalField(_("total"), **MONEY, default=Decimal("0.00"))
+    item_count = models.PositiveIntegerField(_("items"), default=0)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["establishment", "status", "created_at"], name="order_tab_by_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref} ({self.get_status_display()})"
+
+    @property
+    def customer_name(self) -> str:
+        return " ".join(part for part in (self.customer_first_name, self.customer_last_name) if part)
+
+
+class StatusChange(models.Model):
+    """One line of an order's history: its creation or a change of status."""
+
+    class Source(models.TextChoices):
+        STAFF = "staff", _("Staff")
+        API = "api", _("Ordering front")
+        ADMIN = "admin", _("Administration")
+        HUBRISE = "hubrise", _("HubRise")
+        SYSTEM = "system", _("System")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(_("from"), max_length=32, choices=OrderStatus.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=32, choices=OrderStatus.choices)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    # Which app made the change when HubRise tells us (e.g. the POS's name).
+    source_detail = models.CharField(_("by"), max_length=200, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField(default=0)
+    product_name = models.CharField(_("product"), max_length=200)
+    sku_name = models.CharField(_("size or variant"), max_length=200, blank=True)
+    sku_ref = models.CharField(_("SKU code"), max_length=100, blank=True)
+    price = models.DecimalField(_("unit price"), **MONEY)
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=3)
+    tax_rate = models.DecimalField(_("tax rate"), max_digits=6, decimal_places=3, null=True, blank=True)
+    customer_notes = models.TextField(_("notes"), blank=True)
+    subtotal = models.DecimalField(_("line total"), **MONEY)
+    deal_key = models.CharField(_("deal"), max_length=16, blank=True)
+    deal_label = models.CharField(_("deal line"), max_length=200, blank=True)
+    deal_pricing_effect = models.CharField(max_length=32, blank=True)
+    deal_pricing_value = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("item")
+        verbose_name_plural = _("items")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.quantity.normalize()} × {self.product_name}"
+
+
+class OrderItemOption(models.Model):
+    item = models.ForeignKey(OrderItem, on_delete=models.CASCADE, related_name="options")
+    position = models.PositiveIntegerField(default=0)
+    option_list_name = models.CharField(_("option list"), max_length=200)
+    name = models.CharField(_("option"), max_length=200)
+    ref = models.CharField(_("code"), max_length=100, blank=True)
+    price = models.DecimalField(_("price"), **MONEY, default=Decimal("0.00"))
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    removed = models.BooleanField(_("removed"), default=False)
+
+    class Meta:
+        verbose_name = _("option")
+        verbose_name_plural = _("options")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.option_list_name}: {self.name}"
+
+
+class Deal(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="deals")
+    key = models.CharField(_("key"), max_length=16)
+    name = models.CharField(_("name"), max_length=200)
+    ref = models.CharField(_("code"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("deal")
+        verbose_name_plural = _("deals")
+        ordering = ["key"]
+        constraints = [models.UniqueConstraint(fields=["order", "key"], name="deal_key_unique_per_order")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Discount(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="discounts")
+    position = models.PositiveIntegerField(default=0)
+    name = models.CharField(_("name"), max_length=200)
+    ref = models.CharField(_("code"), max_length=100, blank=True)
+    price_off = models.DecimalField(_("amount off"), **MONEY)
+
+    class Meta:
+        verbose_name = _("discount")
+        verbose_name_plural = _("discounts")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Charge(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="charges")
+    position = models.PositiveIntegerField(default=0)
+    name = models.CharField(_("name"), max_length=200)
+    ref = models.CharField(_("code"), max_length=100, blank=True)
+    price = models.DecimalField(_("price"), **MONEY)
+    tax_rate = models.DecimalField(_("tax rate"), max_digits=6, decimal_places=3, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("charge")
+        verbose_name_plural = _("charges")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Payment(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
+    position = models.PositiveIntegerField(default=0)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    ref = models.CharField(_("code"), max_length=100, blank=True)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    info = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name or self.ref or str(self.amount)

@@ -1,0 +1,44 @@
+"""Small builders for the objects most tests need."""
+
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+
+from orders.inputs import NewItem, NewOption, NewOrder, NewPayment
+from orders.models import Company, Establishment, Membership, Order, StatusChange
+from orders.services import create_order
+
+
+def make_establishment(name: str = "Le Petit Bistrot", **fields) -> Establishment:
+    company = Company.objects.create(name=f"Société {name}")
+    return Establishment.objects.create(company=company, name=name, **fields)
+
+
+def make_user(establishment: Establishment | None = None, username: str = "camille", role: str = Membership.Role.STAFF):
+    user = get_user_model().objects.create_user(username, f"{username}@example.fr", "correct-horse-battery")
+    if establishment is not None:
+        Membership.objects.create(user=user, establishment=establishment, role=role)
+    return user
+
+
+def croque_order(**fields) -> NewOrder:
+    values = {
+        "items": (
+            NewItem(
+                product_name="Croque-monsieur",
+                sku_ref="CROQ-M",
+                price=Decimal("9.50"),
+                quantity=Decimal("2"),
+                options=(NewOption("Suppléments", "Œuf", ref="SUPP-OEUF", price=Decimal("1.00")),),
+            ),
+        ),
+        "service_type": "eat_in",
+        "table_name": "12",
+        "payments": (NewPayment(amount=Decimal("21.00"), name="Carte bancaire", ref="CB"),),
+    }
+    values.update(fields)
+    return NewOrder(**values)
+
+
+def make_order(establishment: Establishment, **fields) -> Order:
+    return create_order(establishment, croque_order(**fields), source=StatusChange.Source.API)
