@@ -33,7 +33,7 @@ SANDBOX_DEFAULTS = {
 
 
 def ensure_installed() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (dev.py may be started by an older Python)
         sys.exit("Python 3.11 or newer is needed.")
     if not PYTHON.exists():
         print("Creating the virtual environment in .venv …", flush=True)

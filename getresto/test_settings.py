@@ -8,6 +8,6 @@ import os
 
 os.environ.setdefault("GETRESTO_ENV", "test")
 
-from getresto.settings import *  # noqa: E402,F403
+from getresto.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

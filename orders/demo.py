@@ -4,7 +4,6 @@ import random
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-
 from orders.inputs import NewCharge, NewCustomer, NewDeal, NewDiscount, NewItem, NewOption, NewOrder, NewPayment
 from orders.services import order_total
 
@@ -83,11 +82,14 @@ def random_order(rng: random.Random, now: datetime, status: str = "new") -> NewO
     deals: tuple[NewDeal, ...] = ()
     if rng.random() < 0.15:
         deals = (NewDeal(key="0", name="Formule midi", ref="FORMULE-MIDI"),)
-        items = items + (
+        items = (
+            *items,
             NewItem("Quiche lorraine", D("11.00"), D("1"), sku_ref="QUICHE-L", deal_key="0", deal_label="Plat"),
             NewItem("Café", D("2.20"), D("1"), sku_name="Expresso", sku_ref="CAFE-EXP", deal_key="0", deal_label="Café"),
         )
-    charges = (NewCharge("Frais de livraison", D("3.50"), ref="LIVRAISON", tax_rate=D("20.0")),) if service_type == "delivery" else ()
+    charges = (
+        (NewCharge("Frais de livraison", D("3.50"), ref="LIVRAISON", tax_rate=D("20.0")),) if service_type == "delivery" else ()
+    )
     discounts = (NewDiscount("Code BIENVENUE", D("5.00"), ref="BIENVENUE"),) if rng.random() < 0.1 else ()
     draft = NewOrder(items=items, charges=charges, discounts=discounts, deals=deals)
     payment = NewPayment(

@@ -115,7 +115,9 @@ class ApiKey(models.Model):
 
 
 class Order(models.Model):
-    establishment = models.ForeignKey(Establishment, on_delete=models.PROTECT, related_name="orders", verbose_name=_("establishment"))
+    establishment = models.ForeignKey(
+        Establishment, on_delete=models.PROTECT, related_name="orders", verbose_name=_("establishment")
+    )
     # Our unique id, sent to HubRise as private_ref so that a retried create can be found again.
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     ref = models.CharField(_("reference"), max_length=64, db_index=True)
@@ -127,7 +129,9 @@ class Order(models.Model):
     service_type = models.CharField(_("service type"), max_length=16, choices=ServiceType.choices, blank=True)
     service_type_ref = models.CharField(_("service type code"), max_length=100, blank=True)
     table_name = models.CharField(_("table"), max_length=64, blank=True)
-    expected_time = models.DateTimeField(_("expected time"), null=True, blank=True, help_text=_("Empty means as soon as possible."))
+    expected_time = models.DateTimeField(
+        _("expected time"), null=True, blank=True, help_text=_("Empty means as soon as possible.")
+    )
     confirmed_time = models.DateTimeField(_("confirmed time"), null=True, blank=True)
 
     customer_first_name = models.CharField(_("first name"), max_length=100, blank=True)

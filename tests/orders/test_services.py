@@ -1,3 +1,4 @@
+import itertools
 import threading
 from datetime import timedelta
 from decimal import Decimal
@@ -189,7 +190,7 @@ def test_concurrent_changes_of_one_order_are_serialised_by_the_row_lock():
     # Whatever the order of the two clicks, each saw the status the other wrote:
     # the history is a chain, never two changes from "new".
     assert history[0] == ("", "new")
-    for (_, previous_to), (next_from, _) in zip(history, history[1:], strict=False):
+    for (_, previous_to), (next_from, _) in itertools.pairwise(history):
         assert next_from == previous_to
     assert len(history) == 3 or (len(history) == 2 and len(errors) == 1)
     assert connection.vendor == "postgresql"

@@ -41,8 +41,12 @@ class Command(BaseCommand):
             return
         company = Company.objects.create(name="Get Resto Démo")
         bistrot = Establishment.objects.create(company=company, name="Le Petit Bistrot", timezone="Europe/Paris", currency="EUR")
-        brasserie = Establishment.objects.create(company=company, name="La Brasserie du Port", timezone="Europe/Paris", currency="EUR")
-        manager = User.objects.create_user(DEMO_USERNAME, "demo@getresto.example", DEMO_PASSWORD, first_name="Claire", is_staff=True)
+        brasserie = Establishment.objects.create(
+            company=company, name="La Brasserie du Port", timezone="Europe/Paris", currency="EUR"
+        )
+        manager = User.objects.create_user(
+            DEMO_USERNAME, "demo@getresto.example", DEMO_PASSWORD, first_name="Claire", is_staff=True
+        )
         cook = User.objects.create_user(STAFF_USERNAME, "cuisine@getresto.example", DEMO_PASSWORD, first_name="Marc")
         User.objects.filter(pk=manager.pk).update(is_superuser=True)
         for establishment in (bistrot, brasserie):
