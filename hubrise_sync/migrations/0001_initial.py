@@ -43,4 +43,19 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'HubRise connections',
             },
         ),
+        migrations.CreateModel(
+            name='OrderLink',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('location_id', models.CharField(max_length=64, verbose_name='HubRise location id')),
+                ('hubrise_order_id', models.CharField(blank=True, max_length=64, null=True, verbose_name='HubRise order id')),
+                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
+                ('order', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='hubrise', to='orders.order', verbose_name='order')),
+            ],
+            options={
+                'verbose_name': 'HubRise order link',
+                'verbose_name_plural': 'HubRise order links',
+                'constraints': [models.UniqueConstraint(fields=('location_id', 'hubrise_order_id'), name='one_link_per_hubrise_order')],
+            },
+        ),
     ]
