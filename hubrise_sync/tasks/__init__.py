@@ -1,0 +1,5 @@
+"""Celery tasks of hubrise_sync; Celery's autodiscovery imports this package.
+
+push: deliveries of the outbox to HubRise. inbound: webhook events, passive
+callbacks and reconciliation.
+"""
