@@ -64,10 +64,10 @@ class Settings:
     port: int = 8765
     db_path: str = "var/hubrise_sandbox.sqlite3"
     client_id: str = "getresto-demo.clients.hubrise.com"
-    client_secret: str = "getresto-demo-secret"
+    client_secret: str = "getresto-demo-secret"  # noqa: S105 - a documented sandbox-only default
     client_name: str = "Get Resto"
     pos_client_id: str = "caisse-pos.clients.hubrise.com"
-    pos_client_secret: str = "caisse-pos-secret"
+    pos_client_secret: str = "caisse-pos-secret"  # noqa: S105 - a documented sandbox-only default
     demo_token: str = ""
     # One "minute" of the callback retry schedule, in seconds: tests shrink it.
     time_unit: float = 60.0

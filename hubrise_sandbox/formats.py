@@ -45,7 +45,7 @@ def format_money(amount: Decimal, currency: str) -> str:
 def parse_decimal(value: object) -> Decimal:
     # A JSON number is refused on purpose: HubRise wants decimals as strings.
     if not isinstance(value, str) or not _DECIMAL.match(value):
-        raise FormatError(f"{value!r} is not a valid decimal (a string such as \"1\" or \"2.5\")")
+        raise FormatError(f'{value!r} is not a valid decimal (a string such as "1" or "2.5")')
     return Decimal(value)
 
 

@@ -104,9 +104,7 @@ DEMO_LOCATIONS = (
     },
     {
         "name": "La Brasserie du Port",
-        "customers": (
-            {"first_name": "Léa", "last_name": "Dubois", "email": "lea.dubois@example.com"},
-        ),
+        "customers": ({"first_name": "Léa", "last_name": "Dubois", "email": "lea.dubois@example.com"},),
     },
 )
 
@@ -169,8 +167,7 @@ def _seed_account(db: sqlite3.Connection) -> None:
     for position, demo in enumerate(DEMO_LOCATIONS, start=1):
         location_id = f"{account_id}-{position}"
         db.execute(
-            "INSERT INTO locations (id, account_id, name, timezone, country, position)"
-            " VALUES (?, ?, ?, 'Europe/Paris', 'FR', ?)",
+            "INSERT INTO locations (id, account_id, name, timezone, country, position) VALUES (?, ?, ?, 'Europe/Paris', 'FR', ?)",
             (location_id, account_id, demo["name"], position),
         )
         db.execute(
@@ -203,9 +200,7 @@ def _ensure_demo_connection(db: sqlite3.Connection, settings: Settings) -> None:
         return
     location = db.execute("SELECT id FROM locations ORDER BY position LIMIT 1").fetchone()
     catalog = db.execute("SELECT id FROM catalogs WHERE location_id = ?", (location["id"],)).fetchone()
-    customer_list = db.execute(
-        "SELECT id FROM customer_lists WHERE location_id = ?", (location["id"],)
-    ).fetchone()
+    customer_list = db.execute("SELECT id FROM customer_lists WHERE location_id = ?", (location["id"],)).fetchone()
     db.execute(
         "INSERT INTO connections (id, token, client_id, location_id, device_id, scope, catalog_id,"
         " customer_list_id, created_at) VALUES (?, ?, ?, ?, '', ?, ?, ?, ?)",
@@ -226,4 +221,3 @@ def mask_token(token: str | None) -> str | None:
     if not token:
         return None
     return token[:4] + "…" if len(token) > 8 else "…"
-
