@@ -1,0 +1,210 @@
+"""Pytest plugin: a real HubRise sandbox process for integration and browser tests.
+
+Enable it with ``pytest_plugins = ["tests.sandbox_fixture"]`` in the root conftest, then ask
+for the ``hubrise_sandbox`` fixture. One process serves the whole session (on a free port,
+with a temporary database and a fast callback time unit); every test starts from freshly
+reset data, faults, limits and settings.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CLIENT_ID = "getresto-test.clients.hubrise.com"
+CLIENT_SECRET = "getresto-test-secret"
+POS_CLIENT_ID = "caisse-pos-test.clients.hubrise.com"
+POS_CLIENT_SECRET = "caisse-pos-test-secret"
+# Retries then wait 0.05, 0.1, 0.2 … 1.6 s instead of 1 … 32 minutes.
+FAST_TIME_UNIT = 0.05
+STARTUP_TIMEOUT = 20.0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class SandboxProcess:
+    """The ``python -m hubrise_sandbox`` child process; restartable on the same port and database."""
+
+    def __init__(self, workdir: Path, extra_env: dict[str, str] | None = None) -> None:
+        self.workdir = workdir
+        self.port = _free_port()
+        self.db_path = workdir / "hubrise_sandbox.sqlite3"
+        self.log_path = workdir / "hubrise_sandbox.log"
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+            "HUBRISE_SANDBOX_HOST": "127.0.0.1",
+            "HUBRISE_SANDBOX_PORT": str(self.port),
+            "HUBRISE_SANDBOX_DB": str(self.db_path),
+            "HUBRISE_SANDBOX_CLIENT_ID": CLIENT_ID,
+            "HUBRISE_SANDBOX_CLIENT_SECRET": CLIENT_SECRET,
+            "HUBRISE_SANDBOX_POS_CLIENT_ID": POS_CLIENT_ID,
+            "HUBRISE_SANDBOX_POS_CLIENT_SECRET": POS_CLIENT_SECRET,
+            "HUBRISE_SANDBOX_DEMO_TOKEN": "",
+            "HUBRISE_SANDBOX_TIME_UNIT": str(FAST_TIME_UNIT),
+            "HUBRISE_SANDBOX_DELIVERY_TIMEOUT": "2",
+            **(extra_env or {}),
+        }
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "hubrise_sandbox"],
+            cwd=self.workdir,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"the HubRise sandbox exited at start-up:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                if requests.get(f"{self.base_url}/_sandbox/health", timeout=1).ok:
+                    return
+            except requests.RequestException:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"the HubRise sandbox did not answer within {STARTUP_TIMEOUT} s")
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+class HubRiseSandbox:
+    """What a test gets: URLs, our app's credentials, and thin helpers over the control API."""
+
+    def __init__(self, process: SandboxProcess) -> None:
+        self._process = process
+        self.base_url = process.base_url
+        self.api_url = f"{process.base_url}/v1"
+        self.oauth_url = f"{process.base_url}/oauth2/v1"
+        self.control_url = f"{process.base_url}/_sandbox"
+        self.client_id = CLIENT_ID
+        self.client_secret = CLIENT_SECRET
+        self.pos_client_id = POS_CLIENT_ID
+        self.pos_client_secret = POS_CLIENT_SECRET
+        self.db_path = process.db_path
+
+    def _control(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = requests.request(method, f"{self.control_url}{path}", timeout=10, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    def locations(self) -> list[dict]:
+        """The seeded locations, each with its account, catalogs and customer lists (with customers)."""
+        return self._control("GET", "/locations")
+
+    @property
+    def location_id(self) -> str:
+        return self.locations()[0]["id"]
+
+    def connect(self, location_id: str | None = None, client_id: str | None = None, **extra: Any) -> dict:
+        """A ready connection, as the OAuth token response would give it (skips the consent page)."""
+        body = {"location_id": location_id, "client_id": client_id, **extra}
+        return self._control("POST", "/connections", json={k: v for k, v in body.items() if v is not None})
+
+    def create_token(self, location_id: str | None = None, client_id: str | None = None) -> str:
+        """An access token for our app (or ``client_id``) on ``location_id`` (default: the first location)."""
+        return self.connect(location_id, client_id)["access_token"]
+
+    def create_pos_token(self, location_id: str | None = None) -> str:
+        return self.create_token(location_id, self.pos_client_id)
+
+    def inject_fault(
+        self,
+        mode: str,
+        count: int = 1,
+        *,
+        method: str | None = None,
+        path_prefix: str | None = None,
+        retry_after: int | None = None,
+        seconds: float | None = None,
+        processed: bool = False,
+    ) -> dict:
+        """``mode`` is "500", "429", "hang" or "drop"; ``processed=True`` carries the request out first."""
+        body = {
+            "mode": str(mode),
+            "count": count,
+            "method": method,
+            "path_prefix": path_prefix,
+            "retry_after": retry_after,
+            "seconds": seconds,
+            "processed": processed,
+        }
+        return self._control("POST", "/faults", json={k: v for k, v in body.items() if v is not None})
+
+    def change_status_as_pos(self, order_id: str, status: str, **fields: Any) -> dict:
+        """Changes the order as another app (the POS) would: this is what fires callbacks to ours."""
+        return self._control("POST", f"/orders/{order_id}/status", json={"status": status, **fields})
+
+    def requests_log(self, **filters: Any) -> list[dict]:
+        """Newest first. Filters: method, path_prefix, status, fault, client_name, since_id, limit."""
+        return self._control("GET", "/requests", params=filters)
+
+    def orders(self, location_id: str | None = None) -> list[dict]:
+        """Every order of the location as HubRise holds it, with every client's private refs."""
+        return self._control("GET", f"/locations/{location_id or self.location_id}/orders")
+
+    def events(self, **filters: Any) -> list[dict]:
+        """Events with state and attempts. Filters: state (pending, delivered, dropped, …), client_id, order_id."""
+        return self._control("GET", "/events", params=filters)
+
+    def set_rate_limits(self, **limits: int) -> dict:
+        """per_minute, per_hour, per_day, heavy_per_minute."""
+        return self._control("POST", "/settings", json={"rate_limits": limits})
+
+    def settings(self, **changes: Any) -> dict:
+        """time_unit, delivery_timeout, auth_code_ttl (seconds) and rate_limits."""
+        return self._control("POST", "/settings", json=changes)
+
+    def reset(self) -> None:
+        self._control("POST", "/reset")
+
+    def restart(self) -> None:
+        """Stops and starts the process on the same port and database (data must survive)."""
+        self._process.restart()
+
+
+@pytest.fixture(scope="session")
+def hubrise_sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
+    process = SandboxProcess(tmp_path_factory.mktemp("hubrise_sandbox"))
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def hubrise_sandbox(hubrise_sandbox_process: SandboxProcess) -> HubRiseSandbox:
+    sandbox = HubRiseSandbox(hubrise_sandbox_process)
+    sandbox.reset()
+    return sandbox
