@@ -8,12 +8,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
 
-from tests.sandbox_fixture import HubRiseSandbox
+if TYPE_CHECKING:
+    from tests.sandbox_fixture import HubRiseSandbox
 
 
 def pytest_configure(config: pytest.Config) -> None:
