@@ -7,6 +7,7 @@ a kitchen screen) is always applied.
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class OrderStatus(models.TextChoices):
@@ -37,12 +38,16 @@ class ServiceType(models.TextChoices):
 
 
 class Tab(models.TextChoices):
-    """The four tabs of the order list. Values are the URL slugs."""
+    """The four tabs of the order list. Values are the URL slugs.
 
-    RECEIVED = "recu", _("Received")
-    IN_PREPARATION = "en-preparation", _("In preparation")
-    COMPLETED = "termine", _("Completed")
-    CANCELLED = "annule", _("Cancelled")
+    The labels have their own translation context: in French a tab names the
+    group ("Reçu", masculine) while a status describes the order ("Reçue").
+    """
+
+    RECEIVED = "recu", pgettext_lazy("order list tab", "Received")
+    IN_PREPARATION = "en-preparation", pgettext_lazy("order list tab", "In preparation")
+    COMPLETED = "termine", pgettext_lazy("order list tab", "Completed")
+    CANCELLED = "annule", pgettext_lazy("order list tab", "Cancelled")
 
 
 S = OrderStatus

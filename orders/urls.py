@@ -7,4 +7,8 @@ app_name = "orders"
 urlpatterns = [
     path("", views.home, name="home"),
     path("e/<int:establishment_id>/orders/", views.order_list, name="list"),
+    path("e/<int:establishment_id>/orders/live/", views.order_list_live, name="list_live"),
+    path("e/<int:establishment_id>/orders/<int:order_id>/", views.order_detail, name="detail"),
+    path("e/<int:establishment_id>/orders/<int:order_id>/live/", views.order_status_live, name="detail_live"),
+    path("e/<int:establishment_id>/orders/<int:order_id>/status/", views.change_order_status, name="change_status"),
 ]

@@ -1,33 +1,208 @@
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+"""The staff pages: an establishment's orders in four tabs, one order, its status buttons.
 
-from orders import selectors
-from orders.status import Tab
+Views stay thin: reads go through orders.selectors (which scope everything to
+the user's establishments, a 404 otherwise) and every status change through
+orders.services.change_status.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from orders import selectors, services
+from orders.models import Establishment, Order, StatusChange
+from orders.status import (
+    FINISHED_STATUSES,
+    REASON_REQUIRED,
+    OrderStatus,
+    Tab,
+    next_usual_step,
+    staff_transitions,
+    tab_of,
+)
+
+PAGE_SIZE = 25
+SEARCH_MAX_LENGTH = 100
+# Statuses whose button is styled as a warning: they end the order badly.
+DESTRUCTIVE_STATUSES = frozenset({OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.DELIVERY_FAILED})
+# The words on the buttons that end an order badly are verbs, so they cannot be mistaken for a step forward.
+BUTTON_LABELS = {
+    OrderStatus.REJECTED: lambda: _("Reject"),
+    OrderStatus.CANCELLED: lambda: _("Cancel order"),
+}
+
+
+def partial_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """For htmx fragments: when the session has expired, reload the whole page (which then asks to log in)
+    instead of swapping the login form into a fragment."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return HttpResponse(status=204, headers={"HX-Refresh": "true"})
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _establishments(request: HttpRequest, establishment_id: int) -> tuple[Establishment, list[Establishment]]:
+    """The establishment shown and all those of the user (for the switcher), in one query; a 404 if not a member."""
+    mine = list(selectors.establishments_of(request.user))
+    for establishment in mine:
+        if establishment.pk == establishment_id:
+            return establishment, mine
+    raise Http404
+
+
+def _render(request: HttpRequest, establishment: Establishment, template: str, context: dict) -> HttpResponse:
+    # Times are shown in the restaurant's time zone, whatever the server's.
+    with timezone.override(establishment.tzinfo):
+        context = {"establishment": establishment, "today": timezone.localdate(), **context}
+        return render(request, template, context)
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     establishment = selectors.establishments_of(request.user).first()
     if establishment is None:
-        raise Http404
+        return render(request, "orders/no_establishment.html", status=403)
     return redirect("orders:list", establishment_id=establishment.pk)
 
 
-@login_required
-def order_list(request: HttpRequest, establishment_id: int) -> HttpResponse:
-    establishment = selectors.establishment_for(request.user, establishment_id)
+def _list_context(request: HttpRequest, establishment: Establishment) -> dict:
     try:
         tab = Tab(request.GET.get("tab", Tab.RECEIVED))
     except ValueError:
         raise Http404 from None
-    return render(
-        request,
-        "orders/order_list.html",
-        {
-            "establishment": establishment,
-            "tab": tab,
-            "counts": selectors.tab_counts(establishment),
-            "orders": selectors.orders_in_tab(establishment, tab)[:50],
-        },
-    )
+    query = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
+    orders = selectors.orders_of(establishment)
+    counts, waiting_too_long = selectors.tab_counts_and_waiting(orders, timezone.now() - selectors.NEW_ORDER_ALERT_AFTER)
+    if query:
+        # A search looks in every tab: whoever asks about an order rarely knows where it is.
+        shown = selectors.with_list_relations(selectors.search_orders(orders, query).order_by("-created_at", "-id"))
+    else:
+        shown = selectors.orders_for_list(orders, tab)
+    page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
+    return {
+        "tab": tab,
+        "tabs": [(t, counts[t]) for t in Tab],
+        "query": query,
+        "page": page,
+        "waiting_too_long": waiting_too_long,
+        "finished_statuses": FINISHED_STATUSES,
+        "filters": urlencode({"q": query} if query else {"tab": tab.value}),
+        "live_query": request.GET.urlencode(),
+    }
+
+
+@login_required
+@require_GET
+def order_list(request: HttpRequest, establishment_id: int) -> HttpResponse:
+    establishment, establishments = _establishments(request, establishment_id)
+    context = _list_context(request, establishment)
+    return _render(request, establishment, "orders/order_list.html", {"establishments": establishments, **context})
+
+
+@partial_login_required
+@require_GET
+def order_list_live(request: HttpRequest, establishment_id: int) -> HttpResponse:
+    establishment = selectors.establishment_for(request.user, establishment_id)
+    return _render(request, establishment, "orders/_order_list_live.html", _list_context(request, establishment))
+
+
+def _actions(order: Order) -> list[dict]:
+    usual = next_usual_step(order.status, order.service_type)
+    actions = []
+    for status in staff_transitions(order.status, order.service_type):
+        label = BUTTON_LABELS[status]() if status in BUTTON_LABELS else OrderStatus(status).label
+        actions.append(
+            {
+                "status": status,
+                "label": label,
+                "primary": status == usual,
+                "destructive": status in DESTRUCTIVE_STATUSES,
+                "needs_reason": status in REASON_REQUIRED,
+            }
+        )
+    # The usual next step comes first, where the thumb expects it.
+    actions.sort(key=lambda action: (not action["primary"], action["destructive"]))
+    return actions
+
+
+@login_required
+@require_GET
+def order_detail(request: HttpRequest, establishment_id: int, order_id: int) -> HttpResponse:
+    establishment, establishments = _establishments(request, establishment_id)
+    order = selectors.order_for(establishment, order_id)
+    deals = list(order.deals.all())
+    deal_by_key = {deal.key: deal for deal in deals}
+    items = list(order.items.all())
+    for item in items:
+        item.deal = deal_by_key.get(item.deal_key)
+    context = {
+        "establishments": establishments,
+        "order": order,
+        "items": items,
+        "deals": deals,
+        "discounts": order.discounts.all(),
+        "charges": order.charges.all(),
+        "payments": order.payments.all(),
+        "history": order.history.all(),
+        "tab": tab_of(order.status),
+        "actions": _actions(order),
+        "shown_status": order.status,
+    }
+    return _render(request, establishment, "orders/order_detail.html", context)
+
+
+@partial_login_required
+@require_GET
+def order_status_live(request: HttpRequest, establishment_id: int, order_id: int) -> HttpResponse:
+    establishment = selectors.establishment_for(request.user, establishment_id)
+    order = get_object_or_404(selectors.orders_of(establishment), pk=order_id)
+    shown_status = request.GET.get("shown", "")
+    context = {"order": order, "shown_status": shown_status, "changed": shown_status != order.status}
+    return _render(request, establishment, "orders/_order_status_live.html", context)
+
+
+@login_required
+@require_POST
+def change_order_status(request: HttpRequest, establishment_id: int, order_id: int) -> HttpResponse:
+    establishment = selectors.establishment_for(request.user, establishment_id)
+    order = get_object_or_404(selectors.orders_of(establishment), pk=order_id)
+    target = request.POST.get("status", "")
+    try:
+        change = services.change_status(
+            order,
+            target,
+            source=StatusChange.Source.STAFF,
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+            expected_current=request.POST.get("expected_current") or None,
+        )
+    except services.OrderError as error:
+        messages.error(request, str(error))
+    else:
+        if change is None:
+            messages.info(request, _("Order %(ref)s was already “%(status)s”.") % _ref_and_status(order))
+        else:
+            messages.success(request, _("Order %(ref)s is now “%(status)s”.") % _ref_and_status(order))
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(back)
+    return redirect(reverse("orders:detail", args=[establishment.pk, order.pk]))
+
+
+def _ref_and_status(order: Order) -> dict[str, str]:
+    return {"ref": order.ref, "status": order.get_status_display()}

@@ -1,0 +1,26 @@
+"""Extension points of the staff pages, for apps that ``orders`` must not import.
+
+An app such as hubrise_sync appends to these lists from its AppConfig.ready(),
+so that the data its templates show per order is loaded with the page's own
+queries instead of one query per row:
+
+    from orders import extensions
+    extensions.list_select_related.append("hubrise_link")
+    extensions.detail_prefetch_related.append("hubrise_link__attempts")
+
+Templates it can override (hubrise_sync is listed before orders in
+INSTALLED_APPS, and these defaults are app templates, so its own copies win):
+
+- ``orders/_sync_badge.html``: rendered in each row of the order list and on
+  the detail page, with ``order`` and ``establishment`` in the context;
+  ``compact`` is true in the list.
+- ``orders/_establishment_banner.html``: rendered at the top of every page of
+  an establishment, with ``establishment`` in the context.
+"""
+
+# Relations joined by the order list's (and the detail page's) query.
+list_select_related: list[str] = []
+# Relations prefetched for the order list: one extra query each, whatever the page size.
+list_prefetch_related: list[str] = []
+# Relations prefetched for the detail page, on top of the order's own lines.
+detail_prefetch_related: list[str] = []

@@ -1,0 +1,74 @@
+"""Formatting for the staff pages: money, waiting times, status colours."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django import template
+from django.utils import formats, timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from orders.selectors import NEW_ORDER_ALERT_AFTER
+from orders.status import FINISHED_STATUSES, OrderStatus, tab_of
+
+register = template.Library()
+
+CURRENCY_SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$", "CHF": "CHF"}
+NBSP = "\u00a0"
+
+
+@register.filter
+def money(value: Decimal | None, currency: str = "EUR") -> str:
+    """12,50 € in French, €12.50 in English; the space never breaks the amount apart."""
+    if value is None:
+        return ""
+    amount = formats.number_format(value, 2, use_l10n=True, force_grouping=True)
+    symbol = CURRENCY_SYMBOLS.get(currency, currency)
+    if (get_language() or "").startswith("en") and len(symbol) == 1:
+        return f"-{symbol}{amount[1:]}" if amount.startswith("-") else f"{symbol}{amount}"
+    return f"{amount}{NBSP}{symbol}"
+
+
+@register.filter
+def waited(since: datetime | None) -> str:
+    """How long ago, as a cook reads it at a glance: "8 min", "1 h 05"."""
+    if since is None:
+        return ""
+    minutes = max(0, int((timezone.now() - since).total_seconds() // 60))
+    if minutes < 60:
+        return _("%(minutes)d min") % {"minutes": minutes}
+    if minutes < 24 * 60:
+        return _("%(hours)d h %(minutes)02d") % {"hours": minutes // 60, "minutes": minutes % 60}
+    return _("%(days)d d") % {"days": minutes // (24 * 60)}
+
+
+@register.filter
+def status_label(status: str) -> str:
+    return str(OrderStatus(status).label) if status in OrderStatus.values else status
+
+
+@register.filter
+def status_tone(status: str) -> str:
+    """A CSS class per tab, so that a status reads the same colour everywhere."""
+    if status not in OrderStatus.values:
+        return ""
+    return f"tone-{tab_of(status).value}"
+
+
+@register.filter
+def is_overdue(order) -> bool:
+    return order.status not in FINISHED_STATUSES and order.expected_time is not None and order.expected_time < timezone.now()
+
+
+@register.filter
+def quantity(value: Decimal) -> str:
+    """2 rather than 2.000; 0,5 in French for a half portion."""
+    normalized = value.normalize()
+    if normalized == normalized.to_integral_value():
+        return str(int(normalized))
+    return formats.number_format(normalized, use_l10n=True)
+
+
+@register.filter
+def is_waiting_too_long(order) -> bool:
+    return order.status == OrderStatus.NEW and order.created_at < timezone.now() - NEW_ORDER_ALERT_AFTER
