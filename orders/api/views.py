@@ -1,0 +1,160 @@
+"""The order intake API: thin views over orders.services and orders.selectors."""
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from orders.api.authentication import ApiKeyAuthentication, HasApiKey
+from orders.api.serializers import OrderInputSerializer, OrderSerializer
+from orders.models import Order, StatusChange
+from orders.services import OrderError, create_order
+from orders.status import OrderStatus
+
+NON_FIELD = "non_field_errors"
+
+
+def flatten_errors(detail: Any, path: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors as {"items[0].price": ["…"]}, one key per field."""
+    if isinstance(detail, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            if key == NON_FIELD:
+                child = path or NON_FIELD
+            elif isinstance(key, int):
+                child = f"{path}[{key}]"
+            else:
+                child = f"{path}.{key}" if path else str(key)
+            for field, messages in flatten_errors(value, child).items():
+                flat.setdefault(field, []).extend(messages)
+        return flat
+    if isinstance(detail, list) and any(isinstance(entry, dict | list) for entry in detail):
+        flat = {}
+        for index, value in enumerate(detail):
+            for field, messages in flatten_errors(value, f"{path}[{index}]").items():
+                flat.setdefault(field, []).extend(messages)
+        return flat
+    messages = detail if isinstance(detail, list) else [detail]
+    return {path or NON_FIELD: [str(message) for message in messages]}
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    """Errors as {"message": …} plus, for invalid input, {"errors": {path: [messages]}}."""
+    response = exception_handler(exc, context)
+    if response is None:
+        return response
+    if isinstance(exc, ValidationError):
+        response.data = {"message": str(_("Invalid input.")), "errors": flatten_errors(exc.detail)}
+    elif isinstance(response.data, dict) and "detail" in response.data:
+        response.data = {"message": str(response.data["detail"])}
+    return response
+
+
+ErrorSerializer = inline_serializer("Error", fields={"message": serializers.CharField()})
+ValidationErrorSerializer = inline_serializer(
+    "ValidationError",
+    fields={
+        "message": serializers.CharField(),
+        "errors": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            help_text=_('Messages by field path, e.g. "items[0].price".'),
+        ),
+    },
+)
+AUTH_ERRORS = {401: OpenApiResponse(ErrorSerializer, description=_("Missing, wrong or revoked API key."))}
+
+
+class OrderPagination(CursorPagination):
+    # Like HubRise's list: ?count= (at most 100) and an opaque ?cursor=.
+    ordering = ("-created_at", "-id")
+    page_size_query_param = "count"
+    max_page_size = 100
+
+
+def orders_of(establishment_id: int) -> QuerySet[Order]:
+    return (
+        Order.objects.filter(establishment_id=establishment_id)
+        .select_related("establishment")
+        .prefetch_related(
+            "items__options",
+            "deals",
+            "discounts",
+            "charges",
+            "payments",
+            Prefetch("history", queryset=StatusChange.objects.order_by("at", "id")),
+        )
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the establishment's orders, newest first",
+        parameters=[
+            OpenApiParameter("status", str, enum=OrderStatus.values, description="Only orders with this status."),
+        ],
+        responses={200: OrderSerializer(many=True), 400: ValidationErrorSerializer, **AUTH_ERRORS},
+    ),
+    retrieve=extend_schema(
+        summary="Read one order",
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
+        responses={200: OrderSerializer, 404: ErrorSerializer, **AUTH_ERRORS},
+    ),
+    create=extend_schema(
+        summary="Create an order (HubRise vocabulary)",
+        request=OrderInputSerializer,
+        responses={201: OrderSerializer, 400: ValidationErrorSerializer, **AUTH_ERRORS},
+    ),
+)
+class OrderViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Orders of the establishment that owns the API key."""
+
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [HasApiKey]
+    # Nested lines cannot be expressed as form fields: JSON only.
+    parser_classes = [JSONParser]
+    lookup_value_regex = r"[0-9]+"
+    pagination_class = OrderPagination
+    serializer_class = OrderSerializer
+
+    def get_exception_handler(self):
+        return api_exception_handler
+
+    def get_queryset(self) -> QuerySet[Order]:
+        if getattr(self, "swagger_fake_view", False):
+            return Order.objects.none()
+        orders = orders_of(self.request.auth.establishment_id)
+        if self.action == "list" and "status" in self.request.query_params:
+            wanted = self.request.query_params["status"]
+            if wanted not in OrderStatus.values:
+                raise ValidationError({"status": [_("Unknown status: %(status)s.") % {"status": wanted}]})
+            orders = orders.filter(status=wanted)
+        return orders
+
+    def get_serializer_class(self):
+        return OrderInputSerializer if self.action == "create" else OrderSerializer
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        api_key = getattr(self.request, "auth", None)
+        if api_key is not None:
+            context["currency"] = api_key.establishment.currency
+        return context
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        incoming = self.get_serializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        establishment = request.auth.establishment
+        try:
+            order = create_order(establishment, incoming.new_order(), source=StatusChange.Source.API)
+        except OrderError as error:
+            raise ValidationError({NON_FIELD: [str(error)]}) from error
+        created = orders_of(establishment.pk).get(pk=order.pk)
+        return Response(OrderSerializer(created, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)

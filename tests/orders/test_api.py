@@ -1,0 +1,375 @@
+"""The order intake API used by the ordering front (issue 2)."""
+
+import copy
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from orders.models import ApiKey, Order, OrderItem, StatusChange
+from tests.factories import make_establishment, make_order
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/orders/"
+
+CROQUE = {
+    "status": "new",
+    "service_type": "eat_in",
+    "expected_time": "2026-06-24T19:30:00+02:00",
+    "items": [
+        {
+            "product_name": "Croque-monsieur",
+            "sku_name": "Grand",
+            "sku_ref": "CROQ-M-L",
+            "price": "9.50 EUR",
+            "quantity": "2",
+            "tax_rate": "10.0",
+            "options": [{"option_list_name": "Suppléments", "name": "Œuf", "ref": "SUPP-OEUF", "price": "1.00 EUR"}],
+            "deal_line": {"deal_key": "0", "label": "Plat", "pricing_effect": "unchanged"},
+        },
+        {"product_name": "Comté AOP", "price": "24.00 EUR", "quantity": "0.5"},
+    ],
+    "deals": {"0": {"name": "Formule midi", "ref": "MIDI"}},
+    "discounts": [{"name": "Fidélité", "ref": "FID", "price_off": "2.00 EUR"}],
+    "charges": [{"name": "Service", "price": "1.50 EUR", "tax_rate": "20.0"}],
+    "payments": [{"name": "Carte bancaire", "ref": "CB", "amount": "32.50 EUR", "info": {"transaction_id": "T-42"}}],
+    "customer": {"first_name": "Élodie", "last_name": "Martin", "phone": "+33612345678", "email": "elodie@example.fr"},
+    "customer_notes": "Sans moutarde",
+    "collection_code": "A12",
+    "coupon_codes": ["BIENVENUE"],
+    "custom_fields": {"restaurant": {"table_name": "12"}},
+}
+
+
+@pytest.fixture
+def establishment():
+    return make_establishment()
+
+
+@pytest.fixture
+def raw_key(establishment):
+    _api_key, raw = ApiKey.generate(establishment, "QR menu")
+    return raw
+
+
+@pytest.fixture
+def client(raw_key):
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+    return api
+
+
+def body(**changes):
+    data = copy.deepcopy(CROQUE)
+    data.update(changes)
+    return data
+
+
+def item(**changes):
+    line = {"product_name": "Croque-monsieur", "price": "9.50 EUR", "quantity": "1"}
+    line.update(changes)
+    return line
+
+
+# --- Creating an order --------------------------------------------------------
+
+
+def test_a_valid_order_is_created_with_exact_totals_and_returned_in_hubrise_vocabulary(client, establishment):
+    response = client.post(URL, CROQUE, format="json")
+
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    # (9.50 + 1.00) × 2 + 24.00 × 0.5 + 1.50 − 2.00
+    assert data["total"] == "32.50 EUR"
+    assert [line["subtotal"] for line in data["items"]] == ["21.00 EUR", "12.00 EUR"]
+    assert data["items"][1]["quantity"] == "0.5"
+    assert data["items"][0]["options"][0] == {
+        "option_list_name": "Suppléments",
+        "name": "Œuf",
+        "ref": "SUPP-OEUF",
+        "price": "1.00 EUR",
+        "quantity": 1,
+        "removed": False,
+    }
+    assert data["items"][0]["deal_line"]["deal_key"] == "0"
+    assert data["deals"] == {"0": {"name": "Formule midi", "ref": "MIDI"}}
+    assert data["custom_fields"] == {"restaurant": {"table_name": "12"}}
+    assert data["status"] == "new"
+    assert data["expected_time"] == "2026-06-24T19:30:00+02:00"
+    assert data["created_at"].endswith(("+01:00", "+02:00"))
+    assert data["history"] == [
+        {"from_status": "", "to_status": "new", "at": data["created_at"], "source": "api", "source_detail": "", "reason": ""}
+    ]
+    assert data["ref"]
+
+
+def test_a_created_order_stores_every_line(client, establishment):
+    order_id = client.post(URL, CROQUE, format="json").json()["id"]
+
+    order = Order.objects.get(pk=order_id)
+    assert order.establishment == establishment
+    assert order.total == Decimal("32.50")
+    assert order.table_name == "12"
+    assert order.customer_name == "Élodie Martin"
+    assert [(i.product_name, i.quantity, i.subtotal) for i in order.items.all()] == [
+        ("Croque-monsieur", Decimal("2"), Decimal("21.00")),
+        ("Comté AOP", Decimal("0.5"), Decimal("12.00")),
+    ]
+    assert order.items.first().options.get().name == "Œuf"
+    assert order.deals.get().key == "0"
+    assert order.discounts.get().price_off == Decimal("2.00")
+    assert order.charges.get().tax_rate == Decimal("20.0")
+    assert order.payments.get().info == {"transaction_id": "T-42"}
+    assert order.coupon_codes == ["BIENVENUE"]
+    assert list(order.history.values_list("source", "to_status")) == [(StatusChange.Source.API, "new")]
+
+
+def test_a_minimal_order_gets_status_new_and_a_ref(client):
+    response = client.post(URL, {"items": [item()]}, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["status"] == "new"
+    assert response.json()["ref"] == "0001"
+    assert response.json()["expected_time"] is None
+
+
+def test_a_top_level_table_name_is_accepted_as_a_shortcut(client):
+    response = client.post(URL, {"items": [item()], "service_type": "eat_in", "table_name": "7"}, format="json")
+
+    assert response.status_code == 201
+    assert response.json()["custom_fields"] == {"restaurant": {"table_name": "7"}}
+
+
+# --- Invalid input: 400, the field named, nothing created -----------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message_part"),
+    [
+        ({"items": [item(price="abc")]}, "items[0].price", "9.50 EUR"),
+        ({"items": [item(price=9.5)]}, "items[0].price", "not a number"),
+        ({"items": [item(price="9.5 EUR")]}, "items[0].price", "2 decimals"),
+        ({"items": [item(quantity=2.0)]}, "items[0].quantity", "not a number"),
+        ({"items": [item(quantity=2)]}, "items[0].quantity", "not a number"),
+        ({"items": [item(quantity="0")]}, "items[0].quantity", "greater than 0"),
+        ({"items": [{"price": "9.50 EUR", "quantity": "1"}]}, "items[0].product_name", ""),
+        ({"status": "shipped"}, "status", "shipped"),
+        ({"items": [item(deal_line={"deal_key": "9"})]}, "items[0].deal_line.deal_key", "deal"),
+        (
+            {"items": [item(options=[{"option_list_name": "Sauce", "name": "Mayo", "quantity": "2"}])]},
+            "items[0].options[0].quantity",
+            "integer",
+        ),
+        (
+            {"items": [item(options=[{"option_list_name": "Sauce", "name": "Mayo", "quantity": 1.5}])]},
+            "items[0].options[0].quantity",
+            "integer",
+        ),
+        ({"items": [item(price="9.50 GBP")]}, "items[0].price", "EUR"),
+        ({"charges": [{"name": "Livraison", "price": "3.00 USD"}]}, "charges[0].price", "EUR"),
+        ({"expected_time": "2026-06-24T19:30:00"}, "expected_time", "offset"),
+        ({"expected_time": "tomorrow"}, "expected_time", "ISO 8601"),
+        ({"items": []}, "items", ""),
+        ({"service_type": "drive_in"}, "service_type", "drive_in"),
+        ({"customer": {"email": "not-an-email"}}, "customer.email", ""),
+        ({"discounts": [{"name": "Remise", "price_off": "-1.00 EUR"}]}, "discounts[0].price_off", "negative"),
+        ({"items": [item(price="9999999999.00 EUR", quantity="9999")]}, "items", "too large"),
+        ({"table_name": "3"}, "table_name", "custom_fields"),
+    ],
+)
+def test_invalid_input_is_refused_with_the_field_named_and_nothing_created(client, changes, field, message_part):
+    response = client.post(URL, body(**changes), format="json")
+
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert field in errors, errors
+    assert message_part.lower() in " ".join(errors[field]).lower()
+    assert Order.objects.count() == 0
+    assert OrderItem.objects.count() == 0
+
+
+def test_several_invalid_fields_are_all_reported_at_once(client):
+    response = client.post(URL, body(items=[item(price="abc"), item(quantity=1.5)], status="nope"), format="json")
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"items[0].price", "items[1].quantity", "status"}
+
+
+def test_a_body_that_is_not_json_is_refused(client):
+    response = client.post(URL, "items=1", content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 415
+    assert Order.objects.count() == 0
+
+
+# --- Authentication ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "header",
+    [None, "Api-Key gr_00000000_wrong", "Api-Key", "Bearer something", "Api-Key gr_x y"],
+)
+def test_a_missing_or_wrong_key_gets_a_401_with_a_message(header):
+    api = APIClient()
+    if header:
+        api.credentials(HTTP_AUTHORIZATION=header)
+
+    response = api.post(URL, CROQUE, format="json")
+
+    assert response.status_code == 401
+    assert response.json()["message"]
+    assert response["WWW-Authenticate"] == "Api-Key"
+    assert Order.objects.count() == 0
+
+
+def test_a_key_with_the_right_prefix_but_a_wrong_secret_is_refused(raw_key):
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key[:-3]}abc")
+
+    assert api.get(URL).status_code == 401
+
+
+def test_a_revoked_key_is_refused(client, establishment):
+    ApiKey.objects.filter(establishment=establishment).update(revoked_at=timezone.now())
+
+    assert client.get(URL).status_code == 401
+
+
+def test_using_a_key_records_when_it_was_last_used_at_most_once_a_minute(client, establishment, django_assert_num_queries):
+    client.get(URL)
+    first_use = ApiKey.objects.get(establishment=establishment).last_used_at
+    client.get(URL)
+
+    assert first_use is not None
+    assert ApiKey.objects.get(establishment=establishment).last_used_at == first_use
+
+
+# --- Reading ----------------------------------------------------------------
+
+
+def test_the_list_shows_only_the_key_owners_orders_newest_first(client, establishment):
+    other = make_establishment("Chez Paul")
+    older = make_order(establishment)
+    newer = make_order(establishment)
+    make_order(other)
+
+    response = client.get(URL)
+
+    assert response.status_code == 200
+    assert [order["id"] for order in response.json()["results"]] == [newer.pk, older.pk]
+
+
+def test_the_list_can_be_filtered_by_status(client, establishment):
+    make_order(establishment)
+    accepted = make_order(establishment, status="accepted")
+
+    response = client.get(URL, {"status": "accepted"})
+
+    assert [order["id"] for order in response.json()["results"]] == [accepted.pk]
+
+
+def test_an_unknown_status_filter_is_a_400(client):
+    response = client.get(URL, {"status": "shipped"})
+
+    assert response.status_code == 400
+    assert "status" in response.json()["errors"]
+
+
+def test_the_list_is_paginated_with_a_cursor(client, establishment):
+    orders = [make_order(establishment) for _ in range(3)]
+
+    first = client.get(URL, {"count": 2}).json()
+    second = client.get(first["next"]).json()
+
+    assert [o["id"] for o in first["results"] + second["results"]] == [o.pk for o in reversed(orders)]
+    assert second["next"] is None
+
+
+def test_the_list_costs_the_same_queries_whatever_the_number_of_orders(client, establishment, django_assert_max_num_queries):
+    for _ in range(5):
+        make_order(establishment)
+    client.get(URL)  # records last_used_at
+
+    with django_assert_max_num_queries(10):
+        response = client.get(URL)
+
+    assert len(response.json()["results"]) == 5
+
+
+def test_an_order_is_read_by_its_id(client, establishment):
+    order = make_order(establishment)
+
+    response = client.get(f"{URL}{order.pk}/")
+
+    assert response.status_code == 200
+    assert response.json()["total"] == "21.00 EUR"
+    assert response.json()["payments"][0]["amount"] == "21.00 EUR"
+
+
+def test_another_establishments_order_is_a_404(client):
+    foreign = make_order(make_establishment("Chez Paul"))
+
+    response = client.get(f"{URL}{foreign.pk}/")
+
+    assert response.status_code == 404
+    assert response.json()["message"]
+
+
+def test_the_browsable_api_renders_for_a_browser(client):
+    response = client.get(URL, HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 200
+    assert b"<html" in response.content
+
+
+# --- Schema -----------------------------------------------------------------
+
+
+def test_the_openapi_schema_describes_the_create_body_and_money_strings():
+    response = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    create = schema["paths"]["/api/v1/orders/"]["post"]
+    assert create["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/OrderInputRequest")
+    components = schema["components"]["schemas"]
+    assert "items" in components["OrderInputRequest"]["required"]
+    money = components["ItemInputRequest"]["properties"]["price"]
+    assert money["type"] == "string"
+    assert money["pattern"]
+    assert components["ItemInputRequest"]["properties"]["quantity"]["type"] == "string"
+    assert schema["components"]["securitySchemes"]["ApiKey"]["name"] == "Authorization"
+
+
+def test_the_schema_passes_openapi_validation():
+    from drf_spectacular.validation import validate_schema
+
+    response = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    validate_schema(response.json())
+
+
+def test_the_api_docs_page_loads_without_a_cdn():
+    response = APIClient().get("/api/docs/")
+
+    assert response.status_code == 200
+    assert b"cdn." not in response.content
+
+
+# --- Management command -------------------------------------------------------
+
+
+def test_create_api_key_prints_a_working_key_once_and_stores_only_its_hash(establishment, capsys):
+    call_command("create_api_key", establishment=establishment.pk, name="Borne")
+
+    raw = capsys.readouterr().out.strip()
+    stored = ApiKey.objects.get(name="Borne")
+    assert stored.key_hash == ApiKey.hash(raw)
+    assert raw not in (stored.prefix, stored.key_hash)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    assert api.get(URL).status_code == 200
