@@ -1,0 +1,93 @@
+"""The sandbox's own tools: request log, web page, control API and persistence across restarts."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import requests
+
+from tests.sandbox.conftest import ApiClient
+
+
+def test_the_request_log_records_method_path_status_and_bodies_with_the_token_masked(hubrise_sandbox, app_api):
+    order = app_api.create_order(private_ref="GR-1")
+
+    [entry] = hubrise_sandbox.requests_log(method="POST")
+
+    assert (entry["method"], entry["path"], entry["status"]) == ("POST", "/v1/location/orders", 200)
+    assert '"private_ref": "GR-1"' in entry["request_body"]
+    assert order["id"] in entry["response_body"]
+    assert entry["client_name"] == "Get Resto"
+    assert app_api.token not in str(entry)
+    assert entry["token_hint"].startswith(app_api.token[:4])
+
+
+def test_the_request_log_filters_by_status(hubrise_sandbox, app_api):
+    app_api.get("/location")
+    app_api.get("/location/orders/nope")
+
+    assert [entry["path"] for entry in hubrise_sandbox.requests_log(status=404)] == ["/v1/location/orders/nope"]
+
+
+def test_the_page_shows_each_location_with_its_orders_and_keeps_tokens_masked(hubrise_sandbox, app_api):
+    order = app_api.create_order(status="received")
+
+    page = requests.get(hubrise_sandbox.base_url + "/", timeout=10)
+
+    assert page.status_code == 200
+    assert "Le Petit Bistrot" in page.text
+    assert "La Brasserie du Port" in page.text
+    assert order["id"] in page.text
+    assert "received" in page.text
+    assert app_api.token not in page.text
+
+
+def test_the_page_form_changes_a_status_as_the_pos_and_fires_our_callback(hubrise_sandbox, app_api, callback_receiver):
+    app_api.post("/callback", {"url": callback_receiver.url, "events": {"order": ["update"]}})
+    order = app_api.create_order()
+
+    response = requests.post(
+        f"{hubrise_sandbox.base_url}/ui/orders/{order['id']}/status", data={"status": "accepted"}, timeout=10
+    )
+    callback = callback_receiver.wait_for(1)[0]
+
+    assert response.status_code == 200
+    assert app_api.get(f"/location/orders/{order['id']}").json()["status"] == "accepted"
+    assert callback.json()["new_state"]["status"] == "accepted"
+    expected = hmac.new(hubrise_sandbox.client_secret.encode(), callback.body, hashlib.sha256).hexdigest()
+    assert callback.headers["X-HubRise-Hmac-SHA256"] == expected
+
+
+def test_the_control_api_rejects_an_unknown_fault_mode(hubrise_sandbox):
+    response = requests.post(f"{hubrise_sandbox.control_url}/faults", json={"mode": "explode"}, timeout=10)
+
+    assert response.status_code == 422
+
+
+def test_the_seeded_account_has_the_two_demo_locations_in_euros_in_paris(hubrise_sandbox):
+    locations = hubrise_sandbox.locations()
+
+    assert [location["name"] for location in locations[:2]] == ["Le Petit Bistrot", "La Brasserie du Port"]
+    assert {(location["account_name"], location["currency"], location["timezone"]) for location in locations} == {
+        ("Get Resto Démo", "EUR", "Europe/Paris")
+    }
+    assert all(location["catalogs"] and location["customer_lists"] for location in locations)
+
+
+def test_an_unknown_api_path_gets_a_json_404(app_api):
+    response = app_api.get("/nowhere")
+
+    assert response.status_code == 404
+    assert response.json()["error_type"] in ("routing_error", "not_found")
+
+
+def test_data_survive_a_restart(hubrise_sandbox, app_api, callback_receiver):
+    order = app_api.create_order(private_ref="GR-1")
+    app_api.post("/callback", {"url": callback_receiver.url, "events": {"order": ["update"]}})
+
+    hubrise_sandbox.restart()
+
+    survivor = ApiClient(hubrise_sandbox.api_url, app_api.token)
+    assert survivor.get(f"/location/orders/{order['id']}").json() == order
+    assert survivor.get("/callback").json()["url"] == callback_receiver.url
