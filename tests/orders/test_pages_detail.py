@@ -1,0 +1,329 @@
+"""The order page: everything about the order, its history and its status buttons."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from orders.inputs import NewCharge, NewCustomer, NewDeal, NewDiscount, NewItem, NewOption, NewOrder, NewPayment
+from orders.models import StatusChange
+from orders.services import change_status, create_order
+from orders.status import staff_transitions
+from tests.factories import make_establishment, make_order, make_user
+from tests.orders.pages import logged_in
+
+pytestmark = pytest.mark.django_db
+Source = StatusChange.Source
+
+
+@pytest.fixture
+def establishment():
+    return make_establishment()
+
+
+@pytest.fixture
+def cook(establishment):
+    return make_user(establishment, username="marc")
+
+
+@pytest.fixture
+def client(cook):
+    return logged_in(cook)
+
+
+def detail_url(order) -> str:
+    return reverse("orders:detail", args=[order.establishment_id, order.pk])
+
+
+def status_url(order) -> str:
+    return reverse("orders:change_status", args=[order.establishment_id, order.pk])
+
+
+def delivery_order(establishment):
+    return create_order(
+        establishment,
+        NewOrder(
+            ref="0777",
+            service_type="delivery",
+            expected_time=datetime(2026, 6, 1, 10, 45, tzinfo=UTC),
+            confirmed_time=datetime(2026, 6, 1, 10, 50, tzinfo=UTC),
+            items=(
+                NewItem(
+                    "Steak frites",
+                    Decimal("18.50"),
+                    Decimal("1"),
+                    sku_ref="STEAK-FR",
+                    customer_notes="Allergie aux arachides",
+                    options=(
+                        NewOption("Cuisson", "Saignant"),
+                        NewOption("Accompagnement", "Haricots verts", price=Decimal("1.50")),
+                        NewOption("Sauce", "Béarnaise", removed=True),
+                    ),
+                ),
+                NewItem("Vin rouge", Decimal("26.00"), Decimal("1"), sku_name="Bouteille 75 cl"),
+                NewItem("Quiche lorraine", Decimal("11.00"), Decimal("1"), deal_key="0", deal_label="Plat"),
+            ),
+            deals=(NewDeal(key="0", name="Formule midi", ref="FORMULE"),),
+            discounts=(NewDiscount("Code BIENVENUE", Decimal("5.00"), ref="BIENVENUE"),),
+            charges=(NewCharge("Frais de livraison", Decimal("3.50")),),
+            payments=(NewPayment(Decimal("55.50"), name="Paiement en ligne"),),
+            customer=NewCustomer(
+                first_name="Chloé",
+                last_name="Moreau",
+                company_name="Moreau & fils",
+                email="chloe@example.fr",
+                phone="+33612345678",
+                address_1="12 rue Victor Hugo",
+                address_2="Bâtiment B",
+                postal_code="75011",
+                city="Paris",
+                country="France",
+                delivery_notes="Code porte 4521B",
+            ),
+            customer_notes="Sonnez deux fois",
+            seller_notes="Client fidèle",
+            collection_code="842",
+            coupon_codes=("BIENVENUE",),
+        ),
+    )
+
+
+def test_the_page_shows_everything_needed_to_prepare_and_hand_over_the_order(client, establishment):
+    order = delivery_order(establishment)
+
+    html = client.get(detail_url(order)).content.decode()
+
+    expected = [
+        "Commande 0777",
+        'class="service service-delivery">Livraison</span>',
+        "<strong>Chloé Moreau</strong>",
+        "01/06/2026 12:45",  # expected time, in Paris time
+        "01/06/2026 12:50",  # confirmed time
+        '<dd class="collection-code">842</dd>',
+        "<strong>Steak frites</strong>",
+        "Saignant",
+        "Haricots verts",
+        "(+1,50\u00a0€)",
+        "sans Béarnaise",
+        '<strong>Note :</strong> Allergie aux arachides</p>',
+        '<span class="sku">Bouteille 75 cl</span>',
+        "Formule midi · Plat",
+        "Remise · Code BIENVENUE",
+        "−5,00\u00a0€",
+        "Frais · Frais de livraison",
+        "3,50\u00a0€",
+        "20,00\u00a0€",  # steak line total: 18.50 + 1.50
+        "55,50\u00a0€",  # total
+        "Paiement en ligne",
+        "<code>BIENVENUE</code>",
+        "Sonnez deux fois",
+        "Client fidèle",
+        "Moreau &amp; fils",
+        'href="tel:+33612345678"',
+        "chloe@example.fr",
+        "12 rue Victor Hugo<br>Bâtiment B<br>75011 Paris<br>France",
+        "Code porte 4521B",
+    ]
+    missing = [text for text in expected if text not in html]
+    assert missing == []
+
+
+def test_customer_notes_and_item_notes_stand_out(client, establishment):
+    html = client.get(detail_url(delivery_order(establishment))).content.decode()
+
+    assert '<section class="notes-important"' in html
+    assert '<p class="item-note">' in html
+
+
+def test_an_eat_in_order_shows_its_table_and_as_soon_as_possible(client, establishment):
+    order = make_order(establishment)
+
+    html = client.get(detail_url(order)).content.decode()
+
+    assert '<span class="table-name">table 12</span>' in html
+    assert "dès que possible" in html
+    assert "Aucune coordonnée client." in html
+
+
+def test_the_history_says_from_what_to_what_when_who_and_why(client, establishment, cook):
+    order = make_order(establishment, ref="0005")
+    change_status(order, "accepted", source=Source.STAFF, actor=cook)
+    change_status(order, "cancelled", source=Source.HUBRISE, source_detail="Caisse Lightspeed", reason="Rupture de stock")
+
+    html = client.get(detail_url(order)).content.decode()
+
+    timeline = html[html.index('<ol class="timeline">') :]
+    assert "Créée : " in timeline
+    assert "Nouvelle</span> → " in timeline
+    assert "marc · Équipe" in timeline
+    assert "HubRise (Caisse Lightspeed)" in timeline
+    assert "Site de commande" in timeline
+    assert "Motif : Rupture de stock" in timeline
+    assert timeline.index("Créée") < timeline.index("Rupture de stock")
+
+
+def test_there_is_one_button_per_allowed_status_and_the_usual_next_step_comes_first(client, establishment):
+    order = make_order(establishment)
+
+    response = client.get(detail_url(order))
+
+    actions = response.context["actions"]
+    assert sorted(action["status"] for action in actions) == sorted(staff_transitions("new", "eat_in"))
+    assert actions[0]["status"] == "accepted"
+    html = response.content.decode()
+    assert 'class="action primary-action">Acceptée</button>' in html
+    assert 'class="action secondary outline">En préparation</button>' in html
+    assert html.count('name="expected_current" value="new"') == len(actions)
+
+
+def test_reject_and_cancel_are_distinct_and_ask_for_a_reason_without_javascript(client, establishment):
+    order = make_order(establishment)
+
+    html = client.get(detail_url(order)).content.decode()
+
+    for status, label in (("rejected", "Rejeter"), ("cancelled", "Annuler")):
+        assert f'<summary role="button" class="action destructive outline">{label}</summary>' in html
+        assert f'<textarea id="reason-{status}" name="reason" rows="2" required' in html
+        assert f"Confirmer : {label}</button>" in html
+
+
+def test_a_finished_order_has_no_buttons(client, establishment):
+    order = make_order(establishment, status="completed")
+
+    response = client.get(detail_url(order))
+
+    assert response.context["actions"] == []
+    assert 'name="status"' not in response.content.decode()
+
+
+def test_a_button_changes_the_status_records_who_did_it_and_confirms(client, establishment, cook):
+    order = make_order(establishment, ref="0009")
+
+    response = client.post(status_url(order), {"status": "accepted", "expected_current": "new"}, follow=True)
+
+    order.refresh_from_db()
+    assert order.status == "accepted"
+    last = order.history.last()
+    assert (last.from_status, last.to_status, last.source, last.actor) == ("new", "accepted", Source.STAFF, cook)
+    assert response.redirect_chain == [(detail_url(order), 302)]
+    html = response.content.decode()
+    assert "La commande 0009 est maintenant « Acceptée »." in html
+    assert 'class="flash flash-success"' in html
+    assert 'class="status status-big tone-recu">Acceptée</span>' in html
+
+
+def test_a_transition_staff_may_not_make_is_refused_with_a_message_and_changes_nothing(client, establishment):
+    order = make_order(establishment, status="completed")
+
+    response = client.post(status_url(order), {"status": "in_preparation", "expected_current": "completed"}, follow=True)
+
+    order.refresh_from_db()
+    assert order.status == "completed"
+    assert order.history.count() == 1
+    html = response.content.decode()
+    assert "Une commande « Terminée » ne peut pas passer à « En préparation »." in html
+    assert 'class="flash flash-error" role="alert"' in html
+
+
+def test_a_click_on_a_page_shown_before_the_order_changed_elsewhere_is_refused(client, establishment):
+    order = make_order(establishment)
+    change_status(order, "accepted", source=Source.HUBRISE)
+
+    response = client.post(status_url(order), {"status": "rejected", "reason": "Trop tard", "expected_current": "new"}, follow=True)
+
+    order.refresh_from_db()
+    assert order.status == "accepted"
+    assert "Cette commande est maintenant « Acceptée » : elle a changé pendant que vous la consultiez." in response.content.decode()
+
+
+def test_rejecting_without_a_reason_is_refused(client, establishment):
+    order = make_order(establishment)
+
+    response = client.post(status_url(order), {"status": "rejected", "reason": "  ", "expected_current": "new"}, follow=True)
+
+    order.refresh_from_db()
+    assert order.status == "new"
+    assert "Veuillez indiquer un motif." in response.content.decode()
+
+
+def test_rejecting_with_a_reason_keeps_it_in_the_history(client, establishment):
+    order = make_order(establishment, ref="0010")
+
+    response = client.post(
+        status_url(order), {"status": "rejected", "reason": "Cuisine fermée", "expected_current": "new"}, follow=True
+    )
+
+    order.refresh_from_db()
+    assert order.status == "rejected"
+    assert order.history.last().reason == "Cuisine fermée"
+    html = response.content.decode()
+    assert "La commande 0010 est maintenant « Rejetée »." in html
+    assert "Motif : Cuisine fermée" in html
+
+
+def test_clicking_twice_on_the_same_status_is_not_an_error(client, establishment):
+    order = make_order(establishment, ref="0011", status="accepted")
+
+    response = client.post(status_url(order), {"status": "accepted"}, follow=True)
+
+    assert order.history.count() == 1
+    assert "La commande 0011 était déjà « Acceptée »." in response.content.decode()
+
+
+def test_an_unknown_status_is_refused_with_a_message(client, establishment):
+    order = make_order(establishment)
+
+    response = client.post(status_url(order), {"status": "eaten", "expected_current": "new"}, follow=True)
+
+    order.refresh_from_db()
+    assert order.status == "new"
+    assert "Statut inconnu : eaten." in response.content.decode()
+
+
+def test_the_status_change_returns_to_a_local_next_page_but_never_to_another_site(client, establishment):
+    order = make_order(establishment)
+    back_to_list = reverse("orders:list", args=[establishment.pk]) + "?tab=recu"
+
+    local = client.post(status_url(order), {"status": "accepted", "next": back_to_list})
+    foreign = client.post(status_url(order), {"status": "in_preparation", "next": "https://evil.example/"})
+
+    assert local["Location"] == back_to_list
+    assert foreign["Location"] == detail_url(order)
+
+
+def test_the_status_change_only_accepts_post(client, establishment):
+    order = make_order(establishment)
+
+    assert client.get(status_url(order)).status_code == 405
+
+
+def test_the_live_status_tells_when_the_order_changed_since_the_page_was_shown(client, establishment):
+    order = make_order(establishment)
+    live = reverse("orders:detail_live", args=[establishment.pk, order.pk])
+
+    unchanged = client.get(live + "?shown=new").content.decode()
+    change_status(order, "accepted", source=Source.HUBRISE)
+    changed = client.get(live + "?shown=new").content.decode()
+
+    assert "changé pendant que vous la consultiez" not in unchanged
+    assert ">Nouvelle</span>" in unchanged
+    assert "Cette commande a changé pendant que vous la consultiez : elle est maintenant « Acceptée »." in changed
+    assert "<html" not in changed
+
+
+def test_the_detail_page_polls_its_live_status(client, establishment):
+    order = make_order(establishment)
+
+    html = client.get(detail_url(order)).content.decode()
+
+    assert f'hx-get="/e/{establishment.pk}/orders/{order.pk}/live/?shown=new" hx-trigger="every 10s"' in html
+
+
+def test_the_detail_page_makes_the_same_number_of_queries_for_a_big_order(client, establishment, django_assert_max_num_queries):
+    order = delivery_order(establishment)
+    for status in ("accepted", "in_preparation", "awaiting_shipment"):
+        change_status(order, status, source=Source.SYSTEM)
+
+    with django_assert_max_num_queries(12):
+        assert client.get(detail_url(order)).status_code == 200

@@ -1,0 +1,243 @@
+"""The order list: four tabs with counts, rows, sort, search, pagination, alerts."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from orders import extensions, selectors
+from orders.inputs import NewCustomer
+from orders.models import Order
+from orders.status import OrderStatus, Tab, TAB_STATUSES
+from tests.factories import make_establishment, make_order, make_user
+from tests.orders.pages import logged_in, order_at, shown_refs
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def establishment():
+    return make_establishment()
+
+
+@pytest.fixture
+def client(establishment):
+    return logged_in(make_user(establishment))
+
+
+def list_url(establishment, **params) -> str:
+    query = "&".join(f"{key}={value}" for key, value in params.items())
+    return reverse("orders:list", args=[establishment.pk]) + (f"?{query}" if query else "")
+
+
+def test_every_status_is_listed_in_its_tab_and_the_tabs_show_their_counts(client, establishment):
+    for status in OrderStatus.values:
+        make_order(establishment, status=status, ref=f"R-{status}")
+
+    for tab, statuses in TAB_STATUSES.items():
+        response = client.get(list_url(establishment, tab=tab.value))
+        assert response.status_code == 200
+        assert sorted(shown_refs(response)) == sorted(f"R-{status}" for status in statuses)
+        assert response.context["tabs"] == [(t, len(TAB_STATUSES[t])) for t in Tab]
+
+
+def test_the_tabs_have_their_french_names_and_the_received_one_is_the_default(client, establishment):
+    make_order(establishment, ref="0001")
+
+    response = client.get(list_url(establishment))
+
+    html = response.content.decode()
+    for label in ("Reçu", "En préparation", "Terminé", "Annulé"):
+        assert f'<span class="tab-label">{label}</span>' in html
+    assert response.context["tab"] == Tab.RECEIVED
+    assert 'class="tab tab-recu has-orders" aria-current="page"' in html
+
+
+def test_a_row_shows_ref_times_service_customer_items_total_and_status_in_the_establishment_time_zone(client, establishment):
+    establishment.timezone = "Asia/Tokyo"
+    establishment.save()
+    placed = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=3)
+    order_at(establishment, placed, ref="0042", customer=NewCustomer(first_name="Léa", last_name="Martin"))
+
+    html = client.get(list_url(establishment)).content.decode()
+
+    assert ">0042</a>" in html
+    assert timezone.localtime(placed, establishment.tzinfo).strftime("%H:%M") in html
+    assert "dès que possible" in html
+    assert "3 min" in html
+    assert 'Sur place</span> · <span class="table-name">table 12</span>' in html
+    assert "Léa Martin" in html
+    assert '<td class="num">2</td>' in html
+    assert "21,00\u00a0€" in html
+    assert ">Nouvelle</span>" in html
+    assert "Voir le détail" in html
+
+
+def test_collection_and_delivery_orders_say_so(client, establishment):
+    make_order(establishment, ref="C1", service_type="collection", table_name="")
+    make_order(establishment, ref="D1", service_type="delivery", table_name="")
+
+    html = client.get(list_url(establishment)).content.decode()
+
+    assert 'class="service service-collection">À emporter</span>' in html
+    assert 'class="service service-delivery">Livraison</span>' in html
+
+
+def test_active_tabs_put_the_soonest_due_first_counting_as_soon_as_possible_from_when_it_was_placed(client, establishment):
+    now = timezone.now()
+    order_at(establishment, now - timedelta(minutes=1), ref="LATER", expected_time=now + timedelta(minutes=30))
+    order_at(establishment, now - timedelta(minutes=10), ref="ASAP")
+    order_at(establishment, now - timedelta(minutes=2), ref="SOON", expected_time=now + timedelta(minutes=5))
+    order_at(establishment, now - timedelta(minutes=20), ref="OVERDUE", expected_time=now - timedelta(minutes=15))
+
+    assert shown_refs(client.get(list_url(establishment))) == ["OVERDUE", "ASAP", "SOON", "LATER"]
+
+
+def test_finished_tabs_put_the_newest_order_first(client, establishment):
+    now = timezone.now()
+    for minutes, ref in ((30, "OLD"), (5, "NEWEST"), (10, "MIDDLE")):
+        order_at(establishment, now - timedelta(minutes=minutes), ref=ref, status="completed", expected_time=now)
+
+    assert shown_refs(client.get(list_url(establishment, tab="termine"))) == ["NEWEST", "MIDDLE", "OLD"]
+
+
+def test_search_finds_an_order_by_ref_customer_name_or_phone_in_every_tab(client, establishment):
+    make_order(establishment, ref="0101", status="completed", customer=NewCustomer(first_name="Inès", last_name="Durand"))
+    make_order(establishment, ref="0102", customer=NewCustomer(first_name="Hugo", phone="+33612345678"))
+    make_order(establishment, ref="0203", status="cancelled", customer=NewCustomer(first_name="Zoé", last_name="Petit"))
+
+    assert shown_refs(client.get(list_url(establishment, q="0101"))) == ["0101"]
+    assert shown_refs(client.get(list_url(establishment, q="durand"))) == ["0101"]
+    assert shown_refs(client.get(list_url(establishment, q="zoé petit"))) == ["0203"]
+    assert shown_refs(client.get(list_url(establishment, q="0612345678"))) == ["0102"]
+    assert sorted(shown_refs(client.get(list_url(establishment, q="01")))) == ["0101", "0102"]
+
+
+def test_a_search_without_matches_says_so(client, establishment):
+    make_order(establishment, ref="0001")
+
+    response = client.get(list_url(establishment, q="introuvable"))
+
+    assert shown_refs(response) == []
+    assert "Aucune commande ne correspond à cette recherche." in response.content.decode()
+
+
+def test_the_list_is_paginated_and_the_page_links_keep_the_tab(client, establishment):
+    now = timezone.now()
+    for minute in range(30):
+        order_at(establishment, now - timedelta(minutes=minute), ref=f"P{minute:02d}", status="in_preparation")
+
+    first = client.get(list_url(establishment, tab="en-preparation"))
+    second = client.get(list_url(establishment, tab="en-preparation", page=2))
+
+    assert len(shown_refs(first)) == 25
+    assert len(shown_refs(second)) == 5
+    assert set(shown_refs(first)).isdisjoint(shown_refs(second))
+    assert 'href="?tab=en-preparation&amp;page=2"' in first.content.decode()
+    assert "Page 2 sur 2" in second.content.decode()
+
+
+def test_the_list_makes_the_same_number_of_queries_whatever_the_page_size(client, establishment, django_assert_num_queries):
+    make_order(establishment)
+    with CaptureQueriesContext(connection) as one_order:
+        client.get(list_url(establishment))
+    for _ in range(24):
+        make_order(establishment)
+
+    with django_assert_num_queries(len(one_order.captured_queries)):
+        response = client.get(list_url(establishment))
+
+    assert len(shown_refs(response)) == 25
+
+
+def test_relations_registered_by_other_apps_are_loaded_with_the_list(establishment, monkeypatch):
+    monkeypatch.setattr(extensions, "list_select_related", ["establishment__company"])
+    monkeypatch.setattr(extensions, "list_prefetch_related", ["history"])
+
+    orders = selectors.orders_for_list(selectors.orders_of(establishment), Tab.RECEIVED)
+
+    assert orders.query.select_related == {"establishment": {"company": {}}}
+    assert orders._prefetch_related_lookups == ("history",)
+
+
+def test_an_overdue_order_is_marked_late(client, establishment):
+    make_order(establishment, ref="LATE", status="accepted", expected_time=timezone.now() - timedelta(minutes=5))
+    make_order(establishment, ref="ONTIME", status="accepted", expected_time=timezone.now() + timedelta(minutes=20))
+
+    html = client.get(list_url(establishment)).content.decode()
+
+    assert html.count('<tr class="overdue') == 1
+    assert html.count(">En retard</span>") == 1
+
+
+def test_an_order_still_new_after_five_minutes_raises_an_alert_on_every_tab(client, establishment):
+    order_at(establishment, timezone.now() - timedelta(minutes=6), ref="WAITING")
+    order_at(establishment, timezone.now() - timedelta(minutes=2), ref="FRESH")
+
+    received = client.get(list_url(establishment)).content.decode()
+    completed = client.get(list_url(establishment, tab="termine")).content.decode()
+
+    assert "1 nouvelle commande attend depuis plus de 5 minutes." in received
+    assert "1 nouvelle commande attend depuis plus de 5 minutes." in completed
+    assert received.count(">Pas encore acceptée</span>") == 1
+
+
+def test_no_alert_when_new_orders_are_recent(client, establishment):
+    order_at(establishment, timezone.now() - timedelta(minutes=2))
+
+    assert "attend depuis plus de 5 minutes" not in client.get(list_url(establishment)).content.decode()
+
+
+def test_older_orders_show_their_date(client, establishment):
+    order_at(establishment, datetime(2025, 3, 14, 11, 30, tzinfo=UTC), status="completed", ref="OLD")
+
+    html = client.get(list_url(establishment, tab="termine")).content.decode()
+
+    assert "12:30" in html
+    assert "14/03/2025" in html
+
+
+def test_an_unknown_tab_is_not_found(client, establishment):
+    assert client.get(list_url(establishment, tab="nope")).status_code == 404
+
+
+def test_the_live_fragment_has_the_tabs_and_rows_without_the_page_around_them(client, establishment):
+    make_order(establishment, ref="LIVE1")
+
+    response = client.get(reverse("orders:list_live", args=[establishment.pk]) + "?tab=recu")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div id="live-list"')
+    assert 'hx-trigger="every 10s"' in html
+    assert ">LIVE1</a>" in html
+    assert "<html" not in html
+
+
+def test_the_live_fragment_asks_for_a_full_reload_once_the_session_has_expired(establishment):
+    from django.test import Client
+
+    response = Client().get(reverse("orders:list_live", args=[establishment.pk]))
+
+    assert response.status_code == 204
+    assert response["HX-Refresh"] == "true"
+
+
+def test_the_list_page_polls_its_live_fragment_with_the_same_filters(client, establishment):
+    html = client.get(list_url(establishment, tab="termine")).content.decode()
+
+    assert f'hx-get="/e/{establishment.pk}/orders/live/?tab=termine"' in html
+
+
+def test_orders_of_other_establishments_are_never_listed(client, establishment):
+    make_order(make_establishment("Ailleurs"), ref="FOREIGN")
+    make_order(establishment, ref="MINE")
+
+    response = client.get(list_url(establishment))
+
+    assert shown_refs(response) == ["MINE"]
+    assert response.context["tabs"][0] == (Tab.RECEIVED, 1)
+    assert Order.objects.count() == 2
