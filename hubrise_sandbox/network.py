@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import socket
 import threading
 import time
@@ -17,10 +18,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .store import REQUEST_LOG_KEPT, Store
+from .store import REQUEST_LOG_KEPT, Store, mask_token
 
 FAULT_MODES = ("500", "429", "hang", "drop")
 BODY_KEPT = 2000
+_REDACTED_FIELDS = "access_token|client_secret|token|code"
+_SECRET_IN_JSON = re.compile(rf'("(?:{_REDACTED_FIELDS})"\s*:\s*)"([^"]*)"')
+_SECRET_IN_FORM = re.compile(rf"((?:^|[?&])(?:{_REDACTED_FIELDS})=)([^&\s]*)")
 OVERRIDABLE_METHODS = {"PUT", "PATCH", "DELETE"}
 
 
@@ -96,7 +100,14 @@ def _truncate(data: bytes | str | None) -> str | None:
     if data is None:
         return None
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    text = _redact(text)
     return text if len(text) <= BODY_KEPT else text[:BODY_KEPT] + "…"
+
+
+def _redact(text: str) -> str:
+    """The log is shown on the web page, so OAuth secrets and tokens never reach it whole."""
+    text = _SECRET_IN_JSON.sub(lambda m: f'{m.group(1)}"{mask_token(m.group(2))}"', text)
+    return _SECRET_IN_FORM.sub(lambda m: f"{m.group(1)}{mask_token(m.group(2))}", text)
 
 
 class NetworkLayer:
@@ -122,7 +133,7 @@ class NetworkLayer:
             "at": time.time(),
             "method": method,
             "path": path,
-            "query": environ.get("QUERY_STRING", ""),
+            "query": _redact(environ.get("QUERY_STRING", "")),
             "request_body": _truncate(request_body),
             "processed": False,
             "fault": None,

@@ -8,6 +8,7 @@ import hmac
 import requests
 
 from tests.sandbox.conftest import ApiClient
+from tests.sandbox_fixture import SandboxProcess
 
 
 def test_the_request_log_records_method_path_status_and_bodies_with_the_token_masked(hubrise_sandbox, app_api):
@@ -91,3 +92,32 @@ def test_data_survive_a_restart(hubrise_sandbox, app_api, callback_receiver):
     survivor = ApiClient(hubrise_sandbox.api_url, app_api.token)
     assert survivor.get(f"/location/orders/{order['id']}").json() == order
     assert survivor.get("/callback").json()["url"] == callback_receiver.url
+
+
+def test_oauth_tokens_and_secrets_never_reach_the_request_log(hubrise_sandbox):
+    from tests.sandbox.test_oauth import exchange, new_code
+
+    token = exchange(hubrise_sandbox, new_code(hubrise_sandbox)).json()["access_token"]
+    requests.post(
+        f"{hubrise_sandbox.oauth_url}/token",
+        params={"code": "x", "client_id": hubrise_sandbox.client_id, "client_secret": hubrise_sandbox.client_secret},
+        timeout=10,
+    )
+
+    log = str(hubrise_sandbox.requests_log())
+    page = requests.get(hubrise_sandbox.base_url + "/", timeout=10).text
+    assert token not in log
+    assert token not in page
+    assert hubrise_sandbox.client_secret not in log
+
+
+def test_the_demo_token_connects_our_app_to_the_first_location_without_oauth(tmp_path):
+    process = SandboxProcess(tmp_path, {"HUBRISE_SANDBOX_DEMO_TOKEN": "demo-token-for-the-tour"})
+    process.start()
+    try:
+        location = ApiClient(f"{process.base_url}/v1", "demo-token-for-the-tour").get("/location")
+    finally:
+        process.stop()
+
+    assert location.status_code == 200
+    assert location.json()["name"] == "Le Petit Bistrot"
