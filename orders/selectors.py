@@ -62,8 +62,10 @@ def search_orders(orders: QuerySet[Order], query: str) -> QuerySet[Order]:
 
 def tab_counts_and_waiting(orders: QuerySet[Order], waiting_since: datetime) -> tuple[dict[Tab, int], int]:
     """Orders per tab, and how many are still ``new`` since before ``waiting_since``, in one query."""
-    rows = orders.order_by().values("status").annotate(
-        n=Count("id"), waiting=Count("id", filter=Q(status=OrderStatus.NEW, created_at__lt=waiting_since))
+    rows = (
+        orders.order_by()
+        .values("status")
+        .annotate(n=Count("id"), waiting=Count("id", filter=Q(status=OrderStatus.NEW, created_at__lt=waiting_since)))
     )
     by_status = {row["status"]: row["n"] for row in rows}
     waiting = sum(row["waiting"] for row in rows)

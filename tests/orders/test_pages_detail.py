@@ -106,7 +106,7 @@ def test_the_page_shows_everything_needed_to_prepare_and_hand_over_the_order(cli
         "Haricots verts",
         "(+1,50\u00a0€)",
         "sans Béarnaise",
-        '<strong>Note :</strong> Allergie aux arachides</p>',
+        "<strong>Note :</strong> Allergie aux arachides</p>",
         '<span class="sku">Bouteille 75 cl</span>',
         "Formule midi · Plat",
         "Remise · Code BIENVENUE",
@@ -230,11 +230,14 @@ def test_a_click_on_a_page_shown_before_the_order_changed_elsewhere_is_refused(c
     order = make_order(establishment)
     change_status(order, "accepted", source=Source.HUBRISE)
 
-    response = client.post(status_url(order), {"status": "rejected", "reason": "Trop tard", "expected_current": "new"}, follow=True)
+    response = client.post(
+        status_url(order), {"status": "rejected", "reason": "Trop tard", "expected_current": "new"}, follow=True
+    )
 
     order.refresh_from_db()
     assert order.status == "accepted"
-    assert "Cette commande est maintenant « Acceptée » : elle a changé pendant que vous la consultiez." in response.content.decode()
+    html = response.content.decode()
+    assert "Cette commande est maintenant « Acceptée » : elle a changé pendant que vous la consultiez." in html
 
 
 def test_rejecting_without_a_reason_is_refused(client, establishment):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from orders import extensions, selectors
 from orders.inputs import NewCustomer
 from orders.models import Order
-from orders.status import OrderStatus, Tab, TAB_STATUSES
+from orders.status import TAB_STATUSES, OrderStatus, Tab
 from tests.factories import make_establishment, make_order, make_user
 from tests.orders.pages import logged_in, order_at, shown_refs
 
