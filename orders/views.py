@@ -41,6 +41,10 @@ BUTTON_LABELS = {
     OrderStatus.REJECTED: lambda: _("Reject"),
     OrderStatus.CANCELLED: lambda: _("Cancel order"),
 }
+REASON_LABELS = {
+    OrderStatus.REJECTED: lambda: _("Why reject this order? (kept in its history)"),
+    OrderStatus.CANCELLED: lambda: _("Why cancel this order? (kept in its history)"),
+}
 
 
 def partial_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -133,6 +137,7 @@ def _actions(order: Order) -> list[dict]:
                 "primary": status == usual,
                 "destructive": status in DESTRUCTIVE_STATUSES,
                 "needs_reason": status in REASON_REQUIRED,
+                "reason_label": REASON_LABELS[status]() if status in REASON_LABELS else _("Reason"),
             }
         )
     # The usual next step comes first, where the thumb expects it.

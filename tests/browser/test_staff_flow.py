@@ -1,0 +1,91 @@
+"""A cook's round trip in a real browser: log in, switch tabs, open an order, move it on."""
+
+import os
+import random
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from conftest import missing_service
+from orders.demo import random_order
+from orders.models import StatusChange
+from orders.services import create_order
+from tests.factories import croque_order, make_establishment, make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(os.environ.get("GR_SCREENSHOT_DIR", "/tmp"))
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread, which trips
+    # Django's guard against database calls from async code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    chromium_path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not Path(chromium_path).exists():
+        missing_service(f"needs Chromium at {chromium_path} (set CHROMIUM_PATH)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+        page.set_default_timeout(10_000)
+        yield page
+        browser.close()
+
+
+def test_a_cook_logs_in_switches_tabs_and_accepts_an_order(live_server, browser_page):
+    establishment = make_establishment()
+    make_user(establishment, username="marc")
+    now = timezone.now()
+    rng = random.Random(7)
+    for minutes, status in ((40, "in_preparation"), (25, "accepted"), (3, "new"), (12, "in_preparation"), (55, "completed")):
+        create_order(establishment, random_order(rng, now, status), created_at=now - timedelta(minutes=minutes))
+    create_order(
+        establishment,
+        croque_order(ref="0100", customer_notes="Allergie aux fruits à coque"),
+        source=StatusChange.Source.API,
+        created_at=now - timedelta(minutes=7),
+    )
+    page = browser_page
+
+    page.goto(live_server.url + "/")
+    page.get_by_label("Nom d’utilisateur").fill("marc")
+    page.get_by_label("Mot de passe").fill("correct-horse-battery")
+    page.get_by_role("button", name="Se connecter").click()
+
+    tabs = page.get_by_role("navigation", name="Onglets des commandes")
+    page.wait_for_selector("table.orders")
+    assert tabs.get_by_role("link", name="Reçu").get_attribute("aria-current") == "page"
+    assert page.get_by_text("1 nouvelle commande attend depuis plus de 5 minutes.").is_visible()
+    page.screenshot(path=str(SCREENSHOTS / "getresto_order_list.png"), full_page=True)
+
+    tabs.get_by_role("link", name="En préparation").click()
+    page.wait_for_url("**tab=en-preparation")
+    assert page.locator("table.orders tbody tr").count() == 2
+    tabs.get_by_role("link", name="Reçu").click()
+    page.wait_for_url("**tab=recu")
+
+    page.get_by_role("link", name="0100", exact=True).click()
+    page.get_by_role("heading", name="Commande 0100").wait_for()
+    assert page.get_by_text("Allergie aux fruits à coque").is_visible()
+    page.screenshot(path=str(SCREENSHOTS / "getresto_order_detail.png"), full_page=True)
+
+    page.get_by_role("button", name="Rejeter").click()
+    assert page.get_by_label("Pourquoi rejeter cette commande ? (gardé dans son historique)").is_visible()
+    page.screenshot(path=str(SCREENSHOTS / "getresto_order_reject.png"), full_page=True)
+    page.get_by_role("button", name="Acceptée").click()
+
+    page.get_by_text("La commande 0100 est maintenant « Acceptée ».").wait_for()
+    assert page.locator(".status-big").inner_text() == "Acceptée"
+    assert page.get_by_role("button", name="En préparation").is_visible()
