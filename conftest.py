@@ -11,6 +11,8 @@ import pytest
 
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
+pytest_plugins = ["tests.sandbox_fixture"]
+
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     from django.conf import settings

@@ -11,3 +11,6 @@ os.environ.setdefault("GETRESTO_ENV", "test")
 from getresto.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# whitenoise warns on every request when the collected-static folder is absent.
+STATIC_ROOT.mkdir(exist_ok=True)  # noqa: F405
