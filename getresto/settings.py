@@ -209,6 +209,11 @@ HUBRISE_CLIENT_SECRET = env_str("HUBRISE_CLIENT_SECRET", "")
 HUBRISE_CONNECT_TIMEOUT = env_float("HUBRISE_CONNECT_TIMEOUT", 3.05)
 HUBRISE_READ_TIMEOUT = env_float("HUBRISE_READ_TIMEOUT", 10.0)
 PUBLIC_URL = env_str("PUBLIC_URL", "http://127.0.0.1:8000")
+# "active": HubRise POSTs order events to PUBLIC_URL/hubrise/callback/; "passive":
+# we poll them. "auto" (the default) is passive when PUBLIC_URL is this machine, active otherwise.
+HUBRISE_CALLBACK_MODE = env_str("HUBRISE_CALLBACK_MODE", "auto")
+if HUBRISE_CALLBACK_MODE not in {"auto", "active", "passive"}:
+    raise ImproperlyConfigured("HUBRISE_CALLBACK_MODE must be auto, active or passive.")
 # Key that encrypts HubRise access tokens at rest; defaults to one derived
 # from SECRET_KEY so that a single secret is enough to start.
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "")

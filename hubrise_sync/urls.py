@@ -1,5 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from hubrise_sync import views_settings
 
 app_name = "hubrise"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("e/<int:establishment_id>/settings/", views_settings.settings_page, name="settings"),
+    path("e/<int:establishment_id>/connect/", views_settings.connect, name="connect"),
+    path("e/<int:establishment_id>/connect/confirm/", views_settings.confirm_replacement, name="confirm_replacement"),
+    path("e/<int:establishment_id>/test/", views_settings.test_connection, name="test"),
+    path("e/<int:establishment_id>/disconnect/", views_settings.disconnect, name="disconnect"),
+    path("oauth/callback/", views_settings.oauth_callback, name="oauth_callback"),
+]

@@ -1,0 +1,216 @@
+"""The HubRise settings of an establishment: connect (OAuth 2.0), check, disconnect.
+
+Every member of the establishment sees the page; only its managers act. Another
+establishment's id is a 404, so ids leak nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from hubrise_sync import connection_services as services
+from hubrise_sync import oauth
+from hubrise_sync.client import HubRiseError
+from hubrise_sync.crypto import decrypt, encrypt
+from orders import selectors
+from orders.models import Establishment
+from orders.permissions import is_manager
+
+logger = logging.getLogger(__name__)
+
+PENDING_SESSION_KEY = "hubrise_pending_replacement"
+PENDING_LIFETIME_SECONDS = 15 * 60
+
+
+def _member_establishment(request: HttpRequest, establishment_id: int) -> Establishment:
+    return selectors.establishment_for(request.user, establishment_id)
+
+
+def _managed_establishment(request: HttpRequest, establishment_id: int) -> Establishment:
+    establishment = _member_establishment(request, establishment_id)
+    if not is_manager(request.user, establishment):
+        raise PermissionDenied
+    return establishment
+
+
+def _render(request: HttpRequest, establishment: Establishment, template: str, context: dict, status: int = 200) -> HttpResponse:
+    with timezone.override(establishment.tzinfo):
+        context = {
+            "establishment": establishment,
+            "establishments": list(selectors.establishments_of(request.user)),
+            **context,
+        }
+        return render(request, template, context, status=status)
+
+
+@login_required
+@require_GET
+def settings_page(request: HttpRequest, establishment_id: int) -> HttpResponse:
+    establishment = _member_establishment(request, establishment_id)
+    context = {
+        "connection": services.connection_of(establishment),
+        "can_manage": is_manager(request.user, establishment),
+        "scope": oauth.SCOPE,
+    }
+    return _render(request, establishment, "hubrise_sync/settings.html", context)
+
+
+@login_required
+@require_POST
+def connect(request: HttpRequest, establishment_id: int) -> HttpResponse:
+    establishment = _managed_establishment(request, establishment_id)
+    state = oauth.issue_state(request.session, request.user.pk, establishment.pk)
+    return redirect(oauth.authorize_url(state))
+
+
+@login_required
+@require_GET
+def oauth_callback(request: HttpRequest) -> HttpResponse:
+    establishment_id = oauth.consume_state(request.session, request.GET.get("state", ""), request.user.pk)
+    if establishment_id is None:
+        logger.warning("HubRise OAuth return refused: unknown, used or expired state (user %s)", request.user.pk)
+        return render(request, "hubrise_sync/oauth_refused.html", status=400)
+    establishment = _managed_establishment(request, establishment_id)
+    back = redirect("hubrise:settings", establishment_id=establishment.pk)
+
+    if request.GET.get("error"):
+        if request.GET["error"] == "access_denied":
+            messages.error(request, _("The connection was refused on HubRise: nothing has changed."))
+        else:
+            messages.error(request, _("HubRise did not authorise the connection: nothing has changed."))
+        return back
+    code = request.GET.get("code", "")
+    if not code:
+        messages.error(request, _("HubRise sent no authorisation code: nothing has changed."))
+        return back
+    try:
+        grant = oauth.exchange_code(code)
+    except oauth.BadGrant:
+        messages.error(
+            request,
+            _("HubRise refused the authorisation: it has expired or was already used. Nothing has changed; connect again."),
+        )
+        return back
+    except HubRiseError:
+        messages.error(request, _("HubRise could not be reached to complete the connection. Nothing has changed; try again."))
+        return back
+    return _connect_with(request, establishment, grant, replace=False)
+
+
+def _connect_with(request: HttpRequest, establishment: Establishment, grant: oauth.Grant, *, replace: bool) -> HttpResponse:
+    back = redirect("hubrise:settings", establishment_id=establishment.pk)
+    try:
+        connection = services.connect_establishment(establishment, grant, user=request.user, replace=replace)
+    except services.ReplacementNeeded:
+        request.session[PENDING_SESSION_KEY] = {
+            "user": request.user.pk,
+            "establishment": establishment.pk,
+            "issued": time.time(),
+            # The session is stored in the database: the token stays encrypted there too.
+            "grant": encrypt(json.dumps(grant.as_dict())),
+        }
+        return redirect("hubrise:confirm_replacement", establishment_id=establishment.pk)
+    except services.ConnectionRefused as refusal:
+        messages.error(request, _("This HubRise location is already connected to another establishment: nothing has changed."))
+        logger.info("HubRise connection of establishment %s refused: %s", establishment.pk, refusal)
+        return back
+    except HubRiseError:
+        messages.error(
+            request, _("HubRise did not accept our callback registration. Nothing has changed; try again in a moment.")
+        )
+        return back
+    messages.success(
+        request,
+        _("Connected to HubRise: %(location)s (%(location_id)s).")
+        % {"location": connection.location_name, "location_id": connection.location_id},
+    )
+    return back
+
+
+def _pending_grant(request: HttpRequest, establishment: Establishment) -> oauth.Grant | None:
+    pending = request.session.get(PENDING_SESSION_KEY)
+    if (
+        not isinstance(pending, dict)
+        or pending.get("user") != request.user.pk
+        or pending.get("establishment") != establishment.pk
+        or pending.get("issued", 0) < time.time() - PENDING_LIFETIME_SECONDS
+    ):
+        return None
+    try:
+        return oauth.Grant(**json.loads(decrypt(pending["grant"])))
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def confirm_replacement(request: HttpRequest, establishment_id: int) -> HttpResponse:
+    establishment = _managed_establishment(request, establishment_id)
+    grant = _pending_grant(request, establishment)
+    if grant is None:
+        request.session.pop(PENDING_SESSION_KEY, None)
+        messages.error(request, _("There is no connection waiting for confirmation: connect again."))
+        return redirect("hubrise:settings", establishment_id=establishment.pk)
+    if request.method == "GET":
+        context = {"current": services.connection_of(establishment), "new": grant}
+        return _render(request, establishment, "hubrise_sync/confirm_replacement.html", context)
+    request.session.pop(PENDING_SESSION_KEY, None)
+    if request.POST.get("decision") != "replace":
+        messages.info(request, _("The connection was kept as it was."))
+        return redirect("hubrise:settings", establishment_id=establishment.pk)
+    return _connect_with(request, establishment, grant, replace=True)
+
+
+@login_required
+@require_POST
+def test_connection(request: HttpRequest, establishment_id: int) -> HttpResponse:
+    establishment = _managed_establishment(request, establishment_id)
+    connection = services.connection_of(establishment)
+    if connection is None:
+        messages.error(request, _("This establishment is not connected to HubRise."))
+    else:
+        result = services.check_connection(connection)
+        if result.ok:
+            messages.success(
+                request,
+                _("HubRise answered in %(ms)s ms: location %(name)s.") % {"ms": result.elapsed_ms, "name": result.message},
+            )
+        else:
+            messages.error(request, _("HubRise call failed: %(error)s") % {"error": result.message})
+    return redirect("hubrise:settings", establishment_id=establishment.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def disconnect(request: HttpRequest, establishment_id: int) -> HttpResponse:
+    establishment = _managed_establishment(request, establishment_id)
+    connection = services.connection_of(establishment)
+    if connection is None:
+        messages.info(request, _("This establishment is not connected to HubRise."))
+        return redirect("hubrise:settings", establishment_id=establishment.pk)
+    if request.method == "GET":
+        return _render(request, establishment, "hubrise_sync/confirm_disconnect.html", {"connection": connection})
+    problems = services.disconnect_establishment(establishment)
+    if problems:
+        messages.warning(
+            request,
+            _(
+                "Disconnected from HubRise, but HubRise could not be told (%(error)s). "
+                "You can also remove the app from your HubRise back office."
+            )
+            % {"error": "; ".join(problems)},
+        )
+    else:
+        messages.success(request, _("Disconnected from HubRise. Orders and their history are kept."))
+    return redirect("hubrise:settings", establishment_id=establishment.pk)
