@@ -42,8 +42,8 @@ def ensure_installed() -> None:
     if STAMP.exists() and STAMP.read_text() == digest:
         return
     print("Installing dependencies …", flush=True)
-    subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "-r", ROOT / "requirements-dev.txt"], check=True)
+    subprocess.run([PYTHON, "-m", "pip", "install", "-qq", "--upgrade", "pip"], check=True)
+    subprocess.run([PYTHON, "-m", "pip", "install", "-qq", "-r", ROOT / "requirements-dev.txt"], check=True)
     STAMP.write_text(digest)
 
 
