@@ -171,6 +171,7 @@ class OffsetDateTimeField(_InstanceAware, serializers.Field):
     default_error_messages = {
         "invalid": _("Not a valid date and time: use ISO 8601, e.g. 2020-08-20T06:42:46+02:00."),
         "naive": _("Include the UTC offset, e.g. 2020-08-20T06:42:46+02:00."),
+        "out_of_range": _("This date is out of range."),
     }
 
     def to_internal_value(self, data: Any) -> datetime:
@@ -185,11 +186,39 @@ class OffsetDateTimeField(_InstanceAware, serializers.Field):
         if value.tzinfo is None or value.utcoffset() is None:
             self.fail("naive")
         try:
-            value.astimezone(UTC)
+            year = value.astimezone(UTC).year
         except OverflowError:
-            self.fail("invalid")
+            self.fail("out_of_range")
+        # Far years would overflow when shown in the establishment's time zone.
+        if not 1970 <= year <= 9998:
+            self.fail("out_of_range")
         return value
 
     def to_representation(self, value: tuple[datetime, Any]) -> str:
         moment, tzinfo = value
         return moment.astimezone(tzinfo).isoformat()
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string; DRF's CharField would turn 12 into "12", hiding a client's type mistake."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictEmailField(serializers.EmailField):
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true or false only: DRF's BooleanField also takes 0, 1, "yes"…"""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data

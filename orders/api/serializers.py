@@ -5,6 +5,7 @@ created by orders.services.create_order. Output serializers render a stored
 order in the same vocabulary.
 """
 
+import math
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,9 @@ from orders.api.fields import (
     DecimalStringField,
     MoneyField,
     OffsetDateTimeField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictEmailField,
     StrictPositiveIntegerField,
 )
 from orders.inputs import NewCharge, NewCustomer, NewDeal, NewDiscount, NewItem, NewOption, NewOrder, NewPayment
@@ -33,10 +37,10 @@ TAX_RATE_LIMIT = Decimal("1000")
 PRICING_EFFECTS = ("unchanged", "fixed_price", "price_off", "percentage_off")
 
 
-def text(max_length: int, **kwargs: Any) -> serializers.CharField:
+def text(max_length: int, **kwargs: Any) -> StrictCharField:
     """An optional HubRise string; null and absent both mean empty."""
     kwargs.setdefault("required", False)
-    return serializers.CharField(max_length=max_length, allow_blank=True, allow_null=True, default="", **kwargs)
+    return StrictCharField(max_length=max_length, allow_blank=True, allow_null=True, default="", **kwargs)
 
 
 def _clean(value: str | None) -> str:
@@ -44,7 +48,10 @@ def _clean(value: str | None) -> str:
 
 
 def _has_forbidden_text(value: Any) -> bool:
-    # PostgreSQL's jsonb refuses NUL characters and UTF-8 cannot encode lone surrogates.
+    # PostgreSQL's jsonb refuses NUL characters and infinities (1e400 parses
+    # as one), and UTF-8 cannot encode lone surrogates.
+    if isinstance(value, float):
+        return not math.isfinite(value)
     if isinstance(value, str):
         return "\x00" in value or any("\ud800" <= char <= "\udfff" for char in value)
     if isinstance(value, dict):
@@ -75,16 +82,16 @@ def tax_rate_field(**kwargs: Any) -> DecimalStringField:
 
 
 class OptionInputSerializer(serializers.Serializer):
-    option_list_name = serializers.CharField(max_length=200)
-    name = serializers.CharField(max_length=200)
+    option_list_name = StrictCharField(max_length=200)
+    name = StrictCharField(max_length=200)
     ref = text(100)
     price = MoneyField(required=False, default=Decimal("0"), help_text=_("Omitted means free."))
     quantity = StrictPositiveIntegerField(required=False, default=1, help_text=_("Per item unit; a JSON integer."))
-    removed = serializers.BooleanField(required=False, default=False)
+    removed = StrictBooleanField(required=False, default=False)
 
 
 class DealLineInputSerializer(serializers.Serializer):
-    deal_key = serializers.CharField(max_length=16, help_text=_("A key of the order's deals map."))
+    deal_key = StrictCharField(max_length=16, help_text=_("A key of the order's deals map."))
     label = text(200)
     pricing_effect = serializers.ChoiceField(
         choices=PRICING_EFFECTS, required=False, allow_blank=True, allow_null=True, default=""
@@ -119,30 +126,30 @@ class DealLineInputSerializer(serializers.Serializer):
 
 
 class ItemInputSerializer(serializers.Serializer):
-    product_name = serializers.CharField(max_length=200)
+    product_name = StrictCharField(max_length=200)
     sku_name = text(200)
     sku_ref = text(100)
     price = MoneyField(help_text=_("Unit price, options excluded."))
     quantity = quantity_field()
     tax_rate = tax_rate_field()
     customer_notes = text(2000)
-    options = OptionInputSerializer(many=True, required=False, default=list, max_length=MAX_OPTIONS)
+    options = serializers.ListField(child=OptionInputSerializer(), required=False, default=list, max_length=MAX_OPTIONS)
     deal_line = DealLineInputSerializer(required=False, allow_null=True, default=None)
 
 
 class DealInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = StrictCharField(max_length=200)
     ref = text(100)
 
 
 class DiscountInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = StrictCharField(max_length=200)
     ref = text(100)
     price_off = MoneyField(allow_negative=False)
 
 
 class ChargeInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = StrictCharField(max_length=200)
     ref = text(100)
     price = MoneyField()
     tax_rate = tax_rate_field()
@@ -166,7 +173,7 @@ class CustomerInputSerializer(serializers.Serializer):
     first_name = text(100)
     last_name = text(100)
     company_name = text(200)
-    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, allow_null=True, default="")
+    email = StrictEmailField(max_length=254, required=False, allow_blank=True, allow_null=True, default="")
     phone = text(32, help_text=_("E.164, e.g. +33612345678."))
     address_1 = text(255)
     address_2 = text(255)
@@ -197,7 +204,8 @@ class OrderInputSerializer(serializers.Serializer):
         required=False, allow_null=True, default=None, help_text=_("Null means as soon as possible.")
     )
     confirmed_time = OffsetDateTimeField(required=False, allow_null=True, default=None)
-    items = ItemInputSerializer(many=True, allow_empty=False, max_length=MAX_ITEMS)
+    # ListField rather than many=True: the schema then carries minItems and maxItems.
+    items = serializers.ListField(child=ItemInputSerializer(), allow_empty=False, min_length=1, max_length=MAX_ITEMS)
     deals = serializers.DictField(
         child=DealInputSerializer(),
         required=False,
@@ -205,14 +213,14 @@ class OrderInputSerializer(serializers.Serializer):
         default=dict,
         help_text=_('Map of deal key to deal, e.g. {"0": {...}}.'),
     )
-    discounts = DiscountInputSerializer(many=True, required=False, default=list, max_length=MAX_LINES)
-    charges = ChargeInputSerializer(many=True, required=False, default=list, max_length=MAX_LINES)
-    payments = PaymentInputSerializer(many=True, required=False, default=list, max_length=MAX_LINES)
+    discounts = serializers.ListField(child=DiscountInputSerializer(), required=False, default=list, max_length=MAX_LINES)
+    charges = serializers.ListField(child=ChargeInputSerializer(), required=False, default=list, max_length=MAX_LINES)
+    payments = serializers.ListField(child=PaymentInputSerializer(), required=False, default=list, max_length=MAX_LINES)
     customer = CustomerInputSerializer(required=False, allow_null=True, default=None)
     customer_notes = text(2000)
     seller_notes = text(2000)
     collection_code = text(32)
-    coupon_codes = serializers.ListField(child=serializers.CharField(max_length=100), required=False, default=list, max_length=20)
+    coupon_codes = serializers.ListField(child=StrictCharField(max_length=100), required=False, default=list, max_length=20)
     custom_fields = CustomFieldsInputSerializer(
         required=False, allow_null=True, default=None, help_text=_("Only restaurant.table_name is kept (eat-in table).")
     )

@@ -78,6 +78,22 @@ class OrderPagination(CursorPagination):
     page_size_query_param = "count"
     max_page_size = 100
 
+    def get_page_size(self, request: Request) -> int:
+        # DRF silently ignores a bad ?count=; a client should learn of its mistake.
+        value = request.query_params.get(self.page_size_query_param)
+        if value is None:
+            return self.page_size
+        if not value.isdigit() or not 1 <= int(value) <= self.max_page_size:
+            raise ValidationError({"count": [_("Must be a whole number from 1 to %(max)s.") % {"max": self.max_page_size}]})
+        return int(value)
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update({"minimum": 1, "maximum": self.max_page_size})
+        return parameters
+
 
 def orders_of(establishment_id: int) -> QuerySet[Order]:
     return (
@@ -100,7 +116,12 @@ def orders_of(establishment_id: int) -> QuerySet[Order]:
         parameters=[
             OpenApiParameter("status", str, enum=OrderStatus.values, description="Only orders with this status."),
         ],
-        responses={200: OrderSerializer(many=True), 400: ValidationErrorSerializer, **AUTH_ERRORS},
+        responses={
+            200: OrderSerializer(many=True),
+            400: ValidationErrorSerializer,
+            404: OpenApiResponse(ErrorSerializer, description=_("Invalid cursor.")),
+            **AUTH_ERRORS,
+        },
     ),
     retrieve=extend_schema(
         summary="Read one order",
@@ -120,7 +141,8 @@ class OrderViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retrie
     permission_classes = [HasApiKey]
     # Nested lines cannot be expressed as form fields: JSON only.
     parser_classes = [JSONParser]
-    lookup_value_regex = r"[0-9]+"
+    # Any segment reaches the view, so that a malformed id gets the API's JSON 404.
+    lookup_value_regex = r"[^/]+"
     pagination_class = OrderPagination
     serializer_class = OrderSerializer
 

@@ -58,7 +58,8 @@ def raw_key(establishment):
 @pytest.fixture
 def client(raw_key):
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+    # Messages follow Accept-Language (French by default); these tests read the English ones.
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}", HTTP_ACCEPT_LANGUAGE="en")
     return api
 
 
@@ -168,10 +169,17 @@ def test_a_top_level_table_name_is_accepted_as_a_shortcut(client):
             "items[0].options[0].quantity",
             "integer",
         ),
+        (
+            {"items": [item(options=[{"option_list_name": "Sauce", "name": "Mayo", "removed": 0}])]},
+            "items[0].options[0].removed",
+            "",
+        ),
+        ({"items": [item(product_name=12)]}, "items[0].product_name", ""),
         ({"items": [item(price="9.50 GBP")]}, "items[0].price", "EUR"),
         ({"charges": [{"name": "Livraison", "price": "3.00 USD"}]}, "charges[0].price", "EUR"),
         ({"expected_time": "2026-06-24T19:30:00"}, "expected_time", "offset"),
         ({"expected_time": "tomorrow"}, "expected_time", "ISO 8601"),
+        ({"expected_time": "0001-01-01T00:00:00+14:00"}, "expected_time", "range"),
         ({"items": []}, "items", ""),
         ({"service_type": "drive_in"}, "service_type", "drive_in"),
         ({"customer": {"email": "not-an-email"}}, "customer.email", ""),
@@ -189,6 +197,27 @@ def test_invalid_input_is_refused_with_the_field_named_and_nothing_created(clien
     assert message_part.lower() in " ".join(errors[field]).lower()
     assert Order.objects.count() == 0
     assert OrderItem.objects.count() == 0
+
+
+def test_a_payment_info_that_the_database_cannot_store_is_refused(client):
+    raw_json = '{"items": [{"product_name": "Café", "price": "2.00 EUR", "quantity": "1"}],'
+    raw_json += ' "payments": [{"amount": "2.00 EUR", "info": {"n": 1e400}}]}'
+
+    response = client.post(URL, raw_json, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "payments[0].info" in response.json()["errors"]
+    assert Order.objects.count() == 0
+
+
+def test_error_messages_are_in_french_by_default(raw_key):
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+
+    response = api.post(URL, body(items=[item(quantity=2.0)]), format="json")
+
+    assert response.status_code == 400
+    assert "nombre" in " ".join(response.json()["errors"]["items[0].quantity"]).lower()
 
 
 def test_several_invalid_fields_are_all_reported_at_once(client):
@@ -278,6 +307,14 @@ def test_an_unknown_status_filter_is_a_400(client):
     assert "status" in response.json()["errors"]
 
 
+@pytest.mark.parametrize("count", ["abc", "0", "101", "null"])
+def test_a_bad_page_size_is_a_400(client, count):
+    response = client.get(URL, {"count": count})
+
+    assert response.status_code == 400
+    assert "count" in response.json()["errors"]
+
+
 def test_the_list_is_paginated_with_a_cursor(client, establishment):
     orders = [make_order(establishment) for _ in range(3)]
 
@@ -313,6 +350,14 @@ def test_another_establishments_order_is_a_404(client):
     foreign = make_order(make_establishment("Chez Paul"))
 
     response = client.get(f"{URL}{foreign.pk}/")
+
+    assert response.status_code == 404
+    assert response.json()["message"]
+
+
+@pytest.mark.parametrize("order_id", ["abc", "99999999999999999999999"])
+def test_a_malformed_order_id_is_a_json_404(client, order_id):
+    response = client.get(f"{URL}{order_id}/")
 
     assert response.status_code == 404
     assert response.json()["message"]
