@@ -218,6 +218,32 @@ if HUBRISE_CALLBACK_MODE not in {"auto", "active", "passive"}:
 # from SECRET_KEY so that a single secret is enough to start.
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "")
 
+# Pushing orders to HubRise (hubrise_sync.push). Retries back off exponentially
+# from BASE seconds up to CAP, without a limit in count; a worker owns a message
+# for LEASE seconds (longer than a lookup plus a call can take) before another
+# may take it over; the sweep re-queues a due message once REQUEUE_AFTER seconds
+# have passed since it was last queued.
+HUBRISE_PUSH_BACKOFF_BASE = env_float("HUBRISE_PUSH_BACKOFF_BASE", 2.0)
+HUBRISE_PUSH_BACKOFF_CAP = env_float("HUBRISE_PUSH_BACKOFF_CAP", 600.0)
+HUBRISE_PUSH_LEASE = env_float("HUBRISE_PUSH_LEASE", 2 * (HUBRISE_CONNECT_TIMEOUT + HUBRISE_READ_TIMEOUT) + 15)
+HUBRISE_PUSH_REQUEUE_AFTER = env_float("HUBRISE_PUSH_REQUEUE_AFTER", 60.0)
+HUBRISE_SWEEP_INTERVAL = env_float("HUBRISE_SWEEP_INTERVAL", 10.0)
+# Our share of HubRise's per-connection limits (500/min, 2500/h, 10000/day, 10
+# heavy queries/min), kept a little lower for the other calls made with the token.
+HUBRISE_RATE_LIMITS = {
+    "minute": env_int("HUBRISE_RATE_LIMIT_MINUTE", 450),
+    "hour": env_int("HUBRISE_RATE_LIMIT_HOUR", 2300),
+    "day": env_int("HUBRISE_RATE_LIMIT_DAY", 9500),
+    "heavy_minute": env_int("HUBRISE_RATE_LIMIT_HEAVY_MINUTE", 8),
+}
+CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
+CELERY_BEAT_SCHEDULE["hubrise-push-sweep"] = {
+    "task": "hubrise_sync.push.sweep",
+    "schedule": HUBRISE_SWEEP_INTERVAL,
+    # A sweep that waited longer than its interval is replaced by the next one.
+    "options": {"expires": HUBRISE_SWEEP_INTERVAL},
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

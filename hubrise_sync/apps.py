@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class HubriseSyncConfig(AppConfig):
     name = "hubrise_sync"
     verbose_name = "HubRise"
+
+    def ready(self) -> None:
+        from hubrise_sync import push
+        from orders import extensions, signals
+
+        signals.order_created.connect(push.on_order_created, dispatch_uid="hubrise_push_order_created")
+        signals.status_changed.connect(push.on_status_changed, dispatch_uid="hubrise_push_status_changed")
+        # What the sync badge reads, loaded with the order pages' own queries.
+        extensions.list_select_related.append("hubrise")
+        extensions.list_prefetch_related.append("hubrise_messages")
+        extensions.detail_prefetch_related.append("hubrise_messages__attempts_log")

@@ -2,5 +2,6 @@
 
 from hubrise_sync.models.connection import Connection
 from hubrise_sync.models.order_link import OrderLink
+from hubrise_sync.models.outbox import DeliveryAttempt, OutboxMessage, RateWindow
 
-__all__ = ["Connection", "OrderLink"]
+__all__ = ["Connection", "DeliveryAttempt", "OrderLink", "OutboxMessage", "RateWindow"]

@@ -3,3 +3,5 @@
 push: deliveries of the outbox to HubRise. inbound: webhook events, passive
 callbacks and reconciliation.
 """
+
+from hubrise_sync.tasks import push  # noqa: F401

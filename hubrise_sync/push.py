@@ -1,0 +1,550 @@
+"""Pushing our orders and their status changes to HubRise, without losing one.
+
+The flow (ARCHITECTURE.md, "How data flows"):
+
+1. ``orders`` sends ``order_created`` / ``status_changed`` inside its transaction;
+   the receivers below write an OutboxMessage in that same transaction and ask
+   for a Celery task once it commits.
+2. The task calls ``deliver(message_id)``: it claims the message (row lock, then
+   a lease written to the row), calls HubRise outside any transaction, and
+   records the outcome and a DeliveryAttempt.
+3. Celery beat calls ``sweep()`` every few seconds: it re-queues every message
+   that is due and not believed to be queued (the broker was down at commit, a
+   worker died, a retry is due) and releases held messages whose connection is
+   healthy again.
+
+Rules kept here and nowhere else:
+
+- The messages of one order go out one at a time, oldest first: a message is
+  claimed only when no older message of its order is unfinished. A newer
+  status change replaces older status messages still waiting (they are marked
+  superseded), so the last status always arrives last.
+- Orders of an establishment without a HubRise connection are not pushed, not
+  even once a connection is made later. Messages of a connection that is
+  broken (401) or deleted are held, and released by ``release_held_messages``.
+- Retry policy (``retry_delay``): timeouts, dropped connections, 5xx and 429
+  are retried with exponential backoff and jitter (capped, never given up);
+  429 waits for Retry-After; 401 holds; any other 4xx fails the message with
+  HubRise's text until staff retry it.
+- A create that may have reached HubRise (timeout, dropped connection, 5xx,
+  worker killed) is first looked up by private_ref before being posted again.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from hubrise_sync import mapping, ratelimit
+from hubrise_sync.client import HubRiseClient, HubRiseError, HubRiseResponse
+from hubrise_sync.models import Connection, DeliveryAttempt, OrderLink, OutboxMessage
+from orders.models import Order, StatusChange
+
+logger = logging.getLogger(__name__)
+
+Kind = OutboxMessage.Kind
+State = OutboxMessage.State
+Outcome = DeliveryAttempt.Outcome
+
+UNFINISHED = (State.PENDING, State.HELD, State.FAILED)
+# How many messages of one order a task sends in a row once the first one went through.
+MAX_MESSAGES_PER_TASK = 20
+# A successful call refreshes the connection's last_success_at at most this often.
+HEALTH_REFRESH = timedelta(minutes=1)
+
+
+# Retry policy -----------------------------------------------------------------
+
+
+def retry_delay(attempts: int, retry_after: float | None = None) -> float:
+    """Seconds before the next try after ``attempts`` failed ones.
+
+    Exponential from HUBRISE_PUSH_BACKOFF_BASE, capped at HUBRISE_PUSH_BACKOFF_CAP,
+    with "equal jitter" (between half and all of the step) so that the messages
+    of an outage do not all come back in the same second. HubRise's Retry-After
+    wins when it is given.
+    """
+    base = settings.HUBRISE_PUSH_BACKOFF_BASE
+    cap = settings.HUBRISE_PUSH_BACKOFF_CAP
+    if retry_after is not None:
+        return max(0.0, retry_after) + random.uniform(0, min(1.0, base))  # noqa: S311
+    step = min(cap, base * 2 ** max(0, attempts - 1))
+    return random.uniform(step / 2, step)  # noqa: S311
+
+
+def lease_duration() -> timedelta:
+    """How long a worker owns a message: longer than the lookup and the call together can take."""
+    return timedelta(seconds=settings.HUBRISE_PUSH_LEASE)
+
+
+# Writing messages (inside the order's transaction) ----------------------------
+
+
+def connection_of(establishment_id: int) -> Connection | None:
+    return Connection.objects.filter(establishment_id=establishment_id).first()
+
+
+def on_order_created(sender: type, order: Order, source: str, **kwargs: object) -> None:
+    # An order that came from HubRise is already there.
+    if source == StatusChange.Source.HUBRISE:
+        return
+    connection = connection_of(order.establishment_id)
+    if connection is None:
+        return
+    OrderLink.objects.get_or_create(order=order, defaults={"location_id": connection.location_id})
+    _write_message(order, connection, Kind.CREATE, status=order.status)
+
+
+def on_status_changed(sender: type, order: Order, change: StatusChange, **kwargs: object) -> None:
+    # A change HubRise told us about is not echoed back to it.
+    if change.source == StatusChange.Source.HUBRISE:
+        return
+    # Only orders that were pushed (or are being pushed) have a link.
+    if not OrderLink.objects.filter(order=order).exists():
+        return
+    connection = connection_of(order.establishment_id)
+    if connection is None:
+        return
+    now = timezone.now()
+    # The order row is locked by change_status, so status messages of one order
+    # are written one transaction at a time. One being sent right now (a live
+    # lease) is left alone: the new message waits behind it.
+    OutboxMessage.objects.filter(order=order, kind=Kind.UPDATE_STATUS, state__in=UNFINISHED).filter(
+        Q(leased_until__isnull=True) | Q(leased_until__lt=now)
+    ).update(state=State.SUPERSEDED, lease_token=None, leased_until=None, queued_until=None)
+    _write_message(order, connection, Kind.UPDATE_STATUS, status=change.to_status, change=change)
+
+
+def _write_message(
+    order: Order, connection: Connection, kind: str, *, status: str, change: StatusChange | None = None
+) -> OutboxMessage:
+    now = timezone.now()
+    held = connection.is_broken
+    message = OutboxMessage.objects.create(
+        order=order,
+        connection=connection,
+        kind=kind,
+        status=status,
+        change=change,
+        state=State.HELD if held else State.PENDING,
+        created_at=now,
+        next_attempt_at=now,
+        queued_until=None if held else now + timedelta(seconds=settings.HUBRISE_PUSH_REQUEUE_AFTER),
+    )
+    if not held:
+        transaction.on_commit(lambda: publish([message.pk]))
+    return message
+
+
+def publish(message_ids: list[int]) -> None:
+    """Queue a delivery task per message; never raises (the sweep delivers what could not be queued)."""
+    from hubrise_sync.tasks.push import deliver_message
+
+    for position, message_id in enumerate(message_ids):
+        try:
+            deliver_message.apply_async((message_id,), retry=False)
+        except Exception as error:  # the broker's errors vary with the transport
+            # Only the error's type: a broker URL may carry a password.
+            logger.warning("Could not queue HubRise deliveries (%s); the sweep will send them", type(error).__name__)
+            OutboxMessage.objects.filter(pk__in=message_ids[position:], state=State.PENDING).update(queued_until=None)
+            return
+
+
+# Claiming ---------------------------------------------------------------------
+
+
+@dataclass
+class Claim:
+    message: OutboxMessage
+    token: uuid.UUID
+    # Whether an earlier attempt of this create may have reached HubRise.
+    look_up_first: bool
+
+
+def _claimable(now: datetime):
+    older_unfinished = OutboxMessage.objects.filter(order=OuterRef("order"), pk__lt=OuterRef("pk"), state__in=UNFINISHED)
+    return OutboxMessage.objects.filter(state=State.PENDING, next_attempt_at__lte=now).exclude(Exists(older_unfinished))
+
+
+def claim(*, message_id: int | None = None, order_id: int | None = None) -> Claim | None:
+    """Take one due message (that one, or the next of that order) for this worker, or None.
+
+    The row is locked with SELECT … FOR UPDATE SKIP LOCKED (a plain select on
+    SQLite, whose writers are serialised anyway) and a lease is written before
+    the lock is released: until the lease ends, no other worker or sweep takes
+    the message, and past it the worker is presumed dead.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        candidates = _claimable(now).select_for_update(skip_locked=True)
+        if message_id is not None:
+            candidates = candidates.filter(pk=message_id)
+        if order_id is not None:
+            candidates = candidates.filter(order_id=order_id)
+        message = candidates.order_by("next_attempt_at", "id").first()
+        if message is None:
+            return None
+        token = uuid.uuid4()
+        look_up_first = message.create_may_have_landed
+        message.lease_token = token
+        message.leased_until = now + lease_duration()
+        message.next_attempt_at = message.leased_until
+        fields = ["lease_token", "leased_until", "next_attempt_at"]
+        if message.kind == Kind.CREATE:
+            # Written before the call: if this worker dies mid-call, the next one looks it up.
+            message.create_may_have_landed = True
+            fields.append("create_may_have_landed")
+        message.save(update_fields=fields)
+    return Claim(message, token, look_up_first)
+
+
+# Delivering -------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    outcome: str
+    http_status: int | None = None
+    error: str = ""
+    retry_after: float | None = None
+    hubrise_order_id: str | None = None
+    request: str = ""
+    duration_ms: int = 0
+    payload: dict | None = None
+    retryable: bool = False
+    create_not_recorded: bool = False
+    attempts: list[dict] = field(default_factory=list)
+
+
+def deliver(message_id: int) -> int:
+    """Send that message if it is due, then the next ones of its order; returns how many were sent."""
+    claimed = claim(message_id=message_id)
+    sent = 0
+    while claimed is not None and sent < MAX_MESSAGES_PER_TASK:
+        outcome = deliver_claimed(claimed)
+        if outcome not in (Outcome.DELIVERED, Outcome.ADOPTED):
+            break
+        sent += 1
+        claimed = claim(order_id=claimed.message.order_id)
+    if claimed is not None and sent >= MAX_MESSAGES_PER_TASK:
+        _release(claimed, next_attempt_at=timezone.now())
+    return sent
+
+
+def deliver_claimed(claimed: Claim) -> str:
+    message = claimed.message
+    order = (
+        Order.objects.select_related("establishment")
+        .prefetch_related("items__options", "deals", "discounts", "charges", "payments")
+        .get(pk=message.order_id)
+    )
+    connection = message.connection or connection_of(order.establishment_id)
+    if connection is None or connection.is_broken:
+        _hold(claimed, connection)
+        return Outcome.HELD
+    wait = ratelimit.acquire(connection.pk, heavy=message.kind == Kind.CREATE and claimed.look_up_first)
+    if wait:
+        _release(claimed, next_attempt_at=timezone.now() + timedelta(seconds=wait))
+        return Outcome.RETRY
+    link, _created = OrderLink.objects.get_or_create(order=order, defaults={"location_id": connection.location_id})
+    client = HubRiseClient(connection.access_token)
+    started = timezone.now()
+    if message.kind == Kind.CREATE:
+        result = _send_create(client, link, order, message, claimed.look_up_first)
+    else:
+        result = _send_status(client, link, order, message)
+    _record(claimed, connection, result, started)
+    return result.outcome
+
+
+def _call(result: Result, call, description: str) -> HubRiseResponse | None:
+    result.request = description
+    try:
+        response = call()
+    except HubRiseError as error:
+        result.http_status = error.status
+        result.error = str(error)
+        result.retry_after = error.retry_after
+        result.retryable = error.retryable
+        if error.unauthorized:
+            result.outcome = Outcome.HELD
+        elif error.retryable:
+            result.outcome = Outcome.RETRY
+        else:
+            result.outcome = Outcome.FAILED
+        # A 429 or a refusal means HubRise did not record the order; a 5xx,
+        # a timeout or a dropped connection leaves it unknown.
+        result.create_not_recorded = error.status is not None and error.status < 500
+        return None
+    result.http_status = response.status
+    result.duration_ms += response.elapsed_ms
+    return response
+
+
+def _send_create(client: HubRiseClient, link: OrderLink, order: Order, message: OutboxMessage, look_up_first: bool) -> Result:
+    result = Result(outcome=Outcome.DELIVERED)
+    if link.hubrise_order_id:
+        result.outcome = Outcome.ADOPTED
+        result.hubrise_order_id = link.hubrise_order_id
+        return result
+    if look_up_first:
+        found = _call(
+            result,
+            lambda: client.find_orders(link.location_id, private_ref=str(order.uid)),
+            f"GET /locations/{link.location_id}/orders?private_ref={order.uid}",
+        )
+        if found is None:
+            # The lookup failed: the create is still unknown, whatever the error said.
+            result.create_not_recorded = False
+            return result
+        orders = found.data if isinstance(found.data, list) else []
+        if orders:
+            result.outcome = Outcome.ADOPTED
+            result.hubrise_order_id = str(orders[0]["id"])
+            return result
+    payload = mapping.order_payload(order, status=message.status, timezone_name=order.establishment.timezone)
+    result.payload = payload
+    created = _call(
+        result,
+        lambda: client.create_order(link.location_id, payload),
+        f"POST /locations/{link.location_id}/orders",
+    )
+    if created is not None:
+        result.hubrise_order_id = str(created.data["id"])
+    return result
+
+
+def _send_status(client: HubRiseClient, link: OrderLink, order: Order, message: OutboxMessage) -> Result:
+    result = Result(outcome=Outcome.DELIVERED)
+    if not link.hubrise_order_id:
+        # Cannot happen while creates go first; kept visible rather than silent.
+        result.outcome = Outcome.FAILED
+        result.error = "The order is not on HubRise yet."
+        return result
+    reason = message.change.reason if message.change_id and message.change else ""
+    payload = mapping.status_payload(
+        message.status, confirmed_time=order.confirmed_time, timezone_name=order.establishment.timezone, reason=reason
+    )
+    result.payload = payload
+    _call(
+        result,
+        lambda: client.patch_order(link.location_id, link.hubrise_order_id, payload),
+        f"PATCH /locations/{link.location_id}/orders/{link.hubrise_order_id}",
+    )
+    return result
+
+
+def _record(claimed: Claim, connection: Connection, result: Result, started: datetime) -> None:
+    message = claimed.message
+    now = timezone.now()
+    duration_ms = result.duration_ms or int((now - started).total_seconds() * 1000)
+    update: dict = {
+        "attempts": message.attempts + 1,
+        "lease_token": None,
+        "leased_until": None,
+        "last_status_code": result.http_status,
+        "connection": connection,
+    }
+    if result.payload is not None:
+        update["payload"] = result.payload
+    if result.outcome in (Outcome.DELIVERED, Outcome.ADOPTED):
+        update |= {"state": State.DELIVERED, "delivered_at": now, "last_error": "", "create_may_have_landed": False}
+    elif result.outcome == Outcome.RETRY:
+        delay = retry_delay(message.attempts + 1, result.retry_after)
+        update |= {"state": State.PENDING, "next_attempt_at": now + timedelta(seconds=delay), "queued_until": None}
+        update["last_error"] = result.error
+    elif result.outcome == Outcome.HELD:
+        update |= {"state": State.HELD, "next_attempt_at": now, "queued_until": None, "last_error": result.error}
+    else:
+        update |= {"state": State.FAILED, "last_error": result.error, "queued_until": None}
+    if result.create_not_recorded and message.kind == Kind.CREATE:
+        update["create_may_have_landed"] = False
+
+    with transaction.atomic():
+        if result.hubrise_order_id:
+            # Stored even if our lease was lost meanwhile: the order is at HubRise either way.
+            OrderLink.objects.filter(order_id=message.order_id, hubrise_order_id__isnull=True).update(
+                hubrise_order_id=result.hubrise_order_id
+            )
+        kept = OutboxMessage.objects.filter(pk=message.pk, lease_token=claimed.token).update(**update)
+        DeliveryAttempt.objects.create(
+            message=message,
+            started_at=started,
+            request=result.request[:200],
+            http_status=result.http_status,
+            duration_ms=duration_ms,
+            outcome=result.outcome,
+            error=result.error,
+        )
+        if result.outcome == Outcome.HELD and result.http_status == 401:
+            connection.mark_broken(result.error)
+            _hold_pending_of(connection)
+    if not kept:
+        logger.warning("HubRise message %s outlived its lease; its result was recorded by another worker", message.pk)
+    if result.outcome in (Outcome.DELIVERED, Outcome.ADOPTED):
+        _note_success(connection)
+
+
+def _note_success(connection: Connection) -> None:
+    if connection.is_broken:
+        connection.mark_healthy()
+        release_held_messages(connection)
+    elif connection.last_success_at is None or connection.last_success_at < timezone.now() - HEALTH_REFRESH:
+        connection.mark_healthy()
+
+
+def _hold(claimed: Claim, connection: Connection | None) -> None:
+    OutboxMessage.objects.filter(pk=claimed.message.pk, lease_token=claimed.token).update(
+        state=State.HELD,
+        connection=connection,
+        lease_token=None,
+        leased_until=None,
+        next_attempt_at=timezone.now(),
+        queued_until=None,
+        last_error=connection.last_failed_reason if connection else "",
+    )
+
+
+def _hold_pending_of(connection: Connection) -> None:
+    now = timezone.now()
+    OutboxMessage.objects.filter(connection=connection, state=State.PENDING).filter(
+        Q(leased_until__isnull=True) | Q(leased_until__lt=now)
+    ).update(state=State.HELD, lease_token=None, leased_until=None, queued_until=None)
+
+
+def _release(claimed: Claim, *, next_attempt_at: datetime) -> None:
+    """Gives the message back untouched (no call was made), due at ``next_attempt_at``."""
+    OutboxMessage.objects.filter(pk=claimed.message.pk, lease_token=claimed.token).update(
+        lease_token=None,
+        leased_until=None,
+        next_attempt_at=next_attempt_at,
+        queued_until=None,
+        create_may_have_landed=claimed.look_up_first,
+    )
+
+
+# Sweeping, releasing, retrying by hand -----------------------------------------
+
+
+def sweep(limit: int = 500) -> int:
+    """Queue every due message not believed to be queued already; returns how many were queued."""
+    held_establishments = (
+        OutboxMessage.objects.filter(state=State.HELD).values_list("order__establishment_id", flat=True).distinct()
+    )
+    for connection in Connection.objects.healthy().filter(establishment_id__in=list(held_establishments)):
+        release_held_messages(connection)
+    now = timezone.now()
+    due = list(
+        _claimable(now)
+        .filter(Q(queued_until__isnull=True) | Q(queued_until__lte=now))
+        .order_by("next_attempt_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if due:
+        OutboxMessage.objects.filter(pk__in=due).update(queued_until=now + timedelta(seconds=settings.HUBRISE_PUSH_REQUEUE_AFTER))
+        publish(due)
+    ratelimit.forget_old_windows()
+    return len(due)
+
+
+def release_held_messages(connection: Connection) -> int:
+    """Hand the connection the messages of its establishment that waited while it was broken or missing.
+
+    Called by the OAuth code after a (re)connection and by the sweep once the
+    connection is healthy. Returns how many messages go out again.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        released = OutboxMessage.objects.filter(state=State.HELD, order__establishment_id=connection.establishment_id)
+        count = released.update(
+            state=State.PENDING, connection=connection, next_attempt_at=now, queued_until=None, lease_token=None
+        )
+    if count:
+        logger.info("Released %d held HubRise messages of connection %s", count, connection.pk)
+        transaction.on_commit(_sweep_soon)
+    return count
+
+
+def _sweep_soon() -> None:
+    from hubrise_sync.tasks.push import sweep_outbox
+
+    try:
+        sweep_outbox.apply_async(retry=False)
+    except Exception as error:
+        logger.warning("Could not queue the outbox sweep (%s); beat will run it", type(error).__name__)
+
+
+def retry_messages(messages) -> int:
+    """Put failed (or waiting) messages back in line now, after someone fixed the cause."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            messages.filter(state__in=(State.FAILED, State.PENDING))
+            .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+            .values_list("pk", flat=True)
+        )
+        OutboxMessage.objects.filter(pk__in=ids).update(
+            state=State.PENDING, next_attempt_at=now, queued_until=None, lease_token=None, leased_until=None
+        )
+    if ids:
+        transaction.on_commit(lambda: publish(ids))
+    return len(ids)
+
+
+def retry_order(order: Order) -> int:
+    """The "Réessayer" button: the order's failed or waiting messages go out again now."""
+    return retry_messages(OutboxMessage.objects.filter(order=order))
+
+
+# What staff see -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """The sync badge of one order."""
+
+    # sent | waiting | sending | failed | held | not_connected | not_sent
+    state: str
+    hubrise_order_id: str = ""
+    next_attempt_at: datetime | None = None
+    error: str = ""
+    attempts: int = 0
+    since: datetime | None = None
+    messages: tuple = ()
+
+
+def sync_state(order: Order, connection: Connection | None) -> SyncState:
+    """Computed from the order's link and messages, as prefetched by the order pages."""
+    try:
+        link = order.hubrise
+    except OrderLink.DoesNotExist:
+        link = None
+    hubrise_id = (link.hubrise_order_id or "") if link else ""
+    messages = tuple(order.hubrise_messages.all())
+    head = next((m for m in sorted(messages, key=lambda m: m.pk) if m.state in UNFINISHED), None)
+    if head is None:
+        if hubrise_id:
+            return SyncState("sent", hubrise_id, messages=messages)
+        return SyncState("not_connected" if connection is None else "not_sent", messages=messages)
+    common = {
+        "hubrise_order_id": hubrise_id,
+        "error": head.last_error,
+        "attempts": head.attempts,
+        "since": head.created_at,
+        "messages": messages,
+    }
+    if head.state == State.FAILED:
+        return SyncState("failed", **common)
+    if head.state == State.HELD or connection is None or connection.is_broken:
+        return SyncState("held" if connection is not None else "not_connected", **common)
+    if head.leased_until and head.leased_until > timezone.now():
+        return SyncState("sending", **common)
+    return SyncState("waiting", next_attempt_at=head.next_attempt_at, **common)

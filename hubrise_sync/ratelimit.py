@@ -1,0 +1,120 @@
+"""HubRise's per-connection rate limits, enforced on our side before each call.
+
+HubRise counts requests per connection in windows aligned on the round minute,
+hour and day (shared/hubrise-api.md §3). Counting the same windows here lets a
+backlog drain as fast as the limits allow instead of into a wall of 429s. Our
+limits sit a little below HubRise's to leave room for the other calls made with
+the same token (callback polling, connection checks).
+
+The counters live in Redis when Celery's broker is Redis (every worker shares
+them), else in the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+logger = logging.getLogger(__name__)
+
+WINDOW_SECONDS = {"minute": 60, "hour": 3600, "day": 86400, "heavy_minute": 60}
+
+# Checks every window first and counts the request only if all have room, so a
+# refused request costs nothing and concurrent workers never overshoot.
+_LUA_ACQUIRE = """
+local n = #KEYS
+for i = 1, n do
+  local used = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if used >= tonumber(ARGV[i]) then return i end
+end
+for i = 1, n do
+  redis.call('INCR', KEYS[i])
+  redis.call('EXPIRE', KEYS[i], ARGV[n + i])
+end
+return 0
+"""
+
+_redis_script = None
+
+
+def _limits(heavy: bool) -> list[tuple[str, int]]:
+    configured = settings.HUBRISE_RATE_LIMITS
+    names = ["minute", "hour", "day"] + (["heavy_minute"] if heavy else [])
+    return [(name, int(configured[name])) for name in names]
+
+
+def _windows(heavy: bool, now: float) -> list[tuple[str, int, int, int]]:
+    """(name, limit, window start, window end) of each window the request counts in."""
+    windows = []
+    for name, limit in _limits(heavy):
+        length = WINDOW_SECONDS[name]
+        start = int(now // length) * length
+        windows.append((name, limit, start, start + length))
+    return windows
+
+
+def acquire(connection_id: int, *, heavy: bool = False, now: float | None = None) -> float:
+    """Counts one request of the connection and returns 0, or returns how long to wait (nothing counted).
+
+    ``heavy`` is HubRise's extra limit on list queries such as GET /orders.
+    """
+    now = time.time() if now is None else now
+    windows = _windows(heavy, now)
+    if settings.CELERY_BROKER_URL.startswith("redis"):
+        refused = _acquire_in_redis(connection_id, windows)
+    else:
+        refused = _acquire_in_database(connection_id, windows)
+    if refused is None:
+        return 0.0
+    return max(0.05, refused[3] - now)
+
+
+def _acquire_in_redis(connection_id: int, windows: list) -> tuple | None:
+    global _redis_script
+    import redis
+
+    try:
+        if _redis_script is None:
+            client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=1, socket_timeout=2)
+            _redis_script = client.register_script(_LUA_ACQUIRE)
+        keys = [f"hubrise:ratelimit:{connection_id}:{name}:{start}" for name, _limit, start, _end in windows]
+        limits = [limit for _name, limit, _start, _end in windows]
+        ttls = [end - start + 60 for _name, _limit, start, end in windows]
+        refused_index = int(_redis_script(keys=keys, args=limits + ttls))
+    except redis.RedisError as error:
+        # Without Redis no task runs anyway; HubRise's own 429s still protect us.
+        logger.warning("Rate limiter unavailable (%s); sending without it", type(error).__name__)
+        return None
+    return windows[refused_index - 1] if refused_index else None
+
+
+def _acquire_in_database(connection_id: int, windows: list) -> tuple | None:
+    from hubrise_sync.models import RateWindow
+
+    with transaction.atomic():
+        rows = []
+        for name, limit, start, end in windows:
+            try:
+                with transaction.atomic():
+                    row, _created = RateWindow.objects.select_for_update().get_or_create(
+                        connection_id=connection_id, window=name, starts_at=start
+                    )
+            except IntegrityError:
+                row = RateWindow.objects.select_for_update().get(connection_id=connection_id, window=name, starts_at=start)
+            if row.count >= limit:
+                return (name, limit, start, end)
+            rows.append(row.pk)
+        RateWindow.objects.filter(pk__in=rows).update(count=F("count") + 1)
+    return None
+
+
+def forget_old_windows(now: float | None = None) -> None:
+    """Drops database counters of windows that ended more than a day ago."""
+    from hubrise_sync.models import RateWindow
+
+    now = time.time() if now is None else now
+    RateWindow.objects.filter(starts_at__lt=now - 2 * WINDOW_SECONDS["day"]).delete()
