@@ -267,7 +267,7 @@ def test_a_revoked_key_is_refused(client, establishment):
     assert client.get(URL).status_code == 401
 
 
-def test_using_a_key_records_when_it_was_last_used_at_most_once_a_minute(client, establishment, django_assert_num_queries):
+def test_using_a_key_records_when_it_was_last_used_at_most_once_a_minute(client, establishment):
     client.get(URL)
     first_use = ApiKey.objects.get(establishment=establishment).last_used_at
     client.get(URL)
