@@ -244,6 +244,20 @@ CELERY_BEAT_SCHEDULE["hubrise-push-sweep"] = {
     "options": {"expires": HUBRISE_SWEEP_INTERVAL},
 }
 
+# Receiving from HubRise (hubrise_sync.inbound). Callback bodies above MAX_BYTES
+# are refused unread; passive callbacks are polled every POLL_INTERVAL seconds
+# (HubRise asks for no more than every 30 s); reconciliation compares up to
+# BUDGET_PER_DAY unfinished orders a day per connection with HubRise (10% of its
+# 10,000 calls a day), spread over runs every RECONCILE_INTERVAL seconds, for
+# orders at most MAX_AGE_HOURS old.
+HUBRISE_WEBHOOK_MAX_BYTES = env_int("HUBRISE_WEBHOOK_MAX_BYTES", 1024 * 1024)
+HUBRISE_POLL_INTERVAL = env_float("HUBRISE_POLL_INTERVAL", 30.0)
+if HUBRISE_POLL_INTERVAL < 30:
+    raise ImproperlyConfigured("HUBRISE_POLL_INTERVAL must be at least 30 seconds (HubRise's rule).")
+HUBRISE_RECONCILE_INTERVAL = env_float("HUBRISE_RECONCILE_INTERVAL", 300.0)
+HUBRISE_RECONCILE_BUDGET_PER_DAY = env_int("HUBRISE_RECONCILE_BUDGET_PER_DAY", 1000)
+HUBRISE_RECONCILE_MAX_AGE_HOURS = env_int("HUBRISE_RECONCILE_MAX_AGE_HOURS", 48)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from hubrise_sync import views_settings
+from hubrise_sync.webhook import HubRiseCallbackView
 
 app_name = "hubrise"
 
@@ -10,5 +11,6 @@ urlpatterns: list = [
     path("e/<int:establishment_id>/connect/confirm/", views_settings.confirm_replacement, name="confirm_replacement"),
     path("e/<int:establishment_id>/test/", views_settings.test_connection, name="test"),
     path("e/<int:establishment_id>/disconnect/", views_settings.disconnect, name="disconnect"),
+    path("callback/", HubRiseCallbackView.as_view(), name="callback"),
     path("oauth/callback/", views_settings.oauth_callback, name="oauth_callback"),
 ]

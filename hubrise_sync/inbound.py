@@ -1,0 +1,360 @@
+"""What HubRise tells us: the one code path for webhook, passive polling and reconciliation.
+
+Every event goes through ``receive_event``: it records the event once (HubRise's
+event id is unique) and applies it in the same transaction, so an event is either
+recorded and applied, or neither (and HubRise, or the next poll, tries again).
+Statuses change only through ``orders.services.change_status`` with source
+"hubrise", which the push side never sends back to HubRise (no echo).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from hubrise_sync.models import Connection, InboundEvent, OrderLink, QuarantinedCallback
+from orders.models import Order, StatusChange
+from orders.services import OrderError, OutdatedChange, change_status
+from orders.status import OrderStatus
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-HubRise-Hmac-SHA256"
+Outcome = InboundEvent.Outcome
+Via = InboundEvent.Via
+
+# A refused-signature burst this large within the window is logged as an error:
+# most likely our client secret is wrong and genuine events are being refused.
+REFUSAL_BURST = 10
+REFUSAL_WINDOW = timedelta(minutes=5)
+# The longest rejection cause kept in the order history.
+MAX_REASON_LENGTH = 2000
+
+
+class MalformedEvent(ValueError):
+    """A body that is not an event we can read; the message says why (for admins)."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """The parts of a HubRise event we rely on, checked once."""
+
+    id: str
+    resource_type: str
+    event_type: str
+    created_at: datetime
+    location_id: str
+    order_id: str
+    new_state: dict | None
+    raw: str
+
+    @property
+    def kind(self) -> str:
+        return f"{self.resource_type}.{self.event_type}"
+
+
+@dataclass(frozen=True)
+class Received:
+    event: InboundEvent
+    duplicate: bool
+
+
+# Signature ------------------------------------------------------------------------
+
+
+def expected_signature(raw_body: bytes) -> str:
+    return hmac.new(settings.HUBRISE_CLIENT_SECRET.encode(), raw_body, hashlib.sha256).hexdigest()
+
+
+def signature_is_valid(raw_body: bytes, signature: str | None) -> bool:
+    """HubRise's HMAC-SHA256 of the exact bytes received, compared in constant time."""
+    if not signature or not settings.HUBRISE_CLIENT_SECRET:
+        return False
+    return hmac.compare_digest(expected_signature(raw_body), signature.strip().lower())
+
+
+def quarantine(
+    reason: str, *, headers: dict[str, str], body: bytes, body_size: int, remote_addr: str = ""
+) -> QuarantinedCallback:
+    """Keep a refused callback for admins; warn loudly when refusals come in a burst."""
+    kept = QuarantinedCallback.objects.create(
+        reason=reason,
+        headers={name: value for name, value in headers.items() if name.lower() not in {"cookie", "authorization"}},
+        body=body,
+        body_size=body_size,
+        remote_addr=remote_addr[:64],
+    )
+    if reason != QuarantinedCallback.Reason.TOO_LARGE:
+        _log_refusal_burst()
+    return kept
+
+
+def _log_refusal_burst() -> None:
+    since = timezone.now() - REFUSAL_WINDOW
+    refused = QuarantinedCallback.objects.filter(received_at__gte=since).exclude(reason=QuarantinedCallback.Reason.TOO_LARGE)
+    count = refused.count()
+    # One error per window is enough to wake someone; the admin lists every request.
+    if count > REFUSAL_BURST and cache.add("hubrise:refusal-burst-logged", True, int(REFUSAL_WINDOW.total_seconds())):
+        logger.error(
+            "%d HubRise callbacks refused for their signature in the last %d minutes: check HUBRISE_CLIENT_SECRET, "
+            "then re-verify and replay them from the admin (quarantined HubRise callbacks).",
+            count,
+            int(REFUSAL_WINDOW.total_seconds() // 60),
+        )
+
+
+# Parsing --------------------------------------------------------------------------
+
+
+def parse_event(raw_body: bytes) -> Event:
+    """Checks the shape of an event body; raises MalformedEvent with the reason."""
+    try:
+        text = raw_body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedEvent("The body is not UTF-8.") from None
+    try:
+        body = json.loads(text)
+    except ValueError as error:
+        raise MalformedEvent(f"The body is not JSON: {error}.") from None
+    return event_from_json(body, text)
+
+
+def event_from_json(body: Any, raw: str) -> Event:
+    if not isinstance(body, dict):
+        raise MalformedEvent("The body is not a JSON object.")
+    for field in ("id", "resource_type", "event_type", "created_at"):
+        if not isinstance(body.get(field), str) or not body[field]:
+            raise MalformedEvent(f"The event has no {field}.")
+    created_at = parse_datetime(body["created_at"])
+    if created_at is None or timezone.is_naive(created_at):
+        raise MalformedEvent(f"created_at is not a time with an offset: {body['created_at']!r}.")
+    new_state = body.get("new_state")
+    if new_state is not None and not isinstance(new_state, dict):
+        raise MalformedEvent("new_state is not an object.")
+    state = new_state or {}
+    # The older event format named the resource "resource_id".
+    order_id = body.get("order_id") or state.get("id") or body.get("resource_id") or ""
+    location_id = body.get("location_id") or state.get("location_id") or ""
+    if body["resource_type"] == "order":
+        if not isinstance(order_id, str) or not order_id:
+            raise MalformedEvent("The order event has no order_id.")
+        if body["event_type"] == "update" and not isinstance(state.get("status"), str):
+            raise MalformedEvent("The order.update event has no new_state.status.")
+    return Event(
+        id=body["id"][:64],
+        resource_type=body["resource_type"][:32],
+        event_type=body["event_type"][:32],
+        created_at=created_at,
+        location_id=str(location_id)[:64],
+        order_id=str(order_id)[:64],
+        new_state=new_state,
+        raw=raw,
+    )
+
+
+def record_malformed(raw_body: bytes, problem: str, *, via: str, connection: Connection | None = None) -> InboundEvent:
+    return InboundEvent.objects.create(
+        connection=connection,
+        location_id=connection.location_id if connection else "",
+        via=via,
+        outcome=Outcome.MALFORMED,
+        detail=problem,
+        raw_body=raw_body.decode("utf-8", errors="replace"),
+    )
+
+
+# Receiving ------------------------------------------------------------------------
+
+
+def receive_event(event: Event, *, via: str, connection: Connection | None = None) -> Received:
+    """Records the event once and applies it, in one transaction.
+
+    A redelivered event (same id) is found and left alone. Any exception rolls
+    both back, so that the webhook answers 5xx and polling keeps the event.
+    """
+    existing = InboundEvent.objects.filter(event_id=event.id).first()
+    if existing is not None:
+        return Received(existing, duplicate=True)
+    with transaction.atomic():
+        try:
+            # A savepoint: two deliveries of one event racing each other meet
+            # on the unique id, and the loser reports a duplicate.
+            with transaction.atomic():
+                record = InboundEvent.objects.create(
+                    event_id=event.id,
+                    connection=connection,
+                    location_id=event.location_id or (connection.location_id if connection else ""),
+                    resource_type=event.resource_type,
+                    event_type=event.event_type,
+                    hubrise_order_id=event.order_id if event.resource_type == "order" else "",
+                    new_status=str((event.new_state or {}).get("status", ""))[:32],
+                    created_at=event.created_at,
+                    via=via,
+                    outcome=Outcome.NO_CHANGE,
+                    raw_body=event.raw,
+                )
+        except IntegrityError:
+            return Received(InboundEvent.objects.get(event_id=event.id), duplicate=True)
+        _apply(record, event, connection)
+        record.save(update_fields=["connection", "location_id", "order", "outcome", "detail"])
+    return Received(record, duplicate=False)
+
+
+def _apply(record: InboundEvent, event: Event, connection: Connection | None) -> None:
+    if event.resource_type != "order":
+        record.outcome, record.detail = Outcome.IGNORED_UNSUPPORTED, f"{event.kind} events are not used."
+        return
+    location_id = record.location_id
+    if connection is None:
+        connection = Connection.objects.filter(location_id=location_id).first() if location_id else None
+        if connection is None:
+            record.outcome = Outcome.IGNORED_UNKNOWN_LOCATION
+            record.detail = f"No establishment is connected to HubRise location {location_id or '(none given)'}."
+            return
+        record.connection = connection
+    if event.event_type == "create":
+        state = event.new_state or {}
+        record.outcome = Outcome.IGNORED_UNSUPPORTED
+        record.detail = (
+            f"Order {event.order_id} created at HubRise by {state.get('created_by') or 'another app'}"
+            f" ({state.get('status', '?')}, {state.get('total', '?')}): not imported."
+        )
+        return
+    if event.event_type != "update":
+        record.outcome, record.detail = Outcome.IGNORED_UNSUPPORTED, f"{event.kind} events are not used."
+        return
+    order = find_order(location_id or connection.location_id, event.order_id, (event.new_state or {}).get("private_ref"))
+    if order is None:
+        record.outcome = Outcome.IGNORED_UNKNOWN_ORDER
+        record.detail = f"No order of ours is HubRise order {event.order_id} at location {location_id}."
+        return
+    record.order = order
+    record.outcome, record.detail = apply_status(order, event.new_state or {}, happened_at=event.created_at)
+
+
+def find_order(location_id: str, hubrise_order_id: str, private_ref: Any = None) -> Order | None:
+    """Our order for a HubRise order id, or by our private_ref (the order's uid).
+
+    The private_ref covers an event that overtakes our own create: HubRise has
+    the order (and the POS may already have accepted it) before the push task
+    has stored HubRise's id.
+    """
+    link = OrderLink.objects.filter(location_id=location_id, hubrise_order_id=hubrise_order_id).select_related("order").first()
+    if link is not None:
+        return link.order
+    if isinstance(private_ref, str):
+        try:
+            uid = uuid.UUID(private_ref)
+        except ValueError:
+            return None
+        return Order.objects.filter(uid=uid, establishment__hubrise_connection__location_id=location_id).first()
+    return None
+
+
+def event_time(created_at: datetime) -> datetime:
+    """When the change happened, at the latest.
+
+    HubRise stamps events to the second while our history has microseconds: a
+    POS change in the same second as ours must not look older than it, so a
+    whole-second time stands for the end of that second.
+    """
+    if created_at.microsecond == 0:
+        return created_at + timedelta(seconds=1) - timedelta(microseconds=1)
+    return created_at
+
+
+def apply_status(order: Order, state: dict, *, happened_at: datetime) -> tuple[str, str]:
+    """Brings our order to HubRise's status as of ``happened_at``; returns (outcome, detail) for the record.
+
+    Call inside a transaction. Out-of-order delivery is decided against two
+    clocks: HubRise's, for changes that came from HubRise (an event older than
+    one already applied is stale), and ours, for changes made here (an event
+    older than our last local change would roll it back).
+    """
+    status = state.get("status")
+    if status not in OrderStatus.values:
+        return Outcome.IGNORED_UNSUPPORTED, f"Unknown status {status!r}."
+    # Events of one order are decided one at a time, each seeing what the previous applied.
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    newest_applied = InboundEvent.objects.filter(order=order, outcome=Outcome.APPLIED).aggregate(newest=Max("created_at"))[
+        "newest"
+    ]
+    if newest_applied is not None and happened_at < newest_applied:
+        return Outcome.IGNORED_OUTDATED, (
+            f"HubRise says {status} as of {_when(happened_at)}, but a newer HubRise change"
+            f" (of {_when(newest_applied)}) was already applied."
+        )
+    guard = event_time(happened_at)
+    last_change = order.history.order_by("-at", "-id").first()
+    if last_change is not None and last_change.source == StatusChange.Source.HUBRISE:
+        # Our clock stamped that change when we applied it, possibly long after it
+        # happened (HubRise retries for an hour): only a change made here since counts.
+        guard = max(guard, order.status_changed_at)
+    reason = rejection_cause(state) if status == OrderStatus.REJECTED else ""
+    try:
+        change = change_status(order, status, source=StatusChange.Source.HUBRISE, reason=reason, unless_changed_after=guard)
+    except OutdatedChange:
+        return Outcome.IGNORED_OUTDATED, (
+            f"HubRise says {status} as of {_when(happened_at)}, but our order changed later"
+            f" (to {order.status} at {_when(order.status_changed_at)})."
+        )
+    except OrderError as error:
+        return Outcome.IGNORED_UNSUPPORTED, str(error)
+    if change is None:
+        return Outcome.NO_CHANGE, f"Already {status}."
+    detail = f"{change.from_status} → {change.to_status}"
+    return Outcome.APPLIED, detail + (f" ({reason})" if reason else "")
+
+
+def _when(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def rejection_cause(state: dict) -> str:
+    """custom_fields.epos.rejection.cause, HubRise's convention for why the EPOS rejected an order."""
+    fields = state.get("custom_fields")
+    epos = fields.get("epos") if isinstance(fields, dict) else None
+    rejection = epos.get("rejection") if isinstance(epos, dict) else None
+    cause = rejection.get("cause") if isinstance(rejection, dict) else None
+    return cause.strip()[:MAX_REASON_LENGTH] if isinstance(cause, str) else ""
+
+
+# Quarantine replay -----------------------------------------------------------------
+
+
+def replay_quarantined(kept: QuarantinedCallback) -> str:
+    """Re-verifies a refused callback with today's secret and, if it now passes, receives it."""
+    if kept.reason == QuarantinedCallback.Reason.TOO_LARGE:
+        result = "Not replayable: the body was too large to keep."
+    else:
+        body = bytes(kept.body)
+        signature = next((value for name, value in kept.headers.items() if name.lower() == SIGNATURE_HEADER.lower()), None)
+        if not signature_is_valid(body, signature):
+            result = "Still refused: the signature does not match the current client secret."
+        else:
+            try:
+                event = parse_event(body)
+            except MalformedEvent as problem:
+                kept.event = record_malformed(body, str(problem), via=Via.WEBHOOK)
+                result = f"Signature now valid, but the body is malformed: {problem}"
+            else:
+                received = receive_event(event, via=Via.WEBHOOK)
+                kept.event = received.event
+                result = "Already received." if received.duplicate else f"Replayed: {received.event.get_outcome_display()}."
+    kept.replayed_at = timezone.now()
+    kept.replay_result = result
+    kept.save(update_fields=["replayed_at", "replay_result", "event"])
+    return result

@@ -1,0 +1,124 @@
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from hubrise_sync.models.connection import Connection
+from orders.models import Order
+
+
+class InboundEvent(models.Model):
+    """One HubRise callback event, whichever way it reached us, and what we did with it.
+
+    HubRise redelivers an event until it is acknowledged, so its id is unique
+    here: the row is written in the transaction that applies the event, and a
+    second delivery finds it and changes nothing.
+    """
+
+    class Via(models.TextChoices):
+        WEBHOOK = "webhook", _("Webhook")
+        POLLING = "polling", _("Passive polling")
+        RECONCILIATION = "reconciliation", _("Reconciliation")
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", _("Applied")
+        NO_CHANGE = "no_change", _("Already up to date")
+        IGNORED_UNKNOWN_ORDER = "ignored_unknown_order", _("Ignored: unknown order")
+        IGNORED_UNKNOWN_LOCATION = "ignored_unknown_location", _("Ignored: location not connected")
+        # Our order changed after the event happened: applying it would roll the status back.
+        IGNORED_OUTDATED = "ignored_outdated", _("Ignored: older than our last change")
+        # Recorded for admins but not acted upon (e.g. orders created by other apps).
+        IGNORED_UNSUPPORTED = "ignored_unsupported", _("Recorded, not imported")
+        MALFORMED = "malformed", _("Malformed")
+
+    # NULL for a body without a usable id (malformed), so that those never collide.
+    event_id = models.CharField(_("HubRise event id"), max_length=64, null=True, blank=True, unique=True)
+    connection = models.ForeignKey(
+        Connection, on_delete=models.SET_NULL, null=True, blank=True, related_name="inbound_events", verbose_name=_("connection")
+    )
+    location_id = models.CharField(_("HubRise location id"), max_length=64, blank=True)
+    resource_type = models.CharField(_("resource"), max_length=32, blank=True)
+    event_type = models.CharField(_("event"), max_length=32, blank=True)
+    hubrise_order_id = models.CharField(_("HubRise order id"), max_length=64, blank=True)
+    order = models.ForeignKey(
+        Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="hubrise_events", verbose_name=_("order")
+    )
+    new_status = models.CharField(_("status at HubRise"), max_length=32, blank=True)
+    created_at = models.DateTimeField(_("happened at"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
+    via = models.CharField(_("via"), max_length=16, choices=Via.choices)
+    outcome = models.CharField(_("outcome"), max_length=32, choices=Outcome.choices)
+    detail = models.TextField(_("detail"), blank=True)
+    raw_body = models.TextField(_("body"), blank=True)
+
+    class Meta:
+        verbose_name = _("HubRise event")
+        verbose_name_plural = _("HubRise events")
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["outcome", "received_at"], name="inbound_event_outcome")]
+
+    def __str__(self) -> str:
+        return f"{self.event_id or '—'} {self.resource_type}.{self.event_type} ({self.get_outcome_display()})"
+
+
+class QuarantinedCallback(models.Model):
+    """A callback POST refused for its signature (or size), kept so that nothing genuine is lost.
+
+    A wrongly configured client secret would otherwise make us refuse, and
+    HubRise then delete, every genuine event: after fixing the secret an admin
+    re-verifies these and replays the ones that now pass.
+    """
+
+    class Reason(models.TextChoices):
+        MISSING_SIGNATURE = "missing_signature", _("No signature")
+        BAD_SIGNATURE = "bad_signature", _("Wrong signature")
+        TOO_LARGE = "too_large", _("Body too large")
+
+    received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
+    reason = models.CharField(_("reason"), max_length=32, choices=Reason.choices)
+    remote_addr = models.CharField(_("from"), max_length=64, blank=True)
+    headers = models.JSONField(_("headers"), default=dict)
+    body = models.BinaryField(_("body"), blank=True, default=b"")
+    body_size = models.PositiveIntegerField(_("size (bytes)"), default=0)
+    replayed_at = models.DateTimeField(_("replayed at"), null=True, blank=True)
+    replay_result = models.TextField(_("replay result"), blank=True)
+    event = models.ForeignKey(
+        InboundEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("event")
+    )
+
+    class Meta:
+        verbose_name = _("quarantined HubRise callback")
+        verbose_name_plural = _("quarantined HubRise callbacks")
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.received_at:%Y-%m-%d %H:%M:%S} {self.get_reason_display()}"
+
+
+class PollingState(models.Model):
+    """When a passive connection was last polled: at most once per interval, whatever beat does."""
+
+    connection = models.OneToOneField(Connection, on_delete=models.CASCADE, related_name="polling_state")
+    last_polled_at = models.DateTimeField(_("last polled at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("passive callback polling")
+        verbose_name_plural = _("passive callback polling")
+
+    def __str__(self) -> str:
+        return f"{self.connection_id} @ {self.last_polled_at}"
+
+
+class ReconcileCheck(models.Model):
+    """When we last compared one of our orders with HubRise's copy, so the oldest-checked goes first."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="hubrise_check")
+    last_checked_at = models.DateTimeField(_("last checked at"), db_index=True)
+    last_result = models.CharField(_("last result"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("HubRise status check")
+        verbose_name_plural = _("HubRise status checks")
+
+    def __str__(self) -> str:
+        return f"{self.order_id} @ {self.last_checked_at}"

@@ -1,0 +1,351 @@
+"""The HubRise callback endpoint: signature, recording once, applying, and every refusal."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from django.db import OperationalError
+
+from hubrise_sync import inbound
+from hubrise_sync.models import InboundEvent, QuarantinedCallback
+from orders.models import Order, StatusChange
+from orders.services import change_status
+from tests.factories import make_establishment
+from tests.hubrise.callbacks import SECRET, connect, fixture_bytes, linked_order, post_callback, sign
+
+pytestmark = pytest.mark.django_db
+
+Outcome = InboundEvent.Outcome
+
+
+@pytest.fixture(autouse=True)
+def client_secret(settings):
+    settings.HUBRISE_CLIENT_SECRET = SECRET
+
+
+@pytest.fixture
+def establishment():
+    establishment = make_establishment()
+    connect(establishment)
+    return establishment
+
+
+@pytest.fixture
+def order(establishment):
+    return linked_order(establishment)
+
+
+def history_of(order: Order) -> list[tuple[str, str, str]]:
+    return [(change.to_status, change.source, change.reason) for change in order.history.all()]
+
+
+# --- Applying -----------------------------------------------------------------------------
+
+
+def test_a_signed_order_update_changes_the_status_with_hubrise_as_the_source(client, order):
+    response = post_callback(client, fixture_bytes("order_update_accepted"))
+
+    assert response.status_code == 200
+    assert response.json() == {"event": "ks8f6", "result": "applied"}
+    order.refresh_from_db()
+    assert order.status == "accepted"
+    assert history_of(order)[-1] == ("accepted", "hubrise", "")
+    event = InboundEvent.objects.get()
+    assert (event.event_id, event.via, event.outcome, event.order) == ("ks8f6", "webhook", Outcome.APPLIED, order)
+    assert event.detail == "new → accepted"
+
+
+def test_the_signature_is_checked_on_the_exact_bytes_so_any_whitespace_and_key_order_pass(client, order):
+    body = b'{"resource_type":  "order", "id": "w5s1p",\n "event_type":"update","created_at":"2021-06-24T17:10:00+02:00",'
+    body += b'"order_id":"5dpm9","location_id":"3r4s3-1","new_state":{"status":"accepted","id":"5dpm9"}}\n\n'
+
+    response = post_callback(client, body, signature=sign(body))
+
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert order.status == "accepted"
+
+
+def test_a_rejection_keeps_the_pos_cause_in_the_order_history(client, order):
+    response = post_callback(client, fixture_bytes("order_update_rejected_with_cause"))
+
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert order.status == "rejected"
+    assert history_of(order)[-1] == ("rejected", "hubrise", "Plus de **croque-monsieur** ce soir")
+
+
+def test_an_update_to_the_status_we_already_have_is_recorded_as_no_change(client, order):
+    post_callback(client, fixture_bytes("order_update_accepted"))
+    repeat = fixture_bytes("order_update_accepted").replace(b'"ks8f6"', b'"ks8f7"')
+
+    response = post_callback(client, repeat)
+
+    assert response.json() == {"event": "ks8f7", "result": "no_change"}
+    assert [to for to, _, _ in history_of(order)] == ["new", "accepted"]
+
+
+def test_an_event_that_overtakes_our_own_create_finds_the_order_by_its_private_ref(client, establishment):
+    order = linked_order(establishment, hubrise_order_id=None)
+    body = fixture_bytes("order_update_accepted").replace(b"0b9d5a3e-2f4c-4e55-9a57-1c2d3e4f5a6b", str(order.uid).encode())
+
+    response = post_callback(client, body)
+
+    assert response.json()["result"] == "applied"
+    order.refresh_from_db()
+    assert order.status == "accepted"
+
+
+# --- Recording once and in order ----------------------------------------------------------
+
+
+def test_a_redelivered_event_is_acknowledged_and_changes_nothing(client, order):
+    body = fixture_bytes("order_update_accepted")
+    post_callback(client, body)
+
+    again = post_callback(client, body)
+
+    assert again.status_code == 200
+    assert again.json() == {"event": "ks8f6", "result": "already received"}
+    assert InboundEvent.objects.count() == 1
+    assert [to for to, _, _ in history_of(order)] == ["new", "accepted"]
+
+
+def test_an_older_event_arriving_late_does_not_roll_the_status_back(client, order):
+    post_callback(client, fixture_bytes("order_update_in_preparation"))  # 17:20
+
+    late = post_callback(client, fixture_bytes("order_update_accepted"))  # 17:10
+
+    assert late.status_code == 200
+    assert late.json()["result"] == "ignored_outdated"
+    order.refresh_from_db()
+    assert order.status == "in_preparation"
+    event = InboundEvent.objects.get(event_id="ks8f6")
+    assert event.outcome == Outcome.IGNORED_OUTDATED
+    assert "a newer HubRise change (of 2021-06-24 17:20:00) was already applied" in event.detail
+
+
+def test_an_event_older_than_a_change_made_here_does_not_overwrite_it(client, order):
+    change_status(order, "accepted", source=StatusChange.Source.STAFF)  # now, after the event's 17:20
+
+    response = post_callback(client, fixture_bytes("order_update_in_preparation"))
+
+    assert response.json()["result"] == "ignored_outdated"
+    order.refresh_from_db()
+    assert order.status == "accepted"
+    assert "our order changed later (to accepted" in InboundEvent.objects.get().detail
+
+
+def test_events_delivered_late_but_in_order_are_all_applied(client, order):
+    # After an outage HubRise redelivers in a burst: each applies, though our clock says "now".
+    for name in ("order_update_rejected_with_cause", "order_update_accepted", "order_update_in_preparation"):
+        post_callback(client, fixture_bytes(name))
+
+    order.refresh_from_db()
+    assert order.status == "in_preparation"
+    assert [to for to, _, _ in history_of(order)] == ["new", "rejected", "accepted", "in_preparation"]
+
+
+def test_an_event_of_the_same_second_as_our_last_change_is_not_taken_for_an_older_one(client, establishment):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    # Our order was placed at 17:10:00.6; HubRise stamps the POS change 17:10:00 (seconds only).
+    order = linked_order(establishment, placed_at=datetime(2021, 6, 24, 17, 10, 0, 600000, tzinfo=ZoneInfo("Europe/Paris")))
+
+    response = post_callback(client, fixture_bytes("order_update_accepted"))
+
+    assert response.json()["result"] == "applied"
+    order.refresh_from_db()
+    assert order.status == "accepted"
+
+
+def test_an_event_for_an_order_we_do_not_know_is_acknowledged_and_recorded_as_ignored(client, order):
+    response = post_callback(client, fixture_bytes("order_update_unknown_order"))
+
+    assert response.status_code == 200
+    event = InboundEvent.objects.get()
+    assert event.outcome == Outcome.IGNORED_UNKNOWN_ORDER
+    assert "zz9zz" in event.detail
+    order.refresh_from_db()
+    assert order.status == "new"
+
+
+def test_an_event_for_a_location_we_are_not_connected_to_is_acknowledged_and_recorded_as_ignored(client, order):
+    response = post_callback(client, fixture_bytes("order_update_unknown_location"))
+
+    assert response.status_code == 200
+    event = InboundEvent.objects.get()
+    assert event.outcome == Outcome.IGNORED_UNKNOWN_LOCATION
+    assert "9xx9x-1" in event.detail
+    order.refresh_from_db()
+    assert order.status == "new"
+
+
+def test_an_order_created_by_another_app_is_recorded_for_admins_but_not_imported(client, order):
+    response = post_callback(client, fixture_bytes("order_create_by_pos"))
+
+    assert response.status_code == 200
+    event = InboundEvent.objects.get()
+    assert (event.event_type, event.outcome) == ("create", Outcome.IGNORED_UNSUPPORTED)
+    assert "Caisse (POS)" in event.detail
+    assert Order.objects.count() == 1
+
+
+# --- Refused signatures -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("case", "signature", "reason"),
+    [
+        ("wrong", "0" * 64, QuarantinedCallback.Reason.BAD_SIGNATURE),
+        ("missing", None, QuarantinedCallback.Reason.MISSING_SIGNATURE),
+        ("other secret", sign(fixture_bytes("order_update_accepted"), "someone-elses-secret"), "bad_signature"),
+    ],
+)
+def test_a_refused_signature_answers_401_changes_nothing_and_is_quarantined(client, order, case, signature, reason):
+    body = fixture_bytes("order_update_accepted")
+
+    response = post_callback(client, body, signature=signature)
+
+    assert response.status_code == 401
+    assert "X-HubRise-Hmac-SHA256" in response.json()["detail"]
+    order.refresh_from_db()
+    assert order.status == "new"
+    assert not InboundEvent.objects.exists()
+    kept = QuarantinedCallback.objects.get()
+    assert (kept.reason, bytes(kept.body), kept.body_size) == (reason, body, len(body))
+
+
+def test_a_re_serialised_body_no_longer_matches_the_signature_of_the_original(client, order):
+    original = fixture_bytes("order_update_accepted")
+    compact = json.dumps(json.loads(original), separators=(",", ":")).encode()
+    sorted_keys = json.dumps(json.loads(original), indent=2, sort_keys=True, ensure_ascii=False).encode() + b"\n"
+
+    for body in (compact, sorted_keys):
+        assert post_callback(client, body, signature=sign(original)).status_code == 401
+
+    order.refresh_from_db()
+    assert order.status == "new"
+
+
+def test_without_a_configured_client_secret_every_callback_is_refused(client, order, settings):
+    settings.HUBRISE_CLIENT_SECRET = ""
+    body = fixture_bytes("order_update_accepted")
+
+    assert post_callback(client, body, signature=sign(body, "")).status_code == 401
+
+
+def test_a_burst_of_refused_signatures_is_logged_once_as_an_error_without_the_secret(client, order, caplog):
+    from django.core.cache import cache
+
+    cache.clear()
+    body = fixture_bytes("order_update_accepted")
+    with caplog.at_level(logging.WARNING, logger="hubrise_sync"):
+        for _ in range(12):
+            post_callback(client, body, signature="f" * 64)
+
+    errors = [record for record in caplog.records if record.levelno == logging.ERROR and record.name == "hubrise_sync.inbound"]
+    assert len(errors) == 1
+    assert "11 HubRise callbacks refused" in errors[0].getMessage()
+    assert SECRET not in caplog.text
+    assert sign(body) not in caplog.text
+
+
+def test_a_quarantined_callback_is_applied_once_replayed_after_the_secret_is_fixed(client, order, settings):
+    settings.HUBRISE_CLIENT_SECRET = "the-old-wrong-secret"
+    post_callback(client, fixture_bytes("order_update_accepted"))  # signed with the real secret
+    kept = QuarantinedCallback.objects.get()
+    assert inbound.replay_quarantined(kept).startswith("Still refused")
+
+    settings.HUBRISE_CLIENT_SECRET = SECRET
+    result = inbound.replay_quarantined(kept)
+
+    assert result == "Replayed: Applied."
+    order.refresh_from_db()
+    assert order.status == "accepted"
+    kept.refresh_from_db()
+    assert kept.event.event_id == "ks8f6"
+    assert kept.replayed_at is not None
+
+
+# --- Bodies we cannot use -----------------------------------------------------------------
+
+
+def test_a_signed_body_that_is_not_json_is_refused_with_400_and_recorded_for_admins(client, order):
+    body = b'{"id": "ks8f6", "resource_type": "order",'
+
+    response = post_callback(client, body)
+
+    assert response.status_code == 400
+    assert "not JSON" in response.json()["detail"]
+    event = InboundEvent.objects.get()
+    assert (event.outcome, event.raw_body) == (Outcome.MALFORMED, body.decode())
+    order.refresh_from_db()
+    assert order.status == "new"
+
+
+def test_a_signed_event_of_an_unknown_shape_is_refused_with_400_and_recorded(client, order):
+    response = post_callback(client, fixture_bytes("order_update_without_new_state"))
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "The order.update event has no new_state.status."
+    assert InboundEvent.objects.get().outcome == Outcome.MALFORMED
+    order.refresh_from_db()
+    assert order.status == "new"
+
+
+def test_a_signed_body_that_is_not_utf8_is_refused_with_400(client, order):
+    body = fixture_bytes("order_update_accepted").replace("Œuf".encode(), "Œuf".encode("latin-1", errors="replace"))
+    body = body.replace(b"Suppl\xc3\xa9ments", b"Suppl\xe9ments")
+
+    response = post_callback(client, body)
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "The body is not UTF-8."
+    order.refresh_from_db()
+    assert order.status == "new"
+
+
+def test_a_signed_body_with_another_content_type_is_refused_with_415(client, order):
+    response = post_callback(client, fixture_bytes("order_update_accepted"), content_type="text/plain")
+
+    assert response.status_code == 415
+    assert "application/json" in response.json()["detail"]
+    assert InboundEvent.objects.get().outcome == Outcome.MALFORMED
+    order.refresh_from_db()
+    assert order.status == "new"
+
+
+def test_a_body_over_one_megabyte_is_refused_with_413_unread(client, order):
+    body = b'{"padding": "' + b"x" * (1024 * 1024) + b'"}'
+
+    response = post_callback(client, body)
+
+    assert response.status_code == 413
+    assert not InboundEvent.objects.exists()
+    kept = QuarantinedCallback.objects.get()
+    assert (kept.reason, bytes(kept.body), kept.body_size) == ("too_large", b"", len(body))
+    order.refresh_from_db()
+    assert order.status == "new"
+
+
+def test_a_database_failure_while_recording_answers_503_so_that_hubrise_retries(client, order, monkeypatch):
+    def database_down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(InboundEvent.objects, "create", database_down)
+
+    response = post_callback(client, fixture_bytes("order_update_accepted"))
+
+    assert response.status_code == 503
+    order.refresh_from_db()
+    assert order.status == "new"
+
+
+def test_only_post_is_accepted(client):
+    from django.urls import reverse
+
+    assert client.get(reverse("hubrise:callback")).status_code == 405
