@@ -16,6 +16,7 @@ from django.utils import timezone
 from hubrise_sync import oauth
 from hubrise_sync.client import HubRiseClient, HubRiseError
 from hubrise_sync.models import Connection
+from hubrise_sync.push import release_held_messages
 from orders.models import Establishment
 
 logger = logging.getLogger(__name__)
@@ -136,12 +137,3 @@ def _forget_at_hubrise(access_token: str) -> list[str]:
     for problem in problems:
         logger.warning("HubRise disconnection incomplete: %s", problem)
     return problems
-
-
-def release_held_messages(connection: Connection) -> None:
-    """Hands the connection the outbox messages that waited while it was missing or broken."""
-    try:
-        from hubrise_sync.push import release_held_messages as release
-    except ImportError:
-        return
-    release(connection)

@@ -9,7 +9,7 @@ import requests
 from django.db import connection as db_connection
 from django.urls import reverse
 
-from hubrise_sync.models import Connection
+from hubrise_sync.models import Connection, OutboxMessage
 from orders.models import Membership
 from tests.factories import make_establishment, make_order, make_user
 from tests.hubrise.oauth_steps import come_back, connect, consent, query_of, shown_messages, start_connect
@@ -325,3 +325,33 @@ def test_disconnecting_when_hubrise_is_down_still_removes_the_connection_and_say
 
     assert not Connection.objects.filter(establishment=establishment).exists()
     assert "HubRise n’a pas pu en être informé" in " ".join(shown_messages(response))
+
+
+# --- Messages waiting for HubRise -----------------------------------------------------------
+
+
+def test_disconnecting_keeps_the_messages_waiting_for_hubrise(client, manager, establishment, hubrise):
+    connect(client, hubrise, establishment.pk)
+    order = make_order(establishment)
+    waiting = list(OutboxMessage.objects.filter(order=order).values_list("pk", "state"))
+    assert waiting
+
+    client.post(reverse("hubrise:disconnect", args=[establishment.pk]))
+
+    kept = OutboxMessage.objects.filter(order=order)
+    assert list(kept.values_list("pk", "state")) == waiting
+    assert set(kept.values_list("connection", flat=True)) == {None}
+
+
+def test_reconnecting_a_broken_connection_releases_the_held_messages(client, manager, establishment, hubrise):
+    connect(client, hubrise, establishment.pk)
+    order = make_order(establishment)
+    connection = Connection.objects.get(establishment=establishment)
+    connection.mark_broken("HTTP 401: The access token is invalid or the connection has been revoked")
+    OutboxMessage.objects.filter(order=order).update(state=OutboxMessage.State.HELD)
+
+    connect(client, hubrise, establishment.pk)
+
+    assert set(OutboxMessage.objects.filter(order=order).values_list("state", "connection")) == {
+        (OutboxMessage.State.PENDING, connection.pk)
+    }
