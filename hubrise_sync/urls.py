@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hubrise_sync import views_settings
+from hubrise_sync import views_push, views_settings
 from hubrise_sync.webhook import HubRiseCallbackView
 
 app_name = "hubrise"
@@ -13,4 +13,5 @@ urlpatterns: list = [
     path("e/<int:establishment_id>/disconnect/", views_settings.disconnect, name="disconnect"),
     path("callback/", HubRiseCallbackView.as_view(), name="callback"),
     path("oauth/callback/", views_settings.oauth_callback, name="oauth_callback"),
+    path("e/<int:establishment_id>/orders/<int:order_id>/retry/", views_push.retry_order, name="retry_order"),
 ]
