@@ -59,3 +59,25 @@ def linked_order(
     order = create_order(establishment, croque_order(**fields), source=StatusChange.Source.API, created_at=placed_at)
     OrderLink.objects.update_or_create(order=order, defaults={"location_id": LOCATION_ID, "hubrise_order_id": hubrise_order_id})
     return order
+
+
+def sandbox_connection(sandbox, establishment: Establishment, *, url: str | None = None) -> Connection:
+    """Our app connected to the sandbox's first location, its callback active (``url``) or passive."""
+    from hubrise_sync.client import HubRiseClient
+
+    token = sandbox.create_token()
+    HubRiseClient(token).set_callback(url, {"order": ["create", "update"]})
+    return connect(establishment, location_id=sandbox.location_id, mode="active" if url else "passive", token=token)
+
+
+def pushed_order(establishment: Establishment, **fields) -> Order:
+    """An order placed here and sent to HubRise by the push side, as in production."""
+    from hubrise_sync import push
+    from hubrise_sync.models import OutboxMessage
+
+    order = create_order(establishment, croque_order(**fields), source=StatusChange.Source.API)
+    for message_id in OutboxMessage.objects.filter(order=order).values_list("pk", flat=True):
+        push.deliver(message_id)
+    order.refresh_from_db()
+    assert order.hubrise.hubrise_order_id, "the push did not reach the sandbox"
+    return order

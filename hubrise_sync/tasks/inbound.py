@@ -1,0 +1,40 @@
+"""Celery tasks of the inbound side: thin wrappers that take an id and call hubrise_sync.polling / .reconcile."""
+
+from celery import shared_task
+
+from hubrise_sync import polling, reconcile
+from hubrise_sync.models import Connection
+
+
+@shared_task(name="hubrise_sync.tasks.inbound.poll_passive_callbacks", ignore_result=True)
+def poll_passive_callbacks() -> int:
+    """Beat: queue one poll per passive connection that is due."""
+    due = polling.claim_due_connections()
+    for connection_id in due:
+        poll_connection.delay(connection_id)
+    return len(due)
+
+
+@shared_task(name="hubrise_sync.tasks.inbound.poll_connection", ignore_result=True)
+def poll_connection(connection_id: int) -> int:
+    connection = Connection.objects.filter(pk=connection_id).first()
+    if connection is None:
+        return 0
+    return len(polling.poll_connection(connection).applied)
+
+
+@shared_task(name="hubrise_sync.tasks.inbound.reconcile_orders", ignore_result=True)
+def reconcile_orders() -> int:
+    """Beat: queue one reconciliation run per healthy connection."""
+    connection_ids = list(Connection.objects.healthy().values_list("pk", flat=True))
+    for connection_id in connection_ids:
+        reconcile_connection.delay(connection_id)
+    return len(connection_ids)
+
+
+@shared_task(name="hubrise_sync.tasks.inbound.reconcile_connection", ignore_result=True)
+def reconcile_connection(connection_id: int) -> int:
+    connection = Connection.objects.filter(pk=connection_id).first()
+    if connection is None:
+        return 0
+    return len(reconcile.reconcile_connection(connection).applied)
