@@ -185,6 +185,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         # Publishing must not hang a staff member's request when Redis is down:
         # the outbox sweep delivers what could not be queued.
         "max_retries": 1,
+        # …and without the 2 s pause kombu takes before its one retry.
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
         "socket_connect_timeout": 2,
         "socket_timeout": 5,
     }
@@ -257,19 +261,6 @@ if HUBRISE_POLL_INTERVAL < 30:
 HUBRISE_RECONCILE_INTERVAL = env_float("HUBRISE_RECONCILE_INTERVAL", 300.0)
 HUBRISE_RECONCILE_BUDGET_PER_DAY = env_int("HUBRISE_RECONCILE_BUDGET_PER_DAY", 1000)
 HUBRISE_RECONCILE_MAX_AGE_HOURS = env_int("HUBRISE_RECONCILE_MAX_AGE_HOURS", 48)
-CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
-# Beat looks every 10 s for connections whose last poll is POLL_INTERVAL old, so
-# each is polled every 30-40 s and never sooner, whatever beat's jitter.
-CELERY_BEAT_SCHEDULE["hubrise-poll-passive-callbacks"] = {
-    "task": "hubrise_sync.tasks.inbound.poll_passive_callbacks",
-    "schedule": 10.0,
-    "options": {"expires": 10.0},
-}
-CELERY_BEAT_SCHEDULE["hubrise-reconcile-orders"] = {
-    "task": "hubrise_sync.tasks.inbound.reconcile_orders",
-    "schedule": HUBRISE_RECONCILE_INTERVAL,
-    "options": {"expires": HUBRISE_RECONCILE_INTERVAL},
-}
 
 LOGGING = {
     "version": 1,

@@ -1,1 +1,3 @@
 """Admin of hubrise_sync, one module per topic; Django's autodiscovery imports this package."""
+
+from hubrise_sync.admin import push  # noqa: F401
