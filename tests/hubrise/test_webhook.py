@@ -349,3 +349,21 @@ def test_only_post_is_accepted(client):
     from django.urls import reverse
 
     assert client.get(reverse("hubrise:callback")).status_code == 405
+
+
+# --- No echo ------------------------------------------------------------------------------
+
+
+def test_an_inbound_change_queues_no_outbox_message_back_to_hubrise(client, order):
+    from hubrise_sync.models import OutboxMessage
+
+    before = list(OutboxMessage.objects.filter(order=order).values_list("kind", flat=True))
+
+    post_callback(client, fixture_bytes("order_update_accepted"))
+
+    order.refresh_from_db()
+    assert order.status == "accepted"
+    assert list(OutboxMessage.objects.filter(order=order).values_list("kind", flat=True)) == before
+    # The same change made by staff would be sent: the check above can see an echo.
+    change_status(order, "in_preparation", source=StatusChange.Source.STAFF)
+    assert OutboxMessage.objects.filter(order=order, kind=OutboxMessage.Kind.UPDATE_STATUS).count() == 1
