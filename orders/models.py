@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from orders.status import OrderStatus, ServiceType
+from orders.status import OrderStatus, ServiceType, Tab
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -155,12 +155,31 @@ class Order(models.Model):
     total = models.DecimalField(_("total"), **MONEY, default=Decimal("0.00"))
     item_count = models.PositiveIntegerField(_("items"), default=0)
 
+    # Derived from status and expected_time, and written with them by
+    # orders.services only: stored so that each tab of the list, in its order,
+    # is one range of one index, whatever the number of orders.
+    tab = models.CharField(_("tab"), max_length=16, choices=Tab.choices, default=Tab.RECEIVED, editable=False)
+    due_at = models.DateTimeField(_("due at"), default=timezone.now, editable=False)
+    # When someone first opened the order's page: until then a new order stays highlighted in the list.
+    first_opened_at = models.DateTimeField(_("first opened at"), null=True, blank=True, editable=False)
+
     class Meta:
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["establishment", "status", "created_at"], name="order_tab_by_created"),
+            # The active tabs, soonest due first, and the finished ones, newest first (scanned backwards).
+            models.Index(fields=["establishment", "tab", "due_at", "id"], name="order_tab_by_due"),
+            models.Index(fields=["establishment", "tab", "created_at", "id"], name="order_tab_by_created"),
+            # Small partial indexes for the list's alerts: orders still new, and orders nobody opened yet.
+            models.Index(
+                fields=["establishment", "created_at"], condition=models.Q(status=OrderStatus.NEW), name="order_new_by_created"
+            ),
+            models.Index(
+                fields=["establishment", "id"],
+                condition=models.Q(tab=Tab.RECEIVED, first_opened_at__isnull=True),
+                name="order_unopened",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -169,6 +188,21 @@ class Order(models.Model):
     @property
     def customer_name(self) -> str:
         return " ".join(part for part in (self.customer_first_name, self.customer_last_name) if part)
+
+
+class OrderStatusCount(models.Model):
+    """How many orders of an establishment have each status, kept by orders.services in the
+    transaction that creates or moves an order, so that the tab counts never scan the orders."""
+
+    establishment = models.ForeignKey(Establishment, on_delete=models.CASCADE, related_name="status_counts")
+    status = models.CharField(max_length=32, choices=OrderStatus.choices)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["establishment", "status"], name="one_count_per_status")]
+
+    def __str__(self) -> str:
+        return f"{self.establishment_id} {self.status}: {self.count}"
 
 
 class StatusChange(models.Model):

@@ -1,14 +1,17 @@
 """Reads of orders, always scoped to what the user may see."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, IntegerField, Max, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from orders import extensions
-from orders.models import Establishment, Order, StatusChange
+from orders.models import Establishment, Order, OrderStatusCount, StatusChange
+from orders.pagination import Cursor, KeysetPage, keyset_page
 from orders.status import TAB_STATUSES, OrderStatus, Tab
 
 
@@ -22,19 +25,14 @@ def establishment_for(user: AbstractBaseUser, establishment_id: int) -> Establis
 
 
 def tab_counts(establishment: Establishment) -> dict[Tab, int]:
-    by_status = dict(
-        Order.objects.filter(establishment=establishment).values_list("status").annotate(n=Count("id")).values_list("status", "n")
-    )
+    by_status = dict(OrderStatusCount.objects.filter(establishment=establishment).values_list("status", "count"))
     return {tab: sum(by_status.get(status, 0) for status in statuses) for tab, statuses in TAB_STATUSES.items()}
 
 
 def orders_in_tab(establishment: Establishment, tab: Tab) -> QuerySet[Order]:
-    return Order.objects.filter(establishment=establishment, status__in=TAB_STATUSES[tab])
+    return Order.objects.filter(establishment=establishment, tab=tab)
 
 
-# An order without an expected time is wanted as soon as possible, so it is due
-# from the moment it was placed; that puts it among the orders due now.
-DUE_AT = Coalesce("expected_time", "created_at")
 ACTIVE_TABS = frozenset({Tab.RECEIVED, Tab.IN_PREPARATION})
 # HubRise advises alerting staff when an order is still "new" after about five minutes.
 NEW_ORDER_ALERT_AFTER = timedelta(minutes=5)
@@ -60,27 +58,79 @@ def search_orders(orders: QuerySet[Order], query: str) -> QuerySet[Order]:
     return orders
 
 
-def tab_counts_and_waiting(orders: QuerySet[Order], waiting_since: datetime) -> tuple[dict[Tab, int], int]:
-    """Orders per tab, and how many are still ``new`` since before ``waiting_since``, in one query."""
-    rows = (
-        orders.order_by()
-        .values("status")
-        .annotate(n=Count("id"), waiting=Count("id", filter=Q(status=OrderStatus.NEW, created_at__lt=waiting_since)))
+@dataclass(frozen=True)
+class ListSummary:
+    """What the list shows above the rows: counts per tab and the alerts."""
+
+    counts: dict[Tab, int]
+    # Orders still "new" since before the alert threshold.
+    waiting: int
+    # Orders in Reçu that nobody has opened yet, and the newest of them (the page rings when it changes).
+    unopened: int
+    latest_unopened: int | None
+
+
+def _scalar(queryset: QuerySet, aggregate) -> Coalesce:
+    # A subquery that does not depend on the outer row: PostgreSQL runs it once, whatever the number of rows.
+    return Coalesce(Subquery(queryset.order_by().values("establishment_id").annotate(v=aggregate).values("v")), 0)
+
+
+def establishments_with_summary(
+    user: AbstractBaseUser, establishment_id: int, waiting_since: datetime, *, with_others: bool
+) -> tuple[Establishment, list[Establishment], ListSummary]:
+    """The establishment shown (a 404 if the user is not a member), the user's other establishments
+    when ``with_others`` (for the switcher), and the list's summary, all in one query."""
+    counters = OrderStatusCount.objects.filter(establishment_id=establishment_id)
+    orders = Order.objects.filter(establishment_id=establishment_id)
+    unopened = orders.filter(tab=Tab.RECEIVED, first_opened_at__isnull=True)
+    summary = {f"count_{tab.name}": _scalar(counters.filter(status__in=TAB_STATUSES[tab]), Sum("count")) for tab in Tab}
+    summary["waiting"] = _scalar(orders.filter(status=OrderStatus.NEW, created_at__lt=waiting_since), Count("id"))
+    summary["unopened"] = _scalar(unopened, Count("id"))
+    summary["latest_unopened"] = Subquery(
+        unopened.order_by().values("establishment_id").annotate(v=Max("id")).values("v"), output_field=IntegerField()
     )
-    by_status = {row["status"]: row["n"] for row in rows}
-    waiting = sum(row["waiting"] for row in rows)
-    counts = {tab: sum(by_status.get(status, 0) for status in statuses) for tab, statuses in TAB_STATUSES.items()}
-    return counts, waiting
+    establishments = establishments_of(user).select_related(*extensions.establishment_select_related)
+    if not with_others:
+        establishments = establishments.filter(pk=establishment_id)
+    mine = list(establishments.annotate(**summary))
+    shown = next((establishment for establishment in mine if establishment.pk == establishment_id), None)
+    if shown is None:
+        raise Http404
+    return (
+        shown,
+        mine,
+        ListSummary(
+            counts={tab: getattr(shown, f"count_{tab.name}") for tab in Tab},
+            waiting=shown.waiting,
+            unopened=shown.unopened,
+            latest_unopened=shown.latest_unopened,
+        ),
+    )
 
 
 def orders_for_list(orders: QuerySet[Order], tab: Tab) -> QuerySet[Order]:
-    """The tab's orders: soonest due first while they are being handled, newest first once finished."""
-    orders = orders.filter(status__in=TAB_STATUSES[tab])
-    if tab in ACTIVE_TABS:
-        orders = orders.annotate(due_at=DUE_AT).order_by("due_at", "created_at", "id")
-    else:
-        orders = orders.order_by("-created_at", "-id")
+    """The tab's orders: soonest due first while they are being handled, newest first once finished.
+
+    An order without an expected time is wanted as soon as possible, so it is
+    due from the moment it was placed (Order.due_at), among the orders due now.
+    """
+    orders = orders.filter(tab=tab)
+    orders = orders.order_by("due_at", "id") if tab in ACTIVE_TABS else orders.order_by("-created_at", "-id")
     return with_list_relations(orders)
+
+
+def list_page(orders: QuerySet[Order], tab: Tab | None, cursor: Cursor | None, size: int) -> KeysetPage:
+    """One page of a tab (or, with ``tab`` None, of search results, newest first)."""
+    if tab is None:
+        return keyset_page(with_list_relations(orders), "created_at", descending=True, cursor=cursor, size=size)
+    active = tab in ACTIVE_TABS
+    return keyset_page(
+        orders_for_list(orders, tab),
+        "due_at" if active else "created_at",
+        descending=not active,
+        cursor=cursor,
+        size=size,
+    )
 
 
 def with_list_relations(orders: QuerySet[Order]) -> QuerySet[Order]:

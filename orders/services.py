@@ -9,8 +9,8 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
-from django.db.models import F
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,10 +24,11 @@ from orders.models import (
     Order,
     OrderItem,
     OrderItemOption,
+    OrderStatusCount,
     Payment,
     StatusChange,
 )
-from orders.status import REASON_REQUIRED, OrderStatus, can_staff_change, is_known_status
+from orders.status import REASON_REQUIRED, OrderStatus, can_staff_change, is_known_status, tab_of
 
 CENT = Decimal("0.01")
 Source = StatusChange.Source
@@ -121,8 +122,11 @@ def create_order(
         establishment=establishment,
         ref=data.ref,
         status=data.status,
+        tab=tab_of(data.status),
         status_changed_at=now,
         created_at=now,
+        # HubRise never changes an order's expected time after its creation, so the due time is fixed here.
+        due_at=data.expected_time or now,
         source=source,
         service_type=data.service_type,
         service_type_ref=data.service_type_ref,
@@ -149,6 +153,7 @@ def create_order(
         item_count=int(sum((item.quantity for item in data.items), Decimal("0"))),
     )
     _write_lines(order, data)
+    _add_to_counts(establishment.pk, {order.status: 1})
     StatusChange.objects.create(order=order, from_status="", to_status=order.status, at=now, actor=actor, source=source)
     signals.order_created.send(sender=Order, order=order, source=source)
     return order
@@ -245,13 +250,15 @@ def change_status(
     now = timezone.now()
     previous = locked.status
     locked.status = new_status
+    locked.tab = tab_of(new_status)
     locked.status_changed_at = now
-    fields = ["status", "status_changed_at"]
+    fields = ["status", "tab", "status_changed_at"]
     if new_status == "accepted" and locked.confirmed_time is None:
         # HubRise expects confirmed_time to be set together with "accepted".
         locked.confirmed_time = locked.expected_time or now
         fields.append("confirmed_time")
     locked.save(update_fields=fields)
+    _add_to_counts(locked.establishment_id, {previous: -1, new_status: 1})
     change = StatusChange.objects.create(
         order=locked,
         from_status=previous,
@@ -264,10 +271,54 @@ def change_status(
     )
     if isinstance(order, Order):
         order.status = new_status
+        order.tab = locked.tab
         order.status_changed_at = now
         order.confirmed_time = locked.confirmed_time
     signals.status_changed.send(sender=Order, order=locked, change=change)
     return change
+
+
+def _add_to_counts(establishment_id: int, deltas: dict[str, int]) -> None:
+    # Always in the same (sorted) order: two transactions moving orders in
+    # opposite directions then lock the same counter rows in the same order
+    # and wait for each other instead of deadlocking.
+    for status in sorted(deltas):
+        counter = OrderStatusCount.objects.filter(establishment_id=establishment_id, status=status)
+        if counter.update(count=F("count") + deltas[status]):
+            continue
+        try:
+            # The savepoint keeps the order's transaction usable if another one created the row first.
+            with transaction.atomic():
+                OrderStatusCount.objects.create(establishment_id=establishment_id, status=status, count=deltas[status])
+        except IntegrityError:
+            counter.update(count=F("count") + deltas[status])
+
+
+def mark_opened(order: Order) -> None:
+    """Record that someone opened the order, which ends its highlight as a new order."""
+    if order.first_opened_at is not None:
+        return
+    now = timezone.now()
+    # Conditional, so that the first opening is the one kept when two cooks open it together.
+    Order.objects.filter(pk=order.pk, first_opened_at__isnull=True).update(first_opened_at=now)
+    order.first_opened_at = now
+
+
+def rebuild_status_counts(establishment: Establishment | None = None) -> None:
+    """Recount orders per status from the orders themselves, after a bulk load or a repair."""
+
+    establishments = Establishment.objects.all() if establishment is None else Establishment.objects.filter(pk=establishment.pk)
+    with transaction.atomic():
+        OrderStatusCount.objects.filter(establishment__in=establishments).delete()
+        rows = (
+            Order.objects.filter(establishment__in=establishments)
+            .order_by()
+            .values("establishment_id", "status")
+            .annotate(n=Count("id"))
+        )
+        OrderStatusCount.objects.bulk_create(
+            OrderStatusCount(establishment_id=row["establishment_id"], status=row["status"], count=row["n"]) for row in rows
+        )
 
 
 def _label(status: str) -> str:

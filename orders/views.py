@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from orders import selectors, services
 from orders.models import Establishment, Order, StatusChange
+from orders.pagination import Cursor
 from orders.status import (
     FINISHED_STATUSES,
     REASON_REQUIRED,
@@ -84,26 +84,37 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("orders:list", establishment_id=establishment.pk)
 
 
-def _list_context(request: HttpRequest, establishment: Establishment) -> dict:
+def _list_context(request: HttpRequest, establishment_id: int, *, with_others: bool) -> dict:
     try:
         tab = Tab(request.GET.get("tab", Tab.RECEIVED))
     except ValueError:
         raise Http404 from None
     query = request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
+    establishment, establishments, summary = selectors.establishments_with_summary(
+        request.user, establishment_id, timezone.now() - selectors.NEW_ORDER_ALERT_AFTER, with_others=with_others
+    )
     orders = selectors.orders_of(establishment)
-    counts, waiting_too_long = selectors.tab_counts_and_waiting(orders, timezone.now() - selectors.NEW_ORDER_ALERT_AFTER)
+    cursor = Cursor.decode(request.GET.get("cursor"))
     if query:
         # A search looks in every tab: whoever asks about an order rarely knows where it is.
-        shown = selectors.with_list_relations(selectors.search_orders(orders, query).order_by("-created_at", "-id"))
+        page = selectors.list_page(selectors.search_orders(orders, query), None, cursor, PAGE_SIZE)
+        page_count = None
     else:
-        shown = selectors.orders_for_list(orders, tab)
-    page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = selectors.list_page(orders, tab, cursor, PAGE_SIZE)
+        # The counters give the number of pages for free; orders moving between
+        # tabs while someone pages through can make it lag by one.
+        page_count = max(page.number, -(-summary.counts[tab] // PAGE_SIZE))
     return {
+        "establishment": establishment,
+        "establishments": establishments,
         "tab": tab,
-        "tabs": [(t, counts[t]) for t in Tab],
+        "tabs": [(t, summary.counts[t]) for t in Tab],
         "query": query,
         "page": page,
-        "waiting_too_long": waiting_too_long,
+        "page_count": page_count,
+        "waiting_too_long": summary.waiting,
+        "unopened": summary.unopened,
+        "latest_unopened": summary.latest_unopened or 0,
         "finished_statuses": FINISHED_STATUSES,
         "filters": urlencode({"q": query} if query else {"tab": tab.value}),
         "live_query": request.GET.urlencode(),
@@ -113,16 +124,15 @@ def _list_context(request: HttpRequest, establishment: Establishment) -> dict:
 @login_required
 @require_GET
 def order_list(request: HttpRequest, establishment_id: int) -> HttpResponse:
-    establishment, establishments = _establishments(request, establishment_id)
-    context = _list_context(request, establishment)
-    return _render(request, establishment, "orders/order_list.html", {"establishments": establishments, **context})
+    context = _list_context(request, establishment_id, with_others=True)
+    return _render(request, context["establishment"], "orders/order_list.html", context)
 
 
 @partial_login_required
 @require_GET
 def order_list_live(request: HttpRequest, establishment_id: int) -> HttpResponse:
-    establishment = selectors.establishment_for(request.user, establishment_id)
-    return _render(request, establishment, "orders/_order_list_live.html", _list_context(request, establishment))
+    context = _list_context(request, establishment_id, with_others=False)
+    return _render(request, context["establishment"], "orders/_order_list_live.html", context)
 
 
 def _actions(order: Order) -> list[dict]:
@@ -150,6 +160,7 @@ def _actions(order: Order) -> list[dict]:
 def order_detail(request: HttpRequest, establishment_id: int, order_id: int) -> HttpResponse:
     establishment, establishments = _establishments(request, establishment_id)
     order = selectors.order_for(establishment, order_id)
+    services.mark_opened(order)
     deals = list(order.deals.all())
     deal_by_key = {deal.key: deal for deal in deals}
     items = list(order.items.all())

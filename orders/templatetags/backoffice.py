@@ -9,7 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from orders.selectors import NEW_ORDER_ALERT_AFTER
-from orders.status import FINISHED_STATUSES, OrderStatus, tab_of
+from orders.status import FINISHED_STATUSES, OrderStatus, Tab, tab_of
 
 register = template.Library()
 
@@ -72,3 +72,9 @@ def quantity(value: Decimal) -> str:
 @register.filter
 def is_waiting_too_long(order) -> bool:
     return order.status == OrderStatus.NEW and order.created_at < timezone.now() - NEW_ORDER_ALERT_AFTER
+
+
+@register.filter
+def is_unopened(order) -> bool:
+    """A new order nobody has opened yet: highlighted until someone does."""
+    return order.tab == Tab.RECEIVED and order.first_opened_at is None

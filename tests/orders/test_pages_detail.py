@@ -4,16 +4,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from orders.inputs import NewCharge, NewCustomer, NewDeal, NewDiscount, NewItem, NewOption, NewOrder, NewPayment
-from orders.models import StatusChange
+from orders.models import Order, StatusChange
 from orders.services import change_status, create_order
 from orders.status import staff_transitions
 from tests.factories import make_establishment, make_order, make_user
-from tests.orders.pages import logged_in
+from tests.orders.pages import logged_in, sql_queries
 
 pytestmark = pytest.mark.django_db
 Source = StatusChange.Source
@@ -322,18 +320,33 @@ def test_the_detail_page_polls_its_live_status(client, establishment):
 
     html = client.get(detail_url(order)).content.decode()
 
-    assert f'hx-get="/e/{establishment.pk}/orders/{order.pk}/live/?shown=new" hx-trigger="every 10s"' in html
+    assert f'hx-get="/e/{establishment.pk}/orders/{order.pk}/live/?shown=new" hx-trigger="every 3s"' in html
 
 
-def test_the_detail_page_makes_as_many_queries_for_a_big_order_as_for_a_small_one(
-    client, establishment, django_assert_num_queries
-):
+def test_the_detail_page_makes_as_many_queries_for_a_big_order_as_for_a_small_one(client, establishment):
     small = make_order(establishment)
-    with CaptureQueriesContext(connection) as small_order:
+    with sql_queries() as small_order:
         client.get(detail_url(small))
     big = delivery_order(establishment)
     for status in ("accepted", "in_preparation", "awaiting_shipment"):
         change_status(big, status, source=Source.SYSTEM)
 
-    with django_assert_num_queries(len(small_order.captured_queries)):
+    with sql_queries() as big_order:
         assert client.get(detail_url(big)).status_code == 200
+
+    assert len(small_order) > 0
+    assert len(big_order) == len(small_order)
+
+
+def test_opening_an_order_ends_its_highlight_in_the_list_once_and_for_all(client, establishment):
+    order = make_order(establishment, ref="0007")
+    list_page = reverse("orders:list", args=[establishment.pk])
+    assert 'class="tag tag-unopened"' in client.get(list_page).content.decode()
+
+    client.get(detail_url(order))
+    first_opened = Order.objects.get(pk=order.pk).first_opened_at
+    client.get(detail_url(order))
+
+    assert first_opened is not None
+    assert Order.objects.get(pk=order.pk).first_opened_at == first_opened
+    assert 'class="tag tag-unopened"' not in client.get(list_page).content.decode()

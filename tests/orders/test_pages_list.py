@@ -3,17 +3,15 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from orders import extensions, selectors
+from orders import extensions, selectors, services
 from orders.inputs import NewCustomer
 from orders.models import Order
 from orders.status import TAB_STATUSES, OrderStatus, Tab
 from tests.factories import make_establishment, make_order, make_user
-from tests.orders.pages import logged_in, order_at, shown_refs
+from tests.orders.pages import logged_in, order_at, shown_refs, sql_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -125,32 +123,154 @@ def test_a_search_without_matches_says_so(client, establishment):
     assert "Aucune commande ne correspond à cette recherche." in response.content.decode()
 
 
-def test_the_list_is_paginated_and_the_page_links_keep_the_tab(client, establishment):
+def next_link(response) -> str:
+    page = response.context["page"]
+    return f"?{response.context['filters']}&cursor={page.next_cursor}" if page.has_next else ""
+
+
+def previous_link(response) -> str:
+    page = response.context["page"]
+    return f"?{response.context['filters']}&cursor={page.previous_cursor}" if page.has_previous else ""
+
+
+def test_the_list_is_paginated_with_next_and_previous_links_that_keep_the_tab(client, establishment):
     now = timezone.now()
     for minute in range(30):
         order_at(establishment, now - timedelta(minutes=minute), ref=f"P{minute:02d}", status="in_preparation")
+    base = reverse("orders:list", args=[establishment.pk])
 
     first = client.get(list_url(establishment, tab="en-preparation"))
-    second = client.get(list_url(establishment, tab="en-preparation", page=2))
+    second = client.get(base + next_link(first))
+    back = client.get(base + previous_link(second))
 
     assert len(shown_refs(first)) == 25
-    assert len(shown_refs(second)) == 5
+    assert shown_refs(second) == [f"P{minute:02d}" for minute in range(4, -1, -1)]
     assert set(shown_refs(first)).isdisjoint(shown_refs(second))
-    assert 'href="?tab=en-preparation&amp;page=2"' in first.content.decode()
+    assert shown_refs(back) == shown_refs(first)
+    html = first.content.decode()
+    assert f'href="?tab=en-preparation&amp;cursor={first.context["page"].next_cursor}"' in html
+    assert "Suivantes" in html and "Précédentes" not in html
+    assert "Page 1 sur 2" in html
     assert "Page 2 sur 2" in second.content.decode()
+    assert "Précédentes" in second.content.decode() and "Suivantes" not in second.content.decode()
 
 
-def test_the_list_makes_the_same_number_of_queries_whatever_the_page_size(client, establishment, django_assert_num_queries):
+def test_paging_never_skips_nor_repeats_orders_due_at_the_same_time(client, establishment):
+    due = timezone.now() + timedelta(minutes=30)
+    for number in range(60):
+        make_order(establishment, ref=f"S{number:02d}", expected_time=due)
+    base = reverse("orders:list", args=[establishment.pk])
+
+    seen = []
+    response = client.get(list_url(establishment))
+    while True:
+        seen += shown_refs(response)
+        if not response.context["page"].has_next:
+            break
+        response = client.get(base + next_link(response))
+
+    assert seen == [f"S{number:02d}" for number in range(60)]
+    assert "Page 3 sur 3" in response.content.decode()
+
+
+def test_a_deep_page_is_read_from_its_cursor_without_offset(client, establishment):
+    now = timezone.now()
+    for minute in range(60):
+        order_at(establishment, now - timedelta(minutes=minute), ref=f"D{minute:02d}", status="completed")
+    base = reverse("orders:list", args=[establishment.pk])
+    second = client.get(base + next_link(client.get(list_url(establishment, tab="termine"))))
+
+    with sql_queries() as queries:
+        third = client.get(base + next_link(second))
+
+    assert shown_refs(third) == [f"D{minute:02d}" for minute in range(50, 60)]
+    assert queries and not any("OFFSET" in sql.upper() for sql in queries)
+
+
+def test_a_tampered_cursor_shows_the_first_page(client, establishment):
+    make_order(establishment, ref="ONLY")
+
+    for cursor in ("garbage", "bi4xLjI", "x" * 500):
+        response = client.get(list_url(establishment, cursor=cursor))
+        assert response.status_code == 200
+        assert shown_refs(response) == ["ONLY"]
+
+
+def test_going_back_after_orders_left_the_tab_lands_on_the_first_page(client, establishment):
+    orders = [
+        make_order(establishment, ref=f"B{number:02d}", expected_time=timezone.now() + timedelta(minutes=number))
+        for number in range(30)
+    ]
+    base = reverse("orders:list", args=[establishment.pk])
+    second = client.get(base + next_link(client.get(list_url(establishment))))
+    for order in orders[:20]:
+        services.change_status(order, "in_preparation", source="hubrise")
+
+    back = client.get(base + previous_link(second))
+
+    assert shown_refs(back) == [f"B{number:02d}" for number in range(20, 30)]
+    assert back.context["page"].number == 1
+    assert not back.context["page"].has_previous
+
+
+def test_search_results_are_paged_newest_first_with_a_bounded_query(client, establishment):
+    now = timezone.now()
+    for minute in range(30):
+        order_at(establishment, now - timedelta(minutes=minute), ref=f"Q{minute:02d}", status="completed")
+    base = reverse("orders:list", args=[establishment.pk])
+
+    with sql_queries() as queries:
+        first = client.get(list_url(establishment, q="Q"))
+    second = client.get(base + next_link(first))
+
+    assert shown_refs(first) == [f"Q{minute:02d}" for minute in range(25)]
+    assert shown_refs(second) == [f"Q{minute:02d}" for minute in range(25, 30)]
+    assert "Page 2" in second.content.decode()
+    order_queries = [sql for sql in queries if "LIKE" in sql]
+    assert order_queries and all("LIMIT 26" in sql for sql in order_queries)
+
+
+# Session, user, the establishments with the tab counts and alerts, the page of
+# orders: what the list itself costs, whatever other apps add for their badges.
+LIST_QUERIES = 4
+
+
+def own_queries(captured) -> list[str]:
+    return [sql for sql in captured if 'FROM "hubrise_sync_' not in sql]
+
+
+@pytest.mark.parametrize("view", ["orders:list", "orders:list_live"])
+def test_the_list_makes_the_same_few_queries_whatever_the_page_size(client, establishment, view):
+    url = reverse(view, args=[establishment.pk])
     make_order(establishment)
-    with CaptureQueriesContext(connection) as one_order:
-        client.get(list_url(establishment))
-    for _ in range(24):
+    with sql_queries() as one_order:
+        client.get(url)
+    for _ in range(30):
         make_order(establishment)
 
-    with django_assert_num_queries(len(one_order.captured_queries)):
-        response = client.get(list_url(establishment))
+    with sql_queries() as full_page:
+        response = client.get(url)
 
     assert len(shown_refs(response)) == 25
+    assert len(full_page) == len(one_order)
+    assert len(own_queries(full_page)) == LIST_QUERIES
+
+
+def test_a_deep_page_and_a_search_cost_the_same_queries_as_the_first_page(client, establishment):
+    now = timezone.now()
+    for minute in range(60):
+        order_at(establishment, now - timedelta(minutes=minute), status="completed")
+    base = reverse("orders:list", args=[establishment.pk])
+    with sql_queries() as first_page:
+        first = client.get(list_url(establishment, tab="termine"))
+    second = client.get(base + next_link(first))
+
+    with sql_queries() as deep_page:
+        client.get(base + next_link(second))
+    with sql_queries() as search:
+        client.get(list_url(establishment, q="0"))
+
+    assert len(deep_page) == len(search) == len(first_page)
 
 
 def test_relations_registered_by_other_apps_are_loaded_with_the_list(establishment, monkeypatch):
@@ -212,7 +332,7 @@ def test_the_live_fragment_has_the_tabs_and_rows_without_the_page_around_them(cl
     html = response.content.decode()
     assert response.status_code == 200
     assert html.lstrip().startswith('<div id="live-list"')
-    assert 'hx-trigger="every 10s"' in html
+    assert 'hx-trigger="every 3s"' in html
     assert ">LIVE1</a>" in html
     assert "<html" not in html
 
