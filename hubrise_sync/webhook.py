@@ -12,6 +12,8 @@ import logging
 
 from django.conf import settings
 from django.db import DatabaseError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -33,6 +35,23 @@ class HubRiseCallbackView(APIView):
     renderer_classes = (JSONRenderer,)
     throttle_classes = ()
 
+    @extend_schema(
+        summary="HubRise callback (order events)",
+        description="Called by HubRise only. The body is a HubRise event, signed with our client secret.",
+        request={"application/json": OpenApiTypes.OBJECT},
+        parameters=[
+            OpenApiParameter(inbound.SIGNATURE_HEADER, str, OpenApiParameter.HEADER, required=True),
+        ],
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="Recorded (applied, ignored or already received)."),
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description="Authentic but not a readable event; recorded."),
+            401: OpenApiResponse(OpenApiTypes.OBJECT, description="Missing or wrong signature; quarantined."),
+            413: OpenApiResponse(OpenApiTypes.OBJECT, description="Body too large."),
+            415: OpenApiResponse(OpenApiTypes.OBJECT, description="Not application/json; recorded."),
+            503: OpenApiResponse(OpenApiTypes.OBJECT, description="Could not record it; HubRise will retry."),
+        },
+        auth=[],
+    )
     def post(self, request: Request) -> Response:
         max_bytes = settings.HUBRISE_WEBHOOK_MAX_BYTES
         declared = _declared_length(request)
