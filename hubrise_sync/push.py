@@ -47,6 +47,7 @@ from hubrise_sync import mapping, ratelimit
 from hubrise_sync.client import HubRiseClient, HubRiseError, HubRiseResponse
 from hubrise_sync.models import Connection, DeliveryAttempt, OrderLink, OutboxMessage
 from orders.models import Order, StatusChange
+from orders.status import OrderStatus
 
 logger = logging.getLogger(__name__)
 
@@ -184,7 +185,7 @@ def claim(*, message_id: int | None = None, order_id: int | None = None) -> Clai
     """
     now = timezone.now()
     with transaction.atomic():
-        candidates = _claimable(now).select_for_update(skip_locked=True)
+        candidates = _claimable(now).select_related("connection").select_for_update(skip_locked=True, of=("self",))
         if message_id is not None:
             candidates = candidates.filter(pk=message_id)
         if order_id is not None:
@@ -241,11 +242,10 @@ def deliver(message_id: int) -> int:
 
 def deliver_claimed(claimed: Claim) -> str:
     message = claimed.message
-    order = (
-        Order.objects.select_related("establishment")
-        .prefetch_related("items__options", "deals", "discounts", "charges", "payments")
-        .get(pk=message.order_id)
-    )
+    orders = Order.objects.select_related("establishment", "hubrise")
+    if message.kind == Kind.CREATE:
+        orders = orders.prefetch_related("items__options", "deals", "discounts", "charges", "payments")
+    order = orders.get(pk=message.order_id)
     connection = message.connection or connection_of(order.establishment_id)
     if connection is None or connection.is_broken:
         _hold(claimed, connection)
@@ -254,7 +254,10 @@ def deliver_claimed(claimed: Claim) -> str:
     if wait:
         _release(claimed, next_attempt_at=timezone.now() + timedelta(seconds=wait))
         return Outcome.RETRY
-    link, _created = OrderLink.objects.get_or_create(order=order, defaults={"location_id": connection.location_id})
+    try:
+        link = order.hubrise
+    except OrderLink.DoesNotExist:
+        link = OrderLink.objects.create(order=order, location_id=connection.location_id)
     client = HubRiseClient(connection.access_token)
     started = timezone.now()
     if message.kind == Kind.CREATE:
@@ -329,7 +332,9 @@ def _send_status(client: HubRiseClient, link: OrderLink, order: Order, message: 
         result.outcome = Outcome.FAILED
         result.error = "The order is not on HubRise yet."
         return result
-    reason = message.change.reason if message.change_id and message.change else ""
+    reason = ""
+    if message.status == OrderStatus.REJECTED and message.change_id:
+        reason = StatusChange.objects.filter(pk=message.change_id).values_list("reason", flat=True).first() or ""
     payload = mapping.status_payload(
         message.status, confirmed_time=order.confirmed_time, timezone_name=order.establishment.timezone, reason=reason
     )
