@@ -6,6 +6,8 @@ orders.services.change_status.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -14,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -26,11 +28,13 @@ from orders.status import (
     FINISHED_STATUSES,
     REASON_REQUIRED,
     OrderStatus,
+    ServiceType,
     Tab,
     next_usual_step,
     staff_transitions,
     tab_of,
 )
+from orders.templatetags import backoffice
 
 PAGE_SIZE = 25
 SEARCH_MAX_LENGTH = 100
@@ -84,6 +88,90 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("orders:list", establishment_id=establishment.pk)
 
 
+@dataclass(frozen=True)
+class ListRow:
+    """One row of the order list, formatted here rather than in the template: Django's template
+    engine took over a millisecond per row for the same work, most of the page's time."""
+
+    order: Order
+    url: str
+    classes: str
+    unopened: bool
+    placed: str
+    placed_day: str
+    due: str
+    due_day: str
+    overdue: bool
+    waited: str
+    waiting: bool
+    service: str
+    service_class: str
+    table: str
+    customer: str
+    see_label: str
+    total: str
+    status: str
+    status_tone: str
+
+
+def _list_rows(orders: list[Order], establishment: Establishment, list_url: str) -> list[ListRow]:
+    zone = establishment.tzinfo
+    now = timezone.now()
+    today = timezone.localdate(now, zone)
+    waiting_since = now - selectors.NEW_ORDER_ALERT_AFTER
+
+    def time_and_day(moment: datetime) -> tuple[str, str]:
+        local = timezone.localtime(moment, zone)
+        day = "" if local.date() == today else formats.date_format(local, "SHORT_DATE_FORMAT")
+        return formats.time_format(local, "H:i"), day
+
+    rows = []
+    for order in orders:
+        finished = order.status in FINISHED_STATUSES
+        overdue = not finished and order.expected_time is not None and order.expected_time < now
+        waiting = order.status == OrderStatus.NEW and order.created_at < waiting_since
+        unopened = order.tab == Tab.RECEIVED and order.first_opened_at is None
+        classes = [
+            name
+            for name, on in (
+                ("overdue", overdue),
+                ("waiting", waiting),
+                ("is-new", order.status == OrderStatus.NEW),
+                ("unopened", unopened),
+            )
+            if on
+        ]
+        placed, placed_day = time_and_day(order.created_at)
+        due, due_day = time_and_day(order.expected_time) if order.expected_time else ("", "")
+        rows.append(
+            ListRow(
+                order=order,
+                url=f"{list_url}{order.pk}/",
+                classes=" ".join(classes),
+                unopened=unopened,
+                placed=placed,
+                placed_day=placed_day,
+                due=due,
+                due_day=due_day,
+                overdue=overdue,
+                waited="" if finished else backoffice.waited(order.created_at),
+                waiting=waiting,
+                # The choices' labels directly: get_FOO_display() rebuilds a dict of the choices at each call.
+                service=str(ServiceType(order.service_type).label) if order.service_type in ServiceType.values else "",
+                service_class=order.service_type or "none",
+                customer=order.customer_name or order.customer_company_name or "—",
+                see_label=_("See the details of order %(ref)s") % {"ref": order.ref},
+                table=_("table %(table)s") % {"table": order.table_name}
+                if order.service_type == ServiceType.EAT_IN and order.table_name
+                else "",
+                total=backoffice.money(order.total, order.currency),
+                status=backoffice.status_label(order.status),
+                status_tone=backoffice.status_tone(order.status),
+            )
+        )
+    return rows
+
+
 def _list_context(request: HttpRequest, establishment_id: int, *, with_others: bool) -> dict:
     try:
         tab = Tab(request.GET.get("tab", Tab.RECEIVED))
@@ -104,9 +192,11 @@ def _list_context(request: HttpRequest, establishment_id: int, *, with_others: b
         # The counters give the number of pages for free; orders moving between
         # tabs while someone pages through can make it lag by one.
         page_count = max(page.number, -(-summary.counts[tab] // PAGE_SIZE))
+    list_url = reverse("orders:list", args=[establishment.pk])
     return {
         "establishment": establishment,
         "establishments": establishments,
+        "rows": _list_rows(page.object_list, establishment, list_url),
         "tab": tab,
         "tabs": [(t, summary.counts[t]) for t in Tab],
         "query": query,
