@@ -99,7 +99,7 @@ SELECT gen_random_uuid(), lpad(n::text, 6, '0'), status, tab, created, created, 
        expected, CASE WHEN status IN ('new', 'received') THEN NULL ELSE coalesce(expected, created) END,
        (ARRAY['Camille','Léa','Manon','Chloé','Louis','Hugo','Lucas','Jules','Inès','Nathan','Zoé','Arthur'])[1 + g % 12],
        (ARRAY['Martin','Bernard','Dubois','Thomas','Robert','Richard','Petit','Durand','Leroy','Moreau'])[1 + (g / 12) % 10],
-       '', '', '+336' || lpad((g * 7919 % 100000000)::text, 8, '0'),
+       '', '', '+336' || lpad((g::bigint * 7919 % 100000000)::text, 8, '0'),
        '', '', '', '', '', '', '', '', '', '[]'::jsonb,
        'EUR', 9.50 + (g % 40), 1 + g % 4, establishment_id
 FROM (

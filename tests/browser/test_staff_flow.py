@@ -1,47 +1,18 @@
 """A cook's round trip in a real browser: log in, switch tabs, open an order, move it on."""
 
-import os
 import random
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
-from conftest import missing_service
 from orders.demo import random_order
 from orders.models import StatusChange
 from orders.services import create_order
+from tests.browser.conftest import SCREENSHOTS
 from tests.factories import croque_order, make_establishment, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(os.environ.get("GR_SCREENSHOT_DIR", "/tmp"))
-
-
-@pytest.fixture
-def browser_page(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread, which trips
-    # Django's guard against database calls from async code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    chromium_path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    if not Path(chromium_path).exists():
-        missing_service(f"needs Chromium at {chromium_path} (set CHROMIUM_PATH)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-        page.set_default_timeout(10_000)
-        yield page
-        browser.close()
 
 
 def test_a_cook_logs_in_switches_tabs_and_accepts_an_order(live_server, browser_page):

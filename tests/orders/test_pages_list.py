@@ -361,3 +361,27 @@ def test_orders_of_other_establishments_are_never_listed(client, establishment):
     assert shown_refs(response) == ["MINE"]
     assert response.context["tabs"][0] == (Tab.RECEIVED, 1)
     assert Order.objects.count() == 2
+
+
+def test_the_live_fragment_tells_the_page_about_the_newest_order_nobody_opened_whatever_the_tab(client, establishment):
+    make_order(establishment, ref="SEEN")
+    services.mark_opened(Order.objects.get(ref="SEEN"))
+    newest = make_order(establishment, ref="FRESH")
+
+    html = client.get(reverse("orders:list_live", args=[establishment.pk]) + "?tab=termine").content.decode()
+
+    assert f'data-latest-unopened="{newest.pk}" data-unopened="1"' in html
+
+
+def test_the_list_page_has_the_sound_toggle_and_the_chime_it_plays(client, establishment):
+    import wave
+    from pathlib import Path
+
+    from django.conf import settings
+
+    html = client.get(list_url(establishment)).content.decode()
+
+    assert 'id="sound-toggle"' in html and "Activer le son" in html
+    assert 'data-sound="/static/sounds/new-order.wav"' in html
+    with wave.open(str(Path(settings.BASE_DIR) / "static" / "sounds" / "new-order.wav")) as chime:
+        assert 0.2 < chime.getnframes() / chime.getframerate() < 1.0
