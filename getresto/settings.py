@@ -261,6 +261,19 @@ if HUBRISE_POLL_INTERVAL < 30:
 HUBRISE_RECONCILE_INTERVAL = env_float("HUBRISE_RECONCILE_INTERVAL", 300.0)
 HUBRISE_RECONCILE_BUDGET_PER_DAY = env_int("HUBRISE_RECONCILE_BUDGET_PER_DAY", 1000)
 HUBRISE_RECONCILE_MAX_AGE_HOURS = env_int("HUBRISE_RECONCILE_MAX_AGE_HOURS", 48)
+CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
+# Beat looks every 10 s for connections whose last poll is POLL_INTERVAL old, so
+# each is polled every 30-40 s and never sooner, whatever beat's jitter.
+CELERY_BEAT_SCHEDULE["hubrise-poll-passive-callbacks"] = {
+    "task": "hubrise_sync.tasks.inbound.poll_passive_callbacks",
+    "schedule": 10.0,
+    "options": {"expires": 10.0},
+}
+CELERY_BEAT_SCHEDULE["hubrise-reconcile-orders"] = {
+    "task": "hubrise_sync.tasks.inbound.reconcile_orders",
+    "schedule": HUBRISE_RECONCILE_INTERVAL,
+    "options": {"expires": HUBRISE_RECONCILE_INTERVAL},
+}
 
 LOGGING = {
     "version": 1,

@@ -1,5 +1,3 @@
 """Admin of hubrise_sync, one module per topic; Django's autodiscovery imports this package."""
 
-from hubrise_sync.admin import push  # noqa: F401
-
-from hubrise_sync.admin import inbound  # noqa: F401
+from hubrise_sync.admin import inbound, push  # noqa: F401
