@@ -180,6 +180,21 @@ admin.site.unregister(User)
 class StaffUserAdmin(UserAdmin):
     inlines = [*UserAdmin.inlines, UserMembershipInline]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        managed = managed_establishment_ids(request)
+        if managed is None:
+            return queryset
+        # A restaurant's manager administers its own staff, never another
+        # restaurant's people nor the platform's superusers.
+        return queryset.filter(memberships__establishment__in=managed, is_superuser=False).distinct()
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return readonly
+        return (*readonly, "is_superuser", "groups", "user_permissions")
+
 
 # --- Orders -------------------------------------------------------------------
 

@@ -51,6 +51,12 @@ def settings_url(establishment) -> str:
 # --- Starting ---------------------------------------------------------------------------
 
 
+def test_every_establishment_page_links_to_its_hubrise_settings(client, manager, establishment):
+    response = client.get(reverse("orders:list", args=[establishment.pk]))
+
+    assert f'href="{settings_url(establishment)}"' in response.text
+
+
 def test_a_manager_sees_the_connect_button_when_not_connected(client, manager, establishment):
     response = client.get(settings_url(establishment))
 

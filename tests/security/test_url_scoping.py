@@ -32,9 +32,8 @@ ESTABLISHMENT_KWARGS = {"establishment_id"}
 ORDER_KWARGS = {"order_id"}
 OBJECT_KWARGS = {"pk", "object_id", "id"}
 UNNAMED = "<unnamed>"
-# Admin pages known to show other establishments' objects; each has its own xfail test below
-# so that the fix is noticed (strict xfail) and the entry removed.
-KNOWN_UNSCOPED_ADMIN = ("admin:auth_user_",)
+# Admin pages known to show other establishments' objects (none today).
+KNOWN_UNSCOPED_ADMIN: tuple[str, ...] = ()
 OTHER_NAME = "Brasserie Secrète du Port"
 OTHER_TOKEN = "token-of-the-other-restaurant-1234"
 
@@ -257,11 +256,6 @@ def test_the_admin_walk_uses_objects_of_the_other_establishment(world):
     assert path_to_establishment(apps.get_model("orders", "Company")) is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="orders/admin.py StaffUserAdmin is not scoped: an establishment admin holding auth.user "
-    "permissions sees and edits every restaurant's users (reported to the admin engineer)",
-)
 def test_an_establishment_admin_cannot_open_another_restaurants_user(world):
     bob = get_user_model().objects.get(username="bob")
 
