@@ -155,3 +155,16 @@ def test_attaching_with_a_bad_token_is_refused(hubrise_sandbox, monkeypatch):
     with pytest.raises(CommandError, match="401"):
         call_command("attach_hubrise_connection", str(establishment.pk), stdout=io.StringIO())
     assert not Connection.objects.exists()
+
+
+def test_attaching_a_location_already_used_by_another_establishment_is_refused(hubrise_sandbox, monkeypatch, settings):
+    from django.core.management.base import CommandError
+
+    settings.HUBRISE_API_URL = hubrise_sandbox.api_url
+    monkeypatch.setenv("HUBRISE_ACCESS_TOKEN", hubrise_sandbox.create_token())
+    first, second = make_establishment("Bistrot"), make_establishment("Brasserie")
+    call_command("attach_hubrise_connection", str(first.pk), stdout=io.StringIO())
+
+    with pytest.raises(CommandError, match="already connected to another establishment"):
+        call_command("attach_hubrise_connection", str(second.pk), stdout=io.StringIO())
+    assert list(Connection.objects.values_list("establishment", flat=True)) == [first.pk]

@@ -9,12 +9,10 @@ import getpass
 import os
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
-from django.utils import timezone
 
-from hubrise_sync import push
+from hubrise_sync import oauth
 from hubrise_sync.client import HubRiseClient, HubRiseError
-from hubrise_sync.models import Connection
+from hubrise_sync.connection_services import ConnectionRefused, ReplacementNeeded, connect_establishment, connection_of
 from orders.models import Establishment
 
 
@@ -24,8 +22,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("establishment_id", type=int)
         parser.add_argument("--location-id", help="HubRise location id; default: the token's own location")
+        parser.add_argument("--replace", action="store_true", help="switch an establishment connected to another location")
 
-    def handle(self, *args, establishment_id: int, location_id: str | None = None, **options) -> None:
+    def handle(self, *args, establishment_id: int, location_id: str | None = None, replace: bool = False, **options) -> None:
         try:
             establishment = Establishment.objects.get(pk=establishment_id)
         except Establishment.DoesNotExist:
@@ -41,26 +40,27 @@ class Command(BaseCommand):
         except HubRiseError as error:
             raise CommandError(f"HubRise refused the token: {error}") from None
         account = location.get("account") or {}
-        with transaction.atomic():
-            connection, created = Connection.objects.update_or_create(
-                establishment=establishment,
-                defaults={
-                    "access_token": token,
-                    "location_id": str(location.get("id") or location_id),
-                    "location_name": str(location.get("name") or ""),
-                    "account_id": str(account.get("id") or location.get("account_id") or ""),
-                    "account_name": str(account.get("name") or ""),
-                    "last_success_at": timezone.now(),
-                    "last_failed_at": None,
-                    "last_failed_reason": "",
-                },
-            )
-            released = push.release_held_messages(connection)
+        grant = oauth.Grant(
+            access_token=token,
+            location_id=str(location.get("id") or location_id),
+            location_name=str(location.get("name") or ""),
+            account_id=str(account.get("id") or location.get("account_id") or ""),
+            account_name=str(account.get("name") or ""),
+        )
+        created = connection_of(establishment) is None
+        # The same checks and callback registration as the settings page.
+        try:
+            connection = connect_establishment(establishment, grant, user=None, replace=replace)
+        except ReplacementNeeded as other:
+            raise CommandError(f"{establishment} is connected to HubRise location {other}; pass --replace to switch.") from None
+        except (ConnectionRefused, HubRiseError) as error:
+            raise CommandError(str(error)) from None
         verb = "Attached" if created else "Updated"
         self.stdout.write(
             self.style.SUCCESS(
                 f"{verb} {establishment} → {connection.account_name or connection.account_id} / "
-                f"{connection.location_name} ({connection.location_id}), token {connection.masked_token}; "
-                f"{released} held message(s) released."
+                f"{connection.location_name} ({connection.location_id}), token {connection.masked_token}, "
+                f"{connection.callback_mode} callback; "
+                "held messages released."
             )
         )
