@@ -29,6 +29,8 @@ SANDBOX_DEFAULTS = {
     "HUBRISE_OAUTH_URL": f"http://127.0.0.1:{SANDBOX_PORT}/oauth2/v1",
     "HUBRISE_CLIENT_ID": "getresto-demo.clients.hubrise.com",
     "HUBRISE_CLIENT_SECRET": "getresto-demo-secret",
+    # The sandbox runs on this machine and can reach our webhook on localhost.
+    "HUBRISE_CALLBACK_MODE": "active",
 }
 
 
@@ -64,6 +66,7 @@ def run() -> int:
     defaults = {"GETRESTO_ENV": "development", "WHITENOISE_USE_FINDERS": "true"}
     if uses_sandbox:
         defaults |= SANDBOX_DEFAULTS
+    defaults["PUBLIC_URL"] = f"http://127.0.0.1:{os.environ.get('WEB_PORT', '8000')}"
     env = child_env(**defaults)
     (ROOT / "var").mkdir(exist_ok=True)
     manage(env, "migrate", "--no-input", "-v", "0")
