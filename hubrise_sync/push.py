@@ -105,8 +105,11 @@ def on_order_created(sender: type, order: Order, source: str, **kwargs: object) 
 
 
 def on_status_changed(sender: type, order: Order, change: StatusChange, **kwargs: object) -> None:
-    # A change HubRise told us about is not echoed back to it.
+    # A change HubRise told us about is not echoed back to it; and our status
+    # changes still waiting are older than it, so sending them now would
+    # overwrite HubRise's newer status with one we no longer hold.
     if change.source == StatusChange.Source.HUBRISE:
+        _supersede_waiting_status_messages(order)
         return
     # Only orders that were pushed (or are being pushed) have a link.
     if not OrderLink.objects.filter(order=order).exists():
@@ -114,14 +117,18 @@ def on_status_changed(sender: type, order: Order, change: StatusChange, **kwargs
     connection = connection_of(order.establishment_id)
     if connection is None:
         return
-    now = timezone.now()
+    _supersede_waiting_status_messages(order)
+    _write_message(order, connection, Kind.UPDATE_STATUS, status=change.to_status, change=change)
+
+
+def _supersede_waiting_status_messages(order: Order) -> None:
     # The order row is locked by change_status, so status messages of one order
     # are written one transaction at a time. One being sent right now (a live
     # lease) is left alone: the new message waits behind it.
+    now = timezone.now()
     OutboxMessage.objects.filter(order=order, kind=Kind.UPDATE_STATUS, state__in=UNFINISHED).filter(
         Q(leased_until__isnull=True) | Q(leased_until__lt=now)
     ).update(state=State.SUPERSEDED, lease_token=None, leased_until=None, queued_until=None)
-    _write_message(order, connection, Kind.UPDATE_STATUS, status=change.to_status, change=change)
 
 
 def _write_message(
