@@ -1,62 +1,38 @@
-"""A manager connects the restaurant to HubRise (the sandbox) in a real browser, then disconnects it."""
-
-import os
-from pathlib import Path
+"""A manager connects the restaurant to HubRise (the sandbox) in a real browser, sees an order
+go to HubRise and a change made at the POS come back, then disconnects."""
 
 import pytest
 
-from conftest import missing_service
-from hubrise_sync.models import Connection
-from orders.models import Membership
-from tests.factories import make_establishment, make_user
+from hubrise_sync import push
+from hubrise_sync.models import Connection, OutboxMessage
+from orders.models import Membership, StatusChange
+from orders.services import create_order
+from tests.browser.conftest import log_in
+from tests.factories import croque_order, make_establishment, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+WITHIN_A_FEW_SECONDS = 10_000
 
 
-@pytest.fixture
-def browser_page(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread, which trips
-    # Django's guard against database calls from async code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    chromium_path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    if not Path(chromium_path).exists():
-        missing_service(f"needs Chromium at {chromium_path} (set CHROMIUM_PATH)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-        page.set_default_timeout(10_000)
-        yield page
-        browser.close()
-
-
-def test_a_manager_connects_through_the_consent_page_then_disconnects(live_server, browser_page, hubrise_sandbox, settings):
+def test_a_manager_connects_sees_both_directions_of_the_sync_then_disconnects(
+    live_server, browser_page, hubrise_sandbox, settings
+):
     settings.HUBRISE_OAUTH_URL = hubrise_sandbox.oauth_url
     settings.HUBRISE_API_URL = hubrise_sandbox.api_url
     settings.HUBRISE_CLIENT_ID = hubrise_sandbox.client_id
     settings.HUBRISE_CLIENT_SECRET = hubrise_sandbox.client_secret
     settings.PUBLIC_URL = live_server.url
+    # The live server listens on localhost, which the sandbox (on this machine) can reach.
+    settings.HUBRISE_CALLBACK_MODE = "active"
     location = hubrise_sandbox.locations()[0]
     establishment = make_establishment()
     make_user(establishment, username="claire", role=Membership.Role.MANAGER)
     page = browser_page
 
-    page.goto(f"{live_server.url}/hubrise/e/{establishment.pk}/settings/")
-    page.get_by_label("Nom d’utilisateur").fill("claire")
-    page.get_by_label("Mot de passe").fill("correct-horse-battery")
-    page.get_by_role("button", name="Se connecter").click()
+    log_in(page, live_server, "claire")
+    page.get_by_role("link", name="HubRise").click()
     page.get_by_role("button", name="Connecter à HubRise").click()
-
     page.get_by_label("Établissement à connecter").select_option(location["id"])
     page.get_by_role("button", name="Autoriser").click()
 
@@ -64,13 +40,32 @@ def test_a_manager_connects_through_the_consent_page_then_disconnects(live_serve
     details = page.locator("dl.hubrise-connection").inner_text()
     for shown in (location["account_name"], location["name"], location["id"], location["customer_lists"][0]["name"]):
         assert shown in details
-    assert "callback passif" in details
     connection = Connection.objects.get(establishment=establishment)
+    assert connection.callback_mode == "active"
     assert connection.access_token not in page.content()
-
     page.get_by_role("button", name="Tester la connexion").click()
     page.get_by_text("HubRise a répondu").wait_for()
 
+    # An order arrives from the ordering front; the worker's delivery is run here directly.
+    order = create_order(establishment, croque_order(ref="0300"), source=StatusChange.Source.API)
+    for message_id in OutboxMessage.objects.filter(order=order).values_list("pk", flat=True):
+        push.deliver(message_id)
+    [at_hubrise] = hubrise_sandbox.orders(location["id"])
+    assert at_hubrise["ref"] == "0300"
+    hubrise_id = at_hubrise["id"]
+
+    page.goto(f"{live_server.url}/e/{establishment.pk}/orders/")
+    row = page.locator(f'tr[data-order="{order.pk}"]')
+    row.wait_for()
+    pos = page.context.browser.new_page()
+    pos.goto(hubrise_sandbox.base_url + "/")
+    status_choice = pos.get_by_label(f"Nouveau statut de {hubrise_id}")
+    status_choice.select_option("accepted")
+    status_choice.locator("xpath=..").get_by_role("button", name="Envoyer").click()
+    pos.close()
+    row.locator("text=Acceptée").wait_for(timeout=WITHIN_A_FEW_SECONDS)
+
+    page.get_by_role("link", name="HubRise").click()
     page.get_by_role("button", name="Déconnecter", exact=True).click()
     page.get_by_role("heading", name="Déconnecter HubRise ?").wait_for()
     page.get_by_role("button", name="Déconnecter", exact=True).click()
@@ -78,3 +73,5 @@ def test_a_manager_connects_through_the_consent_page_then_disconnects(live_serve
     page.get_by_text("Déconnecté de HubRise").wait_for()
     assert page.get_by_role("button", name="Connecter à HubRise").is_visible()
     assert not Connection.objects.filter(establishment=establishment).exists()
+    order.refresh_from_db()
+    assert order.status == "accepted"
