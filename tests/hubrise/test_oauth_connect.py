@@ -11,33 +11,10 @@ from django.urls import reverse
 
 from hubrise_sync.models import Connection, OutboxMessage
 from orders.models import Membership
-from tests.factories import make_establishment, make_order, make_user
+from tests.factories import make_establishment, make_order
 from tests.hubrise.oauth_steps import come_back, connect, consent, query_of, shown_messages, start_connect
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def hubrise(hubrise_sandbox, settings):
-    settings.HUBRISE_OAUTH_URL = hubrise_sandbox.oauth_url
-    settings.HUBRISE_API_URL = hubrise_sandbox.api_url
-    settings.HUBRISE_CLIENT_ID = hubrise_sandbox.client_id
-    settings.HUBRISE_CLIENT_SECRET = hubrise_sandbox.client_secret
-    settings.PUBLIC_URL = "http://127.0.0.1:8000"
-    settings.HUBRISE_CALLBACK_MODE = "auto"
-    return hubrise_sandbox
-
-
-@pytest.fixture
-def establishment():
-    return make_establishment()
-
-
-@pytest.fixture
-def manager(client, establishment):
-    user = make_user(establishment, username="claire", role=Membership.Role.MANAGER)
-    client.force_login(user)
-    return user
 
 
 def api(sandbox, token: str, path: str) -> requests.Response:

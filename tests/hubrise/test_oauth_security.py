@@ -20,28 +20,6 @@ pytestmark = pytest.mark.django_db
 REFUSED = "Connexion HubRise refusée"
 
 
-@pytest.fixture
-def hubrise(hubrise_sandbox, settings):
-    settings.HUBRISE_OAUTH_URL = hubrise_sandbox.oauth_url
-    settings.HUBRISE_API_URL = hubrise_sandbox.api_url
-    settings.HUBRISE_CLIENT_ID = hubrise_sandbox.client_id
-    settings.HUBRISE_CLIENT_SECRET = hubrise_sandbox.client_secret
-    settings.PUBLIC_URL = "http://127.0.0.1:8000"
-    return hubrise_sandbox
-
-
-@pytest.fixture
-def establishment():
-    return make_establishment()
-
-
-@pytest.fixture
-def manager(client, establishment):
-    user = make_user(establishment, username="claire", role=Membership.Role.MANAGER)
-    client.force_login(user)
-    return user
-
-
 def token_exchanges(sandbox) -> int:
     return len(sandbox.requests_log(path_prefix="/oauth2/v1/token"))
 
