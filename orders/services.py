@@ -229,7 +229,9 @@ def change_status(
         order.status = locked.status
         order.status_changed_at = locked.status_changed_at
 
-    if expected_current is not None and locked.status != expected_current:
+    # A double click sends the same page's status twice: the second finds the
+    # order already where it asked, which is not a stale page.
+    if expected_current is not None and locked.status not in (expected_current, new_status):
         raise StaleStatus(
             _("This order is now “%(status)s”: it changed while you were looking at it.")
             % {"status": locked.get_status_display()}
