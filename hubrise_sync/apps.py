@@ -15,3 +15,6 @@ class HubriseSyncConfig(AppConfig):
         extensions.list_select_related.append("hubrise")
         extensions.list_prefetch_related.append("hubrise_messages")
         extensions.detail_prefetch_related.append("hubrise_messages__attempts_log")
+        # The badge and the broken-connection banner read the connection from
+        # the page's establishment, loaded in the list's own query.
+        extensions.establishment_select_related.append("hubrise_connection")

@@ -8,5 +8,12 @@ register = template.Library()
 
 @register.simple_tag
 def broken_hubrise_connection(establishment: Establishment) -> bool:
-    """True when the establishment's HubRise connection needs a reconnect (one small query, no token read)."""
-    return Connection.objects.filter(establishment=establishment, last_failed_at__isnull=False).exists()
+    """True when the establishment's HubRise connection needs a reconnect.
+
+    Pages that loaded the connection with the establishment (orders.extensions)
+    pay no query here; the others pay one.
+    """
+    try:
+        return establishment.hubrise_connection.is_broken
+    except Connection.DoesNotExist:
+        return False

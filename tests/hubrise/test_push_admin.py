@@ -168,3 +168,27 @@ def test_attaching_a_location_already_used_by_another_establishment_is_refused(h
     with pytest.raises(CommandError, match="already connected to another establishment"):
         call_command("attach_hubrise_connection", str(second.pk), stdout=io.StringIO())
     assert list(Connection.objects.values_list("establishment", flat=True)) == [first.pk]
+
+
+def test_the_order_list_with_hubrise_badges_and_banner_stays_within_five_queries(client, hubrise_sandbox, settings):
+    from django.urls import reverse
+
+    from orders.models import Membership
+    from tests.factories import make_order, make_user
+    from tests.hubrise.callbacks import sandbox_connection
+    from tests.orders.pages import sql_queries
+
+    settings.HUBRISE_API_URL = hubrise_sandbox.api_url
+    establishment = make_establishment()
+    sandbox_connection(hubrise_sandbox, establishment)
+    client.force_login(make_user(establishment, username="claire", role=Membership.Role.MANAGER))
+    for _ in range(30):
+        make_order(establishment)
+
+    with sql_queries() as page:
+        response = client.get(reverse("orders:list", args=[establishment.pk]))
+
+    assert response.status_code == 200
+    assert response.content.decode().count("sync-badge") == 25
+    # Session, user, establishments with counts and the connection, orders with their links, their outbox messages.
+    assert len(page) <= 5, len(page)
