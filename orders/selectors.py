@@ -29,10 +29,6 @@ def tab_counts(establishment: Establishment) -> dict[Tab, int]:
     return {tab: sum(by_status.get(status, 0) for status in statuses) for tab, statuses in TAB_STATUSES.items()}
 
 
-def orders_in_tab(establishment: Establishment, tab: Tab) -> QuerySet[Order]:
-    return Order.objects.filter(establishment=establishment, tab=tab)
-
-
 ACTIVE_TABS = frozenset({Tab.RECEIVED, Tab.IN_PREPARATION})
 # HubRise advises alerting staff when an order is still "new" after about five minutes.
 NEW_ORDER_ALERT_AFTER = timedelta(minutes=5)
