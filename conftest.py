@@ -49,3 +49,20 @@ def redis_available(url: str) -> bool:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
     except redis.RedisError:
         return False
+
+
+@pytest.fixture
+def worker_applies_at_once(monkeypatch):
+    """Celery runs tasks in the calling process, as soon as they are queued.
+
+    For tests of what a recorded webhook event does once applied, without a
+    worker: the webhook's own answer still comes only after the row is
+    committed. tests/hubrise/test_webhook_sandbox.py covers the real worker.
+    """
+    from getresto.celery import app
+    from hubrise_sync import broker, inbound
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    # A drain queued by an earlier test for a worker that never ran would make this one wait for it.
+    if (flags := broker.redis_client()) is not None:
+        flags.delete(inbound.APPLIER_QUEUED_KEY, *flags.keys(f"{inbound.APPLIER_QUEUED_KEY}:*"))

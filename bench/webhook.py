@@ -1,15 +1,18 @@
 """Benchmark of the HubRise webhook: signed order.update events against gunicorn on PostgreSQL.
 
 Fires N correctly signed events (one per order, new → accepted) at
-POST /hubrise/callback/, plus a tenth of them again as redeliveries, then the
-same number of POSTs of the same bodies at a view that does nothing, served by
-the same gunicorn in the same run. Prints events per second and p50/p99
-latency of both, their ratio, and checks that every event was applied exactly
-once.
+POST /hubrise/callback/, plus a tenth of them again as redeliveries, and the
+same bodies at a baseline view that only checks the HMAC and runs one indexed
+UPDATE, served by the same gunicorn in the same run. A real Celery worker
+applies the recorded events meanwhile. Prints events per second and p50/p99
+latency of both, their ratio, how long the worker took to apply them all, and
+checks that every event was applied exactly once.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/gr_bench .venv/bin/python bench/webhook.py [--events 2000]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/gr_bench_hook CELERY_BROKER_URL=redis://127.0.0.1:6379/9 \
+        .venv/bin/python bench/webhook.py [--events 2000]
 
-The database is migrated and its bench data replaced (establishment "Bench webhook").
+The database is created if missing, migrated and its bench data replaced
+(establishments "Bench webhook …"); the broker's queue is purged.
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-webhook-secret"  # noqa: S105
-LOCATION_ID = "bench1-1"
+LOCATION_PREFIX = "benchhook-"
 ESTABLISHMENT = "Bench webhook"
+ESTABLISHMENTS = 10
 
 
 def free_port() -> int:
@@ -51,8 +55,6 @@ def environment(database_url: str) -> dict[str, str]:
         "DEBUG": "false",
         "DATABASE_URL": database_url,
         "DATABASE_CONN_MAX_AGE": "60",
-        # Nothing is pushed during the bench; a broker in memory keeps publishing local.
-        "CELERY_BROKER_URL": "memory://",
         "HUBRISE_CLIENT_SECRET": SECRET,
         "LOG_LEVEL": "WARNING",
     }
@@ -72,48 +74,62 @@ def prepare(count: int) -> list[str]:
     from tests.factories import croque_order
 
     call_command("migrate", verbosity=0)
-    old = Establishment.objects.filter(name=ESTABLISHMENT)
-    InboundEvent.objects.filter(location_id=LOCATION_ID).delete()
+    old = Establishment.objects.filter(name__startswith=ESTABLISHMENT)
+    InboundEvent.objects.filter(location_id__startswith=LOCATION_PREFIX).delete()
     Order.objects.filter(establishment__in=old).delete()
     old.delete()
     company, _ = Company.objects.get_or_create(name="Bench")
-    establishment = Establishment.objects.create(company=company, name=ESTABLISHMENT)
+    establishments = [
+        Establishment.objects.create(company=company, name=f"{ESTABLISHMENT} {number}") for number in range(ESTABLISHMENTS)
+    ]
     placed_at = timezone.now() - timedelta(hours=1)
-    ids = []
-    # Linked by hand, before the connection exists, so that no outbox message is written.
+    targets = []
+    # Linked by hand, before the connections exist, so that no outbox message is written.
     for number in range(count):
+        establishment = establishments[number % ESTABLISHMENTS]
         order = create_order(establishment, croque_order(ref=f"B{number:05d}"), created_at=placed_at)
-        ids.append(f"bo{number:05d}")
-        OrderLink.objects.create(order=order, location_id=LOCATION_ID, hubrise_order_id=ids[-1])
-    Connection.objects.create(establishment=establishment, location_id=LOCATION_ID, access_token="bench", callback_mode="active")  # noqa: S106
-    return ids
+        targets.append((location_of(establishment), f"bo{number:05d}"))
+        OrderLink.objects.create(order=order, location_id=targets[-1][0], hubrise_order_id=targets[-1][1])
+    for establishment in establishments:
+        Connection.objects.create(
+            establishment=establishment,
+            location_id=location_of(establishment),
+            access_token="bench",  # noqa: S106
+            callback_mode="active",
+        )
+    return targets
 
 
-def event_body(number: int, order_id: str) -> bytes:
-    state = {"id": order_id, "location_id": LOCATION_ID, "status": "accepted", "created_by": "Get Resto", "custom_fields": {}}
+def location_of(establishment) -> str:
+    return f"{LOCATION_PREFIX}{establishment.pk}"
+
+
+def event_body(number: int, location_id: str, order_id: str) -> bytes:
+    state = {"id": order_id, "location_id": location_id, "status": "accepted", "created_by": "Get Resto", "custom_fields": {}}
     event = {
         "id": f"be{number:06d}",
         "resource_type": "order",
         "event_type": "update",
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
         "order_id": order_id,
-        "location_id": LOCATION_ID,
+        "location_id": location_id,
         "previous_state": {**state, "status": "new"},
         "new_state": state,
     }
     return json.dumps(event).encode()
 
 
-def fire(url: str, bodies: list[bytes], concurrency: int, signed: bool) -> tuple[list[float], list[int], float]:
+def fire(url: str, bodies: list[bytes], concurrency: int) -> tuple[list[float], list[int], float]:
     sessions: dict[int, requests.Session] = {}
 
     def send(body: bytes) -> tuple[float, int]:
         import threading
 
         session = sessions.setdefault(threading.get_ident(), requests.Session())
-        headers = {"Content-Type": "application/json"}
-        if signed:
-            headers["X-HubRise-Hmac-SHA256"] = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        headers = {
+            "Content-Type": "application/json",
+            "X-HubRise-Hmac-SHA256": hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest(),
+        }
         started = time.perf_counter()
         response = session.post(url, data=body, headers=headers, timeout=30)
         return time.perf_counter() - started, response.status_code
@@ -147,14 +163,14 @@ def check_applied_once(count: int) -> None:
     from hubrise_sync.models import InboundEvent
     from orders.models import Order, StatusChange
 
-    orders = Order.objects.filter(establishment__name=ESTABLISHMENT)
+    orders = Order.objects.filter(establishment__name__startswith=ESTABLISHMENT)
     changes = (
         StatusChange.objects.filter(order__in=orders, source=StatusChange.Source.HUBRISE, to_status="accepted")
         .values("order")
         .annotate(n=Count("id"))
     )
     per_order = [row["n"] for row in changes]
-    events = InboundEvent.objects.filter(location_id=LOCATION_ID)
+    events = InboundEvent.objects.filter(location_id__startswith=LOCATION_PREFIX)
     applied = events.filter(outcome=InboundEvent.Outcome.APPLIED).count()
     problems = []
     if orders.exclude(status="accepted").exists():
@@ -168,21 +184,73 @@ def check_applied_once(count: int) -> None:
     print(f"check: {count} events recorded once and applied exactly once; redeliveries changed nothing")
 
 
+def ensure_database(database_url: str) -> None:
+    import psycopg2
+    from psycopg2 import sql
+
+    name = database_url.rsplit("/", 1)[1].split("?")[0]
+    admin = psycopg2.connect(database_url.rsplit("/", 1)[0] + "/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    admin.close()
+
+
+def start_worker(env: dict[str, str], concurrency: int) -> subprocess.Popen:
+    import redis
+
+    redis.Redis.from_url(env["CELERY_BROKER_URL"]).delete("celery")
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "getresto",
+            "worker",
+            "--pool=prefork",
+            f"--concurrency={concurrency}",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+
+
+def wait_until_applied(count: int, started: float, timeout: float) -> float:
+    """Seconds from ``started`` until the worker has applied every event."""
+    from hubrise_sync.models import InboundEvent
+
+    pending = InboundEvent.objects.filter(location_id__startswith=LOCATION_PREFIX, outcome=InboundEvent.Outcome.PENDING)
+    deadline = time.monotonic() + timeout
+    while pending.exists() or InboundEvent.objects.filter(location_id__startswith=LOCATION_PREFIX).count() < count:
+        if time.monotonic() > deadline:
+            sys.exit(f"the worker did not apply every event within {timeout:.0f} s")
+        time.sleep(0.05)
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--concurrency", type=int, default=16, help="clients posting at once")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--celery-concurrency", type=int, default=2, help="processes of the worker that applies events")
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith("postgres"):
         sys.exit("Set DATABASE_URL=postgres://… (the bench measures the webhook on PostgreSQL).")
+    if not os.environ.get("CELERY_BROKER_URL", "").startswith("redis"):
+        sys.exit("Set CELERY_BROKER_URL=redis://… (a real worker applies the events).")
 
+    ensure_database(database_url)
     env = environment(database_url)
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
-    print(f"preparing {args.events} orders …", flush=True)
-    order_ids = prepare(args.events)
+    print(f"preparing {args.events} orders across {ESTABLISHMENTS} establishments …", flush=True)
+    targets = prepare(args.events)
 
     port = free_port()
     server = subprocess.Popen(
@@ -196,42 +264,51 @@ def main() -> None:
         cwd=ROOT,
         env=env,
     )
+    worker = start_worker(env, args.celery_concurrency)
     base = f"http://127.0.0.1:{port}"
     try:
+        bodies = [event_body(number, location, order_id) for number, (location, order_id) in enumerate(targets)]
         deadline = time.monotonic() + 20
         while True:
             try:
-                requests.post(f"{base}/bench/baseline/", data=b"{}", timeout=5)
+                requests.post(f"{base}/bench/baseline/", data=bodies[0], timeout=5)
                 break
             except requests.RequestException:
                 if time.monotonic() > deadline or server.poll() is not None:
                     sys.exit("gunicorn did not start")
                 time.sleep(0.1)
 
-        bodies = [event_body(number, order_id) for number, order_id in enumerate(order_ids)]
         redeliveries = bodies[::10]
-        warmup = [b"{}"] * (args.workers * 20)
-        fire(f"{base}/bench/baseline/", warmup, args.concurrency, signed=False)
+        fire(f"{base}/bench/baseline/", bodies[: args.workers * 20], args.concurrency)
 
-        print(f"gunicorn {args.workers} sync workers, {args.concurrency} concurrent clients, PostgreSQL")
-        baseline_latencies, baseline_statuses, baseline_elapsed = fire(
-            f"{base}/bench/baseline/", bodies, args.concurrency, signed=False
+        print(
+            f"gunicorn {args.workers} sync workers, {args.concurrency} concurrent clients, PostgreSQL;"
+            f" a Celery worker ({args.celery_concurrency} processes) applies the events"
         )
-        baseline = summary("trivial view", baseline_latencies, baseline_elapsed)
-        latencies, statuses, elapsed = fire(f"{base}/hubrise/callback/", bodies, args.concurrency, signed=True)
+        baseline_latencies, baseline_statuses, baseline_elapsed = fire(f"{base}/bench/baseline/", bodies, args.concurrency)
+        baseline = summary("baseline (HMAC+UPDATE)", baseline_latencies, baseline_elapsed)
+        started = time.perf_counter()
+        latencies, statuses, elapsed = fire(f"{base}/hubrise/callback/", bodies, args.concurrency)
         webhook = summary("webhook (new events)", latencies, elapsed)
-        re_latencies, re_statuses, re_elapsed = fire(f"{base}/hubrise/callback/", redeliveries, args.concurrency, signed=True)
+        applied_after = wait_until_applied(len(bodies), started, timeout=120)
+        print(
+            f"{'applied by the worker':<22} {len(bodies):>6} events    {len(bodies) / applied_after:>8.1f}/s"
+            f"  all applied {applied_after:.1f} s after the first POST"
+        )
+        re_latencies, re_statuses, re_elapsed = fire(f"{base}/hubrise/callback/", redeliveries, args.concurrency)
         summary("webhook (redeliveries)", re_latencies, re_elapsed)
         print(
-            f"ratio webhook/trivial: {webhook['per_second'] / baseline['per_second']:.2f} of the throughput,"
+            f"ratio webhook/baseline: {webhook['per_second'] / baseline['per_second']:.2f} of the throughput,"
             f" p50 x{webhook['p50_ms'] / baseline['p50_ms']:.1f}, p99 x{webhook['p99_ms'] / baseline['p99_ms']:.1f}"
         )
         unexpected = {status for status in statuses + re_statuses + baseline_statuses if status != 200}
         if unexpected:
             sys.exit(f"unexpected HTTP statuses: {sorted(unexpected)}")
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        for process in (server, worker):
+            process.terminate()
+        for process in (server, worker):
+            process.wait(timeout=20)
     check_applied_once(args.events)
 
 

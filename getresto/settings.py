@@ -255,6 +255,8 @@ CELERY_BEAT_SCHEDULE["hubrise-push-sweep"] = {
 # 10,000 calls a day), spread over runs every RECONCILE_INTERVAL seconds, for
 # orders at most MAX_AGE_HOURS old.
 HUBRISE_WEBHOOK_MAX_BYTES = env_int("HUBRISE_WEBHOOK_MAX_BYTES", 1024 * 1024)
+# How many worker processes apply recorded callback events at once (each takes a share of them).
+HUBRISE_INBOUND_APPLIERS = env_int("HUBRISE_INBOUND_APPLIERS", 2)
 HUBRISE_POLL_INTERVAL = env_float("HUBRISE_POLL_INTERVAL", 30.0)
 if HUBRISE_POLL_INTERVAL < 30:
     raise ImproperlyConfigured("HUBRISE_POLL_INTERVAL must be at least 30 seconds (HubRise's rule).")
@@ -266,6 +268,11 @@ CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
 # each is polled every 30-40 s and never sooner, whatever beat's jitter.
 CELERY_BEAT_SCHEDULE["hubrise-poll-passive-callbacks"] = {
     "task": "hubrise_sync.tasks.inbound.poll_passive_callbacks",
+    "schedule": 10.0,
+    "options": {"expires": 10.0},
+}
+CELERY_BEAT_SCHEDULE["hubrise-apply-pending-events"] = {
+    "task": "hubrise_sync.tasks.inbound.apply_pending_events",
     "schedule": 10.0,
     "options": {"expires": 10.0},
 }

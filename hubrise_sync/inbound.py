@@ -20,11 +20,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import connections, router, transaction
 from django.db.models import Max
+from django.db.models.functions import Mod
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from hubrise_sync import broker
 from hubrise_sync.models import Connection, InboundEvent, OrderLink, QuarantinedCallback
 from orders.models import Order, StatusChange
 from orders.services import OrderError, OutdatedChange, change_status
@@ -40,6 +42,9 @@ Via = InboundEvent.Via
 # most likely our client secret is wrong and genuine events are being refused.
 REFUSAL_BURST = 10
 REFUSAL_WINDOW = timedelta(minutes=5)
+# Set (one per slot) while a drain of recorded events is queued; expires in case its task is lost.
+APPLIER_QUEUED_KEY = "hubrise:inbound:applier-queued"
+APPLIER_QUEUED_TTL = 60
 # The longest rejection cause kept in the order history.
 MAX_REASON_LENGTH = 2000
 
@@ -179,41 +184,201 @@ def record_malformed(raw_body: bytes, problem: str, *, via: str, connection: Con
 # Receiving ------------------------------------------------------------------------
 
 
+def _new_record(event: Event, *, via: str, connection: Connection | None) -> InboundEvent:
+    return InboundEvent(
+        event_id=event.id,
+        connection=connection,
+        location_id=event.location_id or (connection.location_id if connection else ""),
+        resource_type=event.resource_type,
+        event_type=event.event_type,
+        hubrise_order_id=event.order_id if event.resource_type == "order" else "",
+        new_status=str((event.new_state or {}).get("status", ""))[:32],
+        created_at=event.created_at,
+        via=via,
+        outcome=Outcome.PENDING,
+        raw_body=event.raw,
+    )
+
+
+def _insert_if_new(record: InboundEvent) -> bool:
+    """Saves the new record unless its event id is already recorded; False if it was.
+
+    One statement (INSERT … ON CONFLICT DO NOTHING RETURNING), valid inside or
+    outside a transaction: two deliveries of one event racing each other meet
+    on the unique id, and the loser inserts nothing.
+    """
+    meta = InboundEvent._meta
+    connection = connections[router.db_for_write(InboundEvent)]
+    quote = connection.ops.quote_name
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    table, event_id, pk = quote(meta.db_table), quote(meta.get_field("event_id").column), quote(meta.pk.column)
+    columns = ", ".join(quote(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    # Built from the model's own names only; every value is a parameter.
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT ({event_id}) DO NOTHING RETURNING {pk}"  # noqa: S608  # nosec B608
+    params = [field.get_db_prep_save(field.pre_save(record, add=True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    record.pk = row[0]
+    record._state.adding = False
+    record._state.db = connection.alias
+    return True
+
+
+def record_event(event: Event, *, via: str) -> Received:
+    """Records a callback event once, to be applied by a worker (``drain``).
+
+    This is all the webhook does before answering: HubRise wants a quick 2xx,
+    and once the row is committed the event cannot be lost. A worker applies it
+    moments later, and the sweep applies any that no worker was told about.
+    """
+    record = _new_record(event, via=via, connection=None)
+    if not _insert_if_new(record):
+        return Received(InboundEvent.objects.get(event_id=event.id), duplicate=True)
+    wake_applier()
+    return Received(record, duplicate=False)
+
+
+def wake_applier() -> None:
+    """Queue a drain of the recorded events per applier slot, unless one is queued already; never raises.
+
+    Events are shared among HUBRISE_INBOUND_APPLIERS drains (by event id), so
+    that as many worker processes apply them at once. With a Redis broker a
+    flag per slot says its drain is queued: a burst of events costs one Redis
+    round trip per event and a task per slot, not a task per event. A drain
+    clears its flag before it reads the events, so an event recorded after its
+    last read always queues the next drain.
+    """
+    from hubrise_sync.tasks.inbound import apply_recorded_events
+
+    slots = range(settings.HUBRISE_INBOUND_APPLIERS)
+    try:
+        flags = broker.redis_client()
+        if flags is None:
+            to_queue = list(slots)
+        else:
+            with flags.pipeline(transaction=False) as pipeline:
+                for slot in slots:
+                    pipeline.set(_applier_flag(slot), "1", nx=True, ex=APPLIER_QUEUED_TTL)
+                to_queue = [slot for slot, was_set in zip(slots, pipeline.execute(), strict=True) if was_set]
+        for slot in to_queue:
+            apply_recorded_events.apply_async((slot,), retry=False)
+    except Exception as error:  # the broker's errors vary with the transport
+        logger.warning("Could not queue the applying of HubRise events (%s); the sweep will apply them", type(error).__name__)
+
+
+def _applier_flag(slot: int) -> str:
+    return f"{APPLIER_QUEUED_KEY}:{slot}"
+
+
+def drain(slot: int = 0, limit: int = 1000) -> int:
+    """Applies this slot's recorded events, oldest first, until none is left or ``limit``; returns how many."""
+    flags = broker.redis_client()
+    if flags is not None:
+        try:
+            flags.delete(_applier_flag(slot))
+        except Exception as error:
+            logger.warning("Could not clear the applier flag (%s); it expires by itself", type(error).__name__)
+    applied = 0
+    while applied < limit:
+        batch = apply_pending(older_than=timedelta(0), limit=min(100, limit - applied), slot=slot)
+        if not batch:
+            return applied
+        applied += batch
+    # More are waiting: a new task, so that other work queued meanwhile gets its turn.
+    wake_applier()
+    return applied
+
+
 def receive_event(event: Event, *, via: str, connection: Connection | None = None) -> Received:
-    """Records the event once and applies it, in one transaction.
+    """Records the event once and applies it, in one transaction (polling, reconciliation, replays).
 
     A redelivered event (same id) is found and left alone. Any exception rolls
-    both back, so that the webhook answers 5xx and polling keeps the event.
+    both back, so that the next poll brings the event again.
     """
     existing = InboundEvent.objects.filter(event_id=event.id).first()
     if existing is not None:
         return Received(existing, duplicate=True)
     with transaction.atomic():
-        try:
-            # A savepoint: two deliveries of one event racing each other meet
-            # on the unique id, and the loser reports a duplicate.
-            with transaction.atomic():
-                record = InboundEvent.objects.create(
-                    event_id=event.id,
-                    connection=connection,
-                    location_id=event.location_id or (connection.location_id if connection else ""),
-                    resource_type=event.resource_type,
-                    event_type=event.event_type,
-                    hubrise_order_id=event.order_id if event.resource_type == "order" else "",
-                    new_status=str((event.new_state or {}).get("status", ""))[:32],
-                    created_at=event.created_at,
-                    via=via,
-                    outcome=Outcome.NO_CHANGE,
-                    raw_body=event.raw,
-                )
-        except IntegrityError:
+        record = _new_record(event, via=via, connection=connection)
+        if not _insert_if_new(record):
             return Received(InboundEvent.objects.get(event_id=event.id), duplicate=True)
-        _apply(record, event, connection)
-        record.save(update_fields=["connection", "location_id", "order", "outcome", "detail"])
+        _apply_and_save(record, event)
     return Received(record, duplicate=False)
 
 
-def _apply(record: InboundEvent, event: Event, connection: Connection | None) -> None:
+def apply_recorded(event_pk: int) -> InboundEvent | None:
+    """Applies a recorded event, and before it the older recorded events of its order; None if already done.
+
+    The order's row lock makes the events of one order apply one at a time and
+    in the order they reached us, whichever worker runs them; an event already
+    applied (by another worker, or the sweep) is left alone.
+    """
+    record = InboundEvent.objects.filter(pk=event_pk, outcome=Outcome.PENDING).first()
+    if record is None:
+        return None
+    event = _event_of(record)
+    with transaction.atomic():
+        order = _order_of(record, event)
+        if order is None:
+            pending = [record.pk]
+        else:
+            Order.objects.select_for_update().filter(pk=order.pk).first()
+            pending = list(
+                InboundEvent.objects.filter(
+                    outcome=Outcome.PENDING,
+                    location_id=record.location_id,
+                    hubrise_order_id=record.hubrise_order_id,
+                    pk__lte=record.pk,
+                )
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+        for pk in pending:
+            # Locked one at a time and re-read: the sweep or another worker may have applied it.
+            earlier = InboundEvent.objects.select_for_update().filter(pk=pk, outcome=Outcome.PENDING).first()
+            if earlier is not None:
+                _apply_and_save(earlier, _event_of(earlier), order=order)
+                if pk == record.pk:
+                    record = earlier
+    return record
+
+
+def apply_pending(*, older_than: timedelta = timedelta(seconds=5), limit: int = 500, slot: int | None = None) -> int:
+    """Applies recorded events, oldest first; returns how many.
+
+    The sweep calls it for the events whose drain never ran (broker down,
+    worker killed); a drain for those of its slot.
+    """
+    before = timezone.now() - older_than
+    pending = InboundEvent.objects.filter(outcome=Outcome.PENDING, received_at__lt=before)
+    if slot is not None:
+        pending = pending.alias(slot=Mod("pk", settings.HUBRISE_INBOUND_APPLIERS)).filter(slot=slot)
+    pks = list(pending.order_by("received_at", "pk").values_list("pk", flat=True)[:limit])
+    return sum(1 for pk in pks if apply_recorded(pk) is not None)
+
+
+def _event_of(record: InboundEvent) -> Event:
+    # Recorded only once parse_event accepted it, so it parses again.
+    return event_from_json(json.loads(record.raw_body), record.raw_body)
+
+
+def _order_of(record: InboundEvent, event: Event) -> Order | None:
+    if event.resource_type != "order" or event.event_type != "update" or not record.location_id:
+        return None
+    return find_order(record.location_id, event.order_id, (event.new_state or {}).get("private_ref"))
+
+
+def _apply_and_save(record: InboundEvent, event: Event, *, order: Order | None = None) -> None:
+    _apply(record, event, record.connection, order=order)
+    record.save(update_fields=["connection", "location_id", "order", "outcome", "detail"])
+
+
+def _apply(record: InboundEvent, event: Event, connection: Connection | None, *, order: Order | None = None) -> None:
+    """Decides what the event means for us; ``order`` is its order when the caller found it already."""
     if event.resource_type != "order":
         record.outcome, record.detail = Outcome.IGNORED_UNSUPPORTED, f"{event.kind} events are not used."
         return
@@ -236,7 +401,8 @@ def _apply(record: InboundEvent, event: Event, connection: Connection | None) ->
     if event.event_type != "update":
         record.outcome, record.detail = Outcome.IGNORED_UNSUPPORTED, f"{event.kind} events are not used."
         return
-    order = find_order(location_id or connection.location_id, event.order_id, (event.new_state or {}).get("private_ref"))
+    if order is None:
+        order = find_order(location_id or connection.location_id, event.order_id, (event.new_state or {}).get("private_ref"))
     if order is None:
         record.outcome = Outcome.IGNORED_UNKNOWN_ORDER
         record.detail = f"No order of ours is HubRise order {event.order_id} at location {location_id}."

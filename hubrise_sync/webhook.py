@@ -4,6 +4,8 @@ HubRise treats any answer from 200 to 499 as delivered and deletes the event,
 and retries only after a 5xx or a timeout. So: 401 for a refused signature (the
 request is quarantined for admins), 4xx for an authentic body we cannot read
 (recorded), 200 once the event is recorded, 503 when we could not record it.
+Applying the event is a worker's job (inbound.apply_recorded): the answer only
+waits for the row to be committed.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ class HubRiseCallbackView(APIView):
             OpenApiParameter(inbound.SIGNATURE_HEADER, str, OpenApiParameter.HEADER, required=True),
         ],
         responses={
-            200: OpenApiResponse(OpenApiTypes.OBJECT, description="Recorded (applied, ignored or already received)."),
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="Recorded, to be applied (or already received)."),
             400: OpenApiResponse(OpenApiTypes.OBJECT, description="Authentic but not a readable event; recorded."),
             401: OpenApiResponse(OpenApiTypes.OBJECT, description="Missing or wrong signature; quarantined."),
             413: OpenApiResponse(OpenApiTypes.OBJECT, description="Body too large."),
@@ -81,13 +83,13 @@ class HubRiseCallbackView(APIView):
             except inbound.MalformedEvent as problem:
                 inbound.record_malformed(raw, str(problem), via=inbound.Via.WEBHOOK)
                 return Response({"detail": str(problem)}, status=400)
-            received = inbound.receive_event(event, via=inbound.Via.WEBHOOK)
+            received = inbound.record_event(event, via=inbound.Via.WEBHOOK)
         except DatabaseError:
             logger.exception("Could not record a HubRise callback; HubRise will send it again")
             return _unavailable()
         if received.duplicate:
             return Response({"event": event.id, "result": "already received"})
-        return Response({"event": event.id, "result": received.event.outcome})
+        return Response({"event": event.id, "result": "received"})
 
     def _refuse_too_large(self, request: Request, declared: int, max_bytes: int) -> Response:
         # Not read, so not verifiable: only the headers are kept, for admins.

@@ -57,8 +57,11 @@ def purge_broker(broker_url: str) -> None:
     """Forget tasks left in the broker by earlier tests (e.g. one whose worker was killed)."""
     import redis
 
+    from hubrise_sync.inbound import APPLIER_QUEUED_KEY
+
     client = redis.Redis.from_url(broker_url, socket_connect_timeout=2)
-    client.delete("celery", "unacked", "unacked_index", "unacked_mutex")
+    # The flags say drain tasks are queued: gone with the queue.
+    client.delete("celery", "unacked", "unacked_index", "unacked_mutex", *client.keys(f"{APPLIER_QUEUED_KEY}:*"))
 
 
 class CeleryWorker:

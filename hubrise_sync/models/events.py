@@ -10,8 +10,8 @@ class InboundEvent(models.Model):
     """One HubRise callback event, whichever way it reached us, and what we did with it.
 
     HubRise redelivers an event until it is acknowledged, so its id is unique
-    here: the row is written in the transaction that applies the event, and a
-    second delivery finds it and changes nothing.
+    here: a second delivery finds the row and changes nothing. The webhook only
+    writes the row (pending) before answering; a worker applies it.
     """
 
     class Via(models.TextChoices):
@@ -20,6 +20,8 @@ class InboundEvent(models.Model):
         RECONCILIATION = "reconciliation", _("Reconciliation")
 
     class Outcome(models.TextChoices):
+        # Recorded by the webhook; a worker applies it in the next moments.
+        PENDING = "pending", _("Received, being applied")
         APPLIED = "applied", _("Applied")
         NO_CHANGE = "no_change", _("Already up to date")
         IGNORED_UNKNOWN_ORDER = "ignored_unknown_order", _("Ignored: unknown order")
@@ -54,7 +56,11 @@ class InboundEvent(models.Model):
         verbose_name = _("HubRise event")
         verbose_name_plural = _("HubRise events")
         ordering = ["-received_at", "-id"]
-        indexes = [models.Index(fields=["outcome", "received_at"], name="inbound_event_outcome")]
+        indexes = [
+            models.Index(fields=["outcome", "received_at"], name="inbound_event_outcome"),
+            # The events of one HubRise order: applied in the order they arrived.
+            models.Index(fields=["location_id", "hubrise_order_id"], name="inbound_event_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_id or '—'} {self.resource_type}.{self.event_type} ({self.get_outcome_display()})"

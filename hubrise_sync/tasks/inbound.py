@@ -1,9 +1,21 @@
-"""Celery tasks of the inbound side: thin wrappers that take an id and call hubrise_sync.polling / .reconcile."""
+"""Celery tasks of the inbound side: thin wrappers that take an id and call hubrise_sync.inbound / .polling / .reconcile."""
 
 from celery import shared_task
 
-from hubrise_sync import polling, reconcile
+from hubrise_sync import inbound, polling, reconcile
 from hubrise_sync.models import Connection
+
+
+@shared_task(name="hubrise_sync.tasks.inbound.apply_recorded_events", ignore_result=True)
+def apply_recorded_events(slot: int = 0) -> int:
+    """The callback events the webhook recorded (those of one applier slot)."""
+    return inbound.drain(slot)
+
+
+@shared_task(name="hubrise_sync.tasks.inbound.apply_pending_events", ignore_result=True)
+def apply_pending_events() -> int:
+    """Beat: recorded events whose task never ran."""
+    return inbound.apply_pending()
 
 
 @shared_task(name="hubrise_sync.tasks.inbound.poll_passive_callbacks", ignore_result=True)

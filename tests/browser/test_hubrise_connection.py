@@ -10,13 +10,13 @@ from orders.services import create_order
 from tests.browser.conftest import log_in
 from tests.factories import croque_order, make_establishment, make_user
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 WITHIN_A_FEW_SECONDS = 10_000
 
 
 def test_a_manager_connects_sees_both_directions_of_the_sync_then_disconnects(
-    live_server, browser_page, hubrise_sandbox, settings
+    live_server, browser_page, hubrise_sandbox, settings, celery_worker
 ):
     settings.HUBRISE_OAUTH_URL = hubrise_sandbox.oauth_url
     settings.HUBRISE_API_URL = hubrise_sandbox.api_url

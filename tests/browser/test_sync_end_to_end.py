@@ -9,13 +9,13 @@ from tests.browser.conftest import log_in
 from tests.factories import make_establishment, make_user
 from tests.hubrise.callbacks import pushed_order, sandbox_connection
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 WITHIN_A_FEW_SECONDS = 10_000
 
 
 def test_a_status_changed_on_the_hubrise_sandbox_page_shows_up_on_the_open_list(
-    live_server, browser_page, hubrise_sandbox, settings
+    live_server, browser_page, hubrise_sandbox, settings, celery_worker
 ):
     settings.HUBRISE_API_URL = hubrise_sandbox.api_url
     settings.HUBRISE_CLIENT_SECRET = hubrise_sandbox.client_secret

@@ -71,13 +71,22 @@ def sandbox_connection(sandbox, establishment: Establishment, *, url: str | None
 
 
 def pushed_order(establishment: Establishment, **fields) -> Order:
-    """An order placed here and sent to HubRise by the push side, as in production."""
+    """An order placed here and sent to HubRise by the push side, as in production.
+
+    Delivered in this process; a Celery worker running beside the test may take
+    the message first, in which case this waits for its delivery.
+    """
+    import time
+
     from hubrise_sync import push
     from hubrise_sync.models import OutboxMessage
 
     order = create_order(establishment, croque_order(**fields), source=StatusChange.Source.API)
     for message_id in OutboxMessage.objects.filter(order=order).values_list("pk", flat=True):
         push.deliver(message_id)
+    deadline = time.monotonic() + 10
+    while not OrderLink.objects.filter(order=order, hubrise_order_id__isnull=False).exists():
+        assert time.monotonic() < deadline, "the order did not reach HubRise"
+        time.sleep(0.05)
     order.refresh_from_db()
-    assert order.hubrise.hubrise_order_id, "the push did not reach the sandbox"
     return order

@@ -21,7 +21,7 @@ Outcome = InboundEvent.Outcome
 
 
 @pytest.fixture(autouse=True)
-def client_secret(settings):
+def client_secret(settings, worker_applies_at_once):
     settings.HUBRISE_CLIENT_SECRET = SECRET
 
 
@@ -37,6 +37,11 @@ def order(establishment):
     return linked_order(establishment)
 
 
+def outcome_of(response) -> str:
+    """What the worker did with the event the webhook recorded."""
+    return InboundEvent.objects.get(event_id=response.json()["event"]).outcome
+
+
 def history_of(order: Order) -> list[tuple[str, str, str]]:
     return [(change.to_status, change.source, change.reason) for change in order.history.all()]
 
@@ -48,7 +53,8 @@ def test_a_signed_order_update_changes_the_status_with_hubrise_as_the_source(cli
     response = post_callback(client, fixture_bytes("order_update_accepted"))
 
     assert response.status_code == 200
-    assert response.json() == {"event": "ks8f6", "result": "applied"}
+    assert response.json() == {"event": "ks8f6", "result": "received"}
+    assert outcome_of(response) == Outcome.APPLIED
     order.refresh_from_db()
     assert order.status == "accepted"
     assert history_of(order)[-1] == ("accepted", "hubrise", "")
@@ -83,7 +89,8 @@ def test_an_update_to_the_status_we_already_have_is_recorded_as_no_change(client
 
     response = post_callback(client, repeat)
 
-    assert response.json() == {"event": "ks8f7", "result": "no_change"}
+    assert response.json() == {"event": "ks8f7", "result": "received"}
+    assert outcome_of(response) == Outcome.NO_CHANGE
     assert [to for to, _, _ in history_of(order)] == ["new", "accepted"]
 
 
@@ -93,7 +100,7 @@ def test_an_event_that_overtakes_our_own_create_finds_the_order_by_its_private_r
 
     response = post_callback(client, body)
 
-    assert response.json()["result"] == "applied"
+    assert outcome_of(response) == "applied"
     order.refresh_from_db()
     assert order.status == "accepted"
 
@@ -119,7 +126,7 @@ def test_an_older_event_arriving_late_does_not_roll_the_status_back(client, orde
     late = post_callback(client, fixture_bytes("order_update_accepted"))  # 17:10
 
     assert late.status_code == 200
-    assert late.json()["result"] == "ignored_outdated"
+    assert outcome_of(late) == "ignored_outdated"
     order.refresh_from_db()
     assert order.status == "in_preparation"
     event = InboundEvent.objects.get(event_id="ks8f6")
@@ -132,7 +139,7 @@ def test_an_event_older_than_a_change_made_here_does_not_overwrite_it(client, or
 
     response = post_callback(client, fixture_bytes("order_update_in_preparation"))
 
-    assert response.json()["result"] == "ignored_outdated"
+    assert outcome_of(response) == "ignored_outdated"
     order.refresh_from_db()
     assert order.status == "accepted"
     assert "our order changed later (to accepted" in InboundEvent.objects.get().detail
@@ -148,6 +155,42 @@ def test_events_delivered_late_but_in_order_are_all_applied(client, order):
     assert [to for to, _, _ in history_of(order)] == ["new", "rejected", "accepted", "in_preparation"]
 
 
+def test_an_event_recorded_while_no_worker_runs_waits_pending_and_the_sweep_applies_it(client, order, monkeypatch):
+    from datetime import timedelta
+
+    from getresto.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", False)  # queued for a worker that is not there
+
+    response = post_callback(client, fixture_bytes("order_update_accepted"))
+
+    assert response.json() == {"event": "ks8f6", "result": "received"}
+    order.refresh_from_db()
+    assert order.status == "new"
+    assert outcome_of(response) == Outcome.PENDING
+    assert inbound.apply_pending(older_than=timedelta(0)) == 1
+    assert outcome_of(response) == Outcome.APPLIED
+    order.refresh_from_db()
+    assert order.status == "accepted"
+    assert inbound.apply_pending(older_than=timedelta(0)) == 0
+
+
+def test_the_events_of_one_order_apply_in_the_order_they_arrived_whichever_task_runs_first(client, order, monkeypatch):
+    from getresto.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+    for name in ("order_update_rejected_with_cause", "order_update_accepted", "order_update_in_preparation"):
+        post_callback(client, fixture_bytes(name))
+    first, second, last = InboundEvent.objects.order_by("pk")
+
+    assert inbound.apply_recorded(last.pk).outcome == Outcome.APPLIED
+
+    assert [to for to, _, _ in history_of(order)] == ["new", "rejected", "accepted", "in_preparation"]
+    assert inbound.apply_recorded(first.pk) is None
+    assert inbound.apply_recorded(second.pk) is None
+    assert set(InboundEvent.objects.values_list("outcome", flat=True)) == {Outcome.APPLIED}
+
+
 def test_an_event_of_the_same_second_as_our_last_change_is_not_taken_for_an_older_one(client, establishment):
     from datetime import datetime
     from zoneinfo import ZoneInfo
@@ -157,7 +200,7 @@ def test_an_event_of_the_same_second_as_our_last_change_is_not_taken_for_an_olde
 
     response = post_callback(client, fixture_bytes("order_update_accepted"))
 
-    assert response.json()["result"] == "applied"
+    assert outcome_of(response) == "applied"
     order.refresh_from_db()
     assert order.status == "accepted"
 
@@ -336,7 +379,7 @@ def test_a_database_failure_while_recording_answers_503_so_that_hubrise_retries(
     def database_down(*args, **kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(InboundEvent.objects, "create", database_down)
+    monkeypatch.setattr(inbound, "_insert_if_new", database_down)
 
     response = post_callback(client, fixture_bytes("order_update_accepted"))
 

@@ -13,7 +13,8 @@ from orders.models import Order
 from tests.factories import make_establishment
 from tests.hubrise.callbacks import pushed_order, sandbox_connection
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# A real worker applies what the webhook records.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def sandbox(hubrise_sandbox, settings):
 
 
 @pytest.fixture
-def establishment(sandbox, live_server):
+def establishment(sandbox, live_server, celery_worker):
     establishment = make_establishment()
     sandbox_connection(sandbox, establishment, url=live_server.url + reverse("hubrise:callback"))
     return establishment
