@@ -193,8 +193,8 @@ def test_a_postgresql_restart_during_webhook_traffic_answers_503_then_every_even
     lost = [d.event_id for d in deliveries if not d.acknowledged]
     assert not lost, f"{len(lost)} events never acknowledged (answers: {dict(answers)}); first: {lost[:5]}"
     assert acknowledged_before_restart < len(deliveries), "the restart came after the traffic"
-    # While PostgreSQL was down, and for each worker's first request on a connection cut by the
-    # restart, the webhook said "try again"; nothing else but the 200s of recorded events.
+    # While PostgreSQL was down or starting, the webhook said "try again"; otherwise only the
+    # 200s of recorded events: no 500, no timeout, no refused connection.
     assert answers["503"] > 0, f"the outage was not seen: {dict(answers)}"
     assert set(answers) <= {"200", "503"}, f"answers other than 200 and 503: {dict(answers)}"
     retry_texts = {a for d in deliveries for a in d.answers if a.startswith("503")}
