@@ -11,7 +11,7 @@ import pytest
 
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
-pytest_plugins = ["tests.sandbox_fixture", "tests.worker_fixture"]
+pytest_plugins = ["tests.sandbox_fixture", "tests.worker_fixture", "tests.web_fixture", "tests.postgres_server"]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
