@@ -227,6 +227,17 @@ def test_several_invalid_fields_are_all_reported_at_once(client):
     assert set(response.json()["errors"]) == {"items[0].price", "items[1].quantity", "status"}
 
 
+@pytest.mark.parametrize("raw", [b'{"items": [', b"\xed\xa0\x80", b"\x00"], ids=["cut short", "not UTF-8", "NUL"])
+def test_a_json_body_that_does_not_parse_gets_a_400_shaped_like_any_invalid_input(client, raw):
+    response = client.post(URL, raw, content_type="application/json")
+
+    assert response.status_code == 400
+    data = response.json()
+    assert "JSON parse error" in data["message"]
+    assert data["errors"] == {"non_field_errors": [data["message"]]}
+    assert Order.objects.count() == 0
+
+
 def test_a_body_that_is_not_json_is_refused(client):
     response = client.post(URL, "items=1", content_type="application/x-www-form-urlencoded")
 
