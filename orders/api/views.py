@@ -6,7 +6,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
@@ -53,6 +53,10 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         return response
     if isinstance(exc, ValidationError):
         response.data = {"message": str(_("Invalid input.")), "errors": flatten_errors(exc.detail)}
+    elif isinstance(exc, ParseError):
+        # A body that is not JSON is a 400 like any invalid input, and clients read every 400 the same way.
+        message = str(exc.detail)
+        response.data = {"message": message, "errors": {NON_FIELD: [message]}}
     elif isinstance(response.data, dict) and "detail" in response.data:
         response.data = {"message": str(response.data["detail"])}
     return response

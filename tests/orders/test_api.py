@@ -156,6 +156,10 @@ def test_a_top_level_table_name_is_accepted_as_a_shortcut(client):
         ({"items": [item(quantity=2.0)]}, "items[0].quantity", "not a number"),
         ({"items": [item(quantity=2)]}, "items[0].quantity", "not a number"),
         ({"items": [item(quantity="0")]}, "items[0].quantity", "greater than 0"),
+        ({"items": [item(quantity="1.2345")]}, "items[0].quantity", "3 decimal places"),
+        ({"items": [item(quantity="1234567890123456789012345678.1234")]}, "items[0].quantity", "3 decimal places"),
+        ({"items": [item(quantity="1234567890123456789012345678")]}, "items[0].quantity", "less than"),
+        ({"items": [item(tax_rate="12345678901234567890123456.12345")]}, "items[0].tax_rate", "3 decimal places"),
         ({"items": [{"price": "9.50 EUR", "quantity": "1"}]}, "items[0].product_name", ""),
         ({"status": "shipped"}, "status", "shipped"),
         ({"items": [item(deal_line={"deal_key": "9"})]}, "items[0].deal_line.deal_key", "deal"),
@@ -225,6 +229,17 @@ def test_several_invalid_fields_are_all_reported_at_once(client):
 
     assert response.status_code == 400
     assert set(response.json()["errors"]) == {"items[0].price", "items[1].quantity", "status"}
+
+
+@pytest.mark.parametrize("raw", [b'{"items": [', b"\xed\xa0\x80", b"\x00"], ids=["cut short", "not UTF-8", "NUL"])
+def test_a_json_body_that_does_not_parse_gets_a_400_shaped_like_any_invalid_input(client, raw):
+    response = client.post(URL, raw, content_type="application/json")
+
+    assert response.status_code == 400
+    data = response.json()
+    assert "JSON parse error" in data["message"]
+    assert data["errors"] == {"non_field_errors": [data["message"]]}
+    assert Order.objects.count() == 0
 
 
 def test_a_body_that_is_not_json_is_refused(client):
