@@ -15,7 +15,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -45,6 +45,9 @@ REFUSAL_WINDOW = timedelta(minutes=5)
 # Set (one per slot) while a drain of recorded events is queued; expires in case its task is lost.
 APPLIER_QUEUED_KEY = "hubrise:inbound:applier-queued"
 APPLIER_QUEUED_TTL = 60
+# Events outside these years are not HubRise's (and some cannot even be shown in UTC).
+MIN_EVENT_YEAR = 1970
+MAX_EVENT_YEAR = 9998
 # The longest rejection cause kept in the order history.
 MAX_REASON_LENGTH = 2000
 
@@ -86,7 +89,8 @@ def expected_signature(raw_body: bytes) -> str:
 
 def signature_is_valid(raw_body: bytes, signature: str | None) -> bool:
     """HubRise's HMAC-SHA256 of the exact bytes received, compared in constant time."""
-    if not signature or not settings.HUBRISE_CLIENT_SECRET:
+    # A header with non-ASCII bytes cannot be a hex digest (and compare_digest refuses non-ASCII text).
+    if not signature or not signature.isascii() or not settings.HUBRISE_CLIENT_SECRET:
         return False
     return hmac.compare_digest(expected_signature(raw_body), signature.strip().lower())
 
@@ -132,9 +136,32 @@ def parse_event(raw_body: bytes) -> Event:
         raise MalformedEvent("The body is not UTF-8.") from None
     try:
         body = json.loads(text)
+    except RecursionError:
+        raise MalformedEvent("The body is not JSON we can read: it is nested too deeply.") from None
     except ValueError as error:
         raise MalformedEvent(f"The body is not JSON: {error}.") from None
+    if _holds_unstorable_text(body):
+        raise MalformedEvent("The body holds a NUL character or an unpaired surrogate.")
     return event_from_json(body, text)
+
+
+def _holds_unstorable_text(body: Any) -> bool:
+    """Whether any key or string holds what PostgreSQL's text cannot store (NUL, lone surrogates).
+
+    Iterative: a body may be nested nearly as deep as json allows.
+    """
+    waiting = [body]
+    while waiting:
+        value = waiting.pop()
+        if isinstance(value, str):
+            if "\x00" in value or any("\ud800" <= character <= "\udfff" for character in value):
+                return True
+        elif isinstance(value, dict):
+            waiting.extend(value.keys())
+            waiting.extend(value.values())
+        elif isinstance(value, list):
+            waiting.extend(value)
+    return False
 
 
 def event_from_json(body: Any, raw: str) -> Event:
@@ -143,9 +170,18 @@ def event_from_json(body: Any, raw: str) -> Event:
     for field in ("id", "resource_type", "event_type", "created_at"):
         if not isinstance(body.get(field), str) or not body[field]:
             raise MalformedEvent(f"The event has no {field}.")
-    created_at = parse_datetime(body["created_at"])
+    try:
+        created_at = parse_datetime(body["created_at"])
+    except ValueError:  # well formed but impossible, e.g. 30 February
+        created_at = None
     if created_at is None or timezone.is_naive(created_at):
         raise MalformedEvent(f"created_at is not a time with an offset: {body['created_at']!r}.")
+    try:
+        year = created_at.astimezone(UTC).year
+    except OverflowError:
+        year = 0
+    if not MIN_EVENT_YEAR <= year <= MAX_EVENT_YEAR:
+        raise MalformedEvent(f"created_at is out of range: {body['created_at']!r}.")
     new_state = body.get("new_state")
     if new_state is not None and not isinstance(new_state, dict):
         raise MalformedEvent("new_state is not an object.")
@@ -153,6 +189,8 @@ def event_from_json(body: Any, raw: str) -> Event:
     # The older event format named the resource "resource_id".
     order_id = body.get("order_id") or state.get("id") or body.get("resource_id") or ""
     location_id = body.get("location_id") or state.get("location_id") or ""
+    if not isinstance(location_id, str):
+        raise MalformedEvent("location_id is not a string.")
     if body["resource_type"] == "order":
         if not isinstance(order_id, str) or not order_id:
             raise MalformedEvent("The order event has no order_id.")
@@ -177,7 +215,8 @@ def record_malformed(raw_body: bytes, problem: str, *, via: str, connection: Con
         via=via,
         outcome=Outcome.MALFORMED,
         detail=problem,
-        raw_body=raw_body.decode("utf-8", errors="replace"),
+        # PostgreSQL's text cannot hold NUL: shown as the replacement character, like undecodable bytes.
+        raw_body=raw_body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
     )
 
 

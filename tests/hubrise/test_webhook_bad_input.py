@@ -45,7 +45,7 @@ class Case:
     """A request to the callback: the body, the headers that differ from an honest signed JSON POST, the answer.
 
     A header set to None is not sent. ``says`` must appear in the JSON body's detail
-    (empty: any message). ``crash`` names the bug when the endpoint answers 5xx today.
+    (empty: any message).
     """
 
     name: str
@@ -53,7 +53,6 @@ class Case:
     code: int
     says: str
     headers: dict[str, str | None] = field(default_factory=dict)
-    crash: str = ""
 
     def sent_headers(self) -> dict[str, str]:
         honest = {
@@ -76,13 +75,6 @@ COMPACT = json.dumps(json.loads(ORIGINAL), separators=(",", ":")).encode()
 SORTED = json.dumps(json.loads(ORIGINAL), indent=2, sort_keys=True, ensure_ascii=False).encode() + b"\n"
 OF_ORIGINAL = {inbound.SIGNATURE_HEADER: sign(ORIGINAL)}
 
-NUL_AND_SURROGATES = (
-    "PostgreSQL text cannot hold NUL and UTF-8 cannot encode a lone surrogate: the INSERT raises "
-    "(ValueError / UnicodeEncodeError, not DatabaseError) and the view answers 500"
-)
-BAD_CREATED_AT = "parse_datetime raises ValueError for a well-formed but impossible date, uncaught in inbound.event_from_json"
-FAR_CREATED_AT = "a created_at that leaves datetime's range in UTC or local time raises OverflowError (inbound._when)"
-
 CASES = [
     # Size
     Case("over 1 MB, honest Content-Length", HUGE, 413, f"larger than {MAX_BYTES} bytes"),
@@ -94,22 +86,10 @@ CASES = [
     Case("empty, unsigned", b"", 401, "signature", {inbound.SIGNATURE_HEADER: None}),
     Case("not JSON", b'{"id": "ks8f6", "resource_type": "order",', 400, "not JSON"),
     Case("not UTF-8 (Latin-1)", NOT_UTF8, 400, "not UTF-8"),
-    Case("not UTF-8 (UTF-16)", ORIGINAL.decode().encode("utf-16"), 400, "not UTF-8", crash=NUL_AND_SURROGATES),
-    Case("NUL byte in a body that is not JSON", b'{"id": "ks8f6\x00"', 400, "not JSON", crash=NUL_AND_SURROGATES),
-    Case(
-        f"{DEEP:,} nested arrays",
-        b"[" * DEEP + b"]" * DEEP,
-        400,
-        "",
-        crash="json.loads raises RecursionError, which is not a ValueError: inbound.parse_event lets it through",
-    ),
-    Case(
-        f"{DEEP:,} nested objects",
-        b'{"a":' * DEEP + b"1" + b"}" * DEEP,
-        400,
-        "",
-        crash="json.loads raises RecursionError, which is not a ValueError: inbound.parse_event lets it through",
-    ),
+    Case("not UTF-8 (UTF-16)", ORIGINAL.decode().encode("utf-16"), 400, "not UTF-8"),
+    Case("NUL byte in a body that is not JSON", b'{"id": "ks8f6\x00"', 400, "not JSON"),
+    Case(f"{DEEP:,} nested arrays", b"[" * DEEP + b"]" * DEEP, 400, "nested too deeply"),
+    Case(f"{DEEP:,} nested objects", b'{"a":' * DEEP + b"1" + b"}" * DEEP, 400, "nested too deeply"),
     Case("JSON null", b"null", 400, "not a JSON object"),
     Case("JSON array", b"[" + ORIGINAL + b"]", 400, "not a JSON object"),
     Case("JSON number", b"42", 400, "not a JSON object"),
@@ -126,14 +106,7 @@ CASES = [
     Case("signed with another secret", ORIGINAL, 401, "signature", {inbound.SIGNATURE_HEADER: sign(ORIGINAL, "someone-elses")}),
     Case("wrong signature", ORIGINAL, 401, "signature", {inbound.SIGNATURE_HEADER: "0" * 64}),
     Case("signature not hexadecimal", ORIGINAL, 401, "signature", {inbound.SIGNATURE_HEADER: "not-a-signature"}),
-    Case(
-        "signature with non-ASCII characters",
-        ORIGINAL,
-        401,
-        "signature",
-        {inbound.SIGNATURE_HEADER: "é" * 64},
-        crash="hmac.compare_digest raises TypeError on a non-ASCII str (a Latin-1 header byte) in inbound.signature_is_valid",
-    ),
+    Case("signature with non-ASCII characters", ORIGINAL, 401, "signature", {inbound.SIGNATURE_HEADER: "é" * 64}),
     Case("no signature", ORIGINAL, 401, "signature", {inbound.SIGNATURE_HEADER: None}),
     # Wrong types in the fields
     Case("no new_state", fixture_bytes("order_update_without_new_state"), 400, "has no new_state.status"),
@@ -142,29 +115,21 @@ CASES = [
     Case("created_at as a number", event(created_at=1624547400), 400, "has no created_at"),
     Case("created_at not a date", event(created_at="yesterday"), 400, "created_at is not a time"),
     Case("created_at without offset", event(created_at="2021-06-24T17:10:00"), 400, "created_at is not a time"),
-    Case("created_at on 30 February", event(created_at="2021-02-30T17:10:00+02:00"), 400, "", crash=BAD_CREATED_AT),
-    Case("created_at at 25 o'clock", event(created_at="2021-06-24T25:10:00+02:00"), 400, "", crash=BAD_CREATED_AT),
-    Case("created_at before year 1 in UTC", event(created_at="0001-01-01T00:00:00+14:00"), 400, "", crash=FAR_CREATED_AT),
-    Case("created_at after year 9999 in UTC", event(created_at="9999-12-31T23:59:59-14:00"), 400, "", crash=FAR_CREATED_AT),
+    Case("created_at on 30 February", event(created_at="2021-02-30T17:10:00+02:00"), 400, "created_at is not a time"),
+    Case("created_at at 25 o'clock", event(created_at="2021-06-24T25:10:00+02:00"), 400, "created_at is not a time"),
+    Case("created_at before year 1 in UTC", event(created_at="0001-01-01T00:00:00+14:00"), 400, "out of range"),
+    Case("created_at after year 9999 in UTC", event(created_at="9999-12-31T23:59:59-14:00"), 400, "out of range"),
     Case("id as an object", event(id={"id": "ks8f6"}), 400, "has no id"),
     Case("order_id as an object", event(order_id={"id": "5dpm9"}, new_state=new_state(id={"id": "5dpm9"})), 400, "no order_id"),
-    Case(
-        "location_id as an object",
-        event(location_id={"id": "3r4s3-1"}),
-        400,
-        "",
-        crash="answers 200: inbound.event_from_json turns the object into its str() and records the event as "
-        "ignored_unknown_location instead of refusing it as malformed",
-    ),
-    Case("NUL in the event id", event(id="ks8f6\u0000"), 400, "", crash=NUL_AND_SURROGATES),
-    Case("NUL in the status", event(new_state=new_state(status="accepted\u0000")), 400, "", crash=NUL_AND_SURROGATES),
-    Case("lone surrogate in the event id", event(id="ks8f6\ud800"), 400, "", crash=NUL_AND_SURROGATES),
+    Case("location_id as an object", event(location_id={"id": "3r4s3-1"}), 400, "location_id is not a string"),
+    Case("NUL in the event id", event(id="ks8f6\u0000"), 400, "NUL character or an unpaired surrogate"),
+    Case("NUL in the status", event(new_state=new_state(status="accepted\u0000")), 400, "NUL character or an unpaired surrogate"),
+    Case("lone surrogate in the event id", event(id="ks8f6\ud800"), 400, "NUL character or an unpaired surrogate"),
 ]
 
 
 def as_param(case: Case):
-    marks = [pytest.mark.xfail(strict=True, reason=case.crash)] if case.crash else []
-    return pytest.param(case, id=case.name, marks=marks)
+    return pytest.param(case, id=case.name)
 
 
 def post(case: Case):
