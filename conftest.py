@@ -22,6 +22,24 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         pytest.exit(f"CI must run on PostgreSQL (DATABASE_URL), not {engine}.", returncode=3)
     if IN_CI and not settings.CELERY_BROKER_URL.startswith("redis"):
         pytest.exit("CI must run with CELERY_BROKER_URL pointing at Redis.", returncode=3)
+    forget_rate_limit_counters(settings.CELERY_BROKER_URL)
+
+
+def forget_rate_limit_counters(broker_url: str) -> None:
+    """The test database's connection ids start again at 1 every run, but Redis keeps
+    the rate-limit counters of earlier runs for up to a day: without this, runs on the
+    same Redis would add up to HubRise's daily limit and start waiting."""
+    if not broker_url.startswith("redis"):
+        return
+    import redis
+
+    try:
+        client = redis.Redis.from_url(broker_url, socket_connect_timeout=2)
+        stale = list(client.scan_iter("hubrise:ratelimit:*", count=1000))
+        if stale:
+            client.delete(*stale)
+    except redis.RedisError:
+        return  # the tests that need Redis say so themselves
 
 
 def missing_service(reason: str) -> None:

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -191,8 +191,12 @@ def claim(*, message_id: int | None = None, order_id: int | None = None) -> Clai
     the message, and past it the worker is presumed dead.
     """
     now = timezone.now()
+    token = uuid.uuid4()
+    connection = connections[router.db_for_write(OutboxMessage)]
+    if connection.vendor == "postgresql":
+        return _claim_in_one_statement(connection, now, token, message_id=message_id, order_id=order_id)
     with transaction.atomic():
-        candidates = _claimable(now).select_related("connection").select_for_update(skip_locked=True, of=("self",))
+        candidates = _claimable(now).select_for_update(skip_locked=True, of=("self",))
         if message_id is not None:
             candidates = candidates.filter(pk=message_id)
         if order_id is not None:
@@ -200,7 +204,6 @@ def claim(*, message_id: int | None = None, order_id: int | None = None) -> Clai
         message = candidates.order_by("next_attempt_at", "id").first()
         if message is None:
             return None
-        token = uuid.uuid4()
         look_up_first = message.create_may_have_landed
         message.lease_token = token
         message.leased_until = now + lease_duration()
@@ -212,6 +215,53 @@ def claim(*, message_id: int | None = None, order_id: int | None = None) -> Clai
             fields.append("create_may_have_landed")
         message.save(update_fields=fields)
     return Claim(message, token, look_up_first)
+
+
+# The claim above as one round trip: the same conditions, order and lease.
+_CLAIM_SQL = """
+WITH candidate AS (
+    SELECT m.id, m.create_may_have_landed AS look_up_first
+    FROM {table} m
+    WHERE m.state = %(pending)s AND m.next_attempt_at <= %(now)s {target}
+      AND NOT EXISTS (
+          SELECT 1 FROM {table} older
+          WHERE older.order_id = m.order_id AND older.id < m.id AND older.state IN %(unfinished)s
+      )
+    ORDER BY m.next_attempt_at, m.id
+    LIMIT 1
+    FOR UPDATE OF m SKIP LOCKED
+)
+UPDATE {table} claimed
+SET lease_token = %(token)s, leased_until = %(until)s, next_attempt_at = %(until)s,
+    create_may_have_landed = claimed.create_may_have_landed OR claimed.kind = %(create)s
+FROM candidate
+WHERE claimed.id = candidate.id
+RETURNING claimed.*, candidate.look_up_first
+"""
+
+
+def _claim_in_one_statement(connection, now: datetime, token: uuid.UUID, *, message_id: int | None, order_id: int | None):
+    target = ""
+    if message_id is not None:
+        target += " AND m.id = %(message_id)s"
+    if order_id is not None:
+        target += " AND m.order_id = %(order_id)s"
+    sql = _CLAIM_SQL.format(table=connection.ops.quote_name(OutboxMessage._meta.db_table), target=target)
+    params = {
+        "pending": State.PENDING,
+        "unfinished": tuple(UNFINISHED),
+        "now": now,
+        "until": now + lease_duration(),
+        "token": token,
+        "create": Kind.CREATE,
+        "message_id": message_id,
+        "order_id": order_id,
+    }
+    claimed = list(OutboxMessage.objects.raw(sql, params))
+    if not claimed:
+        return None
+    message = claimed[0]
+    return Claim(message, token, message.look_up_first)
 
 
 # Delivering -------------------------------------------------------------------
@@ -241,7 +291,11 @@ def deliver(message_id: int) -> int:
         if outcome not in (Outcome.DELIVERED, Outcome.ADOPTED):
             break
         sent += 1
-        claimed = claim(order_id=claimed.message.order_id)
+        # A newer message written while this one was out found it unfinished and
+        # left it to us. Most often there is none: a cheap look before the claim.
+        order_id = claimed.message.order_id
+        waiting = OutboxMessage.objects.filter(order_id=order_id, state=State.PENDING).exists()
+        claimed = claim(order_id=order_id) if waiting else None
     if claimed is not None and sent >= MAX_MESSAGES_PER_TASK:
         _release(claimed, next_attempt_at=timezone.now())
     return sent

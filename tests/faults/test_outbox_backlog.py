@@ -77,7 +77,7 @@ def plans_of(statements: list[str]) -> list[tuple[str, str]]:
     plans = []
     with connection.cursor() as cursor:
         for sql in statements:
-            if OUTBOX in sql and sql.lstrip().upper().startswith(("SELECT", "UPDATE")):
+            if OUTBOX in sql and sql.lstrip().upper().startswith(("SELECT", "UPDATE", "WITH")):
                 cursor.execute("EXPLAIN " + sql)
                 plans.append((sql, "\n".join(row[0] for row in cursor.fetchall())))
     return plans
