@@ -151,7 +151,7 @@ class HubRiseSandbox:
         seconds: float | None = None,
         processed: bool = False,
     ) -> dict:
-        """``mode`` is "500", "429", "hang" or "drop"; ``processed=True`` carries the request out first."""
+        """``mode`` is "500", "502", "503", "429", "hang" or "drop"; ``processed=True`` carries the request out first."""
         body = {
             "mode": str(mode),
             "count": count,
