@@ -184,7 +184,7 @@ class HubRiseSandbox:
         return self._control("POST", "/settings", json={"rate_limits": limits})
 
     def settings(self, **changes: Any) -> dict:
-        """time_unit, delivery_timeout, auth_code_ttl (seconds) and rate_limits."""
+        """time_unit, delivery_timeout, auth_code_ttl, rate_time_unit (seconds) and rate_limits."""
         return self._control("POST", "/settings", json=changes)
 
     def reset(self) -> None:
