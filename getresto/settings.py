@@ -182,9 +182,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     }
     if CELERY_BROKER_URL.startswith("filesystem")
     else {
-        # A task whose worker died is handed to another worker after this long;
-        # it must exceed the longest delivery (HubRise timeouts included).
-        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300),
+        # No acknowledgements kept in Redis. When the connection to Redis drops
+        # while a task is unacknowledged, kombu's restoring of it fails inside the
+        # worker (AttributeError in restore_unacked), the worker exits, and nothing
+        # is delivered until someone restarts it. Broker-side redelivery is not
+        # needed: a delivery whose task was lost is sent again by the outbox's lease
+        # and sweep, a recorded callback event by the pending-events sweep, and a
+        # lost poll or reconciliation runs at its next beat.
+        "ack_emulation": False,
         # Publishing must not hang a staff member's request when Redis is down:
         # the outbox sweep delivers what could not be queued.
         "max_retries": 1,

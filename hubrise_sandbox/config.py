@@ -74,6 +74,8 @@ class Settings:
     delivery_timeout: float = 20.0
     auth_code_ttl: float = 600.0
     rate_limits: RateLimits = field(default_factory=RateLimits)
+    # One minute of the rate-limit windows, in seconds: tests shrink it to see a window close.
+    rate_time_unit: float = 60.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -91,4 +93,5 @@ class Settings:
             delivery_timeout=_env_seconds("HUBRISE_SANDBOX_DELIVERY_TIMEOUT", 20.0),
             auth_code_ttl=_env_seconds("HUBRISE_SANDBOX_AUTH_CODE_TTL", 600.0),
             rate_limits=RateLimits.from_env(),
+            rate_time_unit=_env_seconds("HUBRISE_SANDBOX_RATE_TIME_UNIT", 60.0),
         )

@@ -1,4 +1,8 @@
-"""Per-connection rate limits on windows aligned to the round minute, hour and day (UTC)."""
+"""Per-connection rate limits on windows aligned to the round minute, hour and day (UTC).
+
+``minute`` is the length of a minute in seconds: 60, or less in tests that need a window
+to close within seconds; an hour and a day are 60 and 1,440 of those minutes.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +14,21 @@ from collections import defaultdict
 from .config import RateLimits
 from .errors import too_many_requests
 
-MINUTE, HOUR, DAY = 60, 3600, 86400
+MINUTES_PER_HOUR, MINUTES_PER_DAY = 60, 1440
 
 
 class RateLimiter:
-    def __init__(self, limits: RateLimits) -> None:
+    def __init__(self, limits: RateLimits, minute: float = 60.0) -> None:
         self.limits = limits
+        self.minute = minute
         self._lock = threading.Lock()
-        self._counts: dict[tuple[str, str, int], int] = defaultdict(int)
+        self._counts: dict[tuple[str, str, float], int] = defaultdict(int)
 
-    def reset(self, limits: RateLimits) -> None:
+    def reset(self, limits: RateLimits, minute: float | None = None) -> None:
         with self._lock:
             self.limits = limits
+            if minute is not None:
+                self.minute = minute
             self._counts.clear()
 
     def check(self, connection_id: str, heavy: bool, now: float | None = None) -> None:
@@ -31,17 +38,18 @@ class RateLimiter:
         once the window rolls over.
         """
         now = time.time() if now is None else now
+        minute = self.minute
         windows = [
-            ("minute", MINUTE, self.limits.per_minute),
-            ("hour", HOUR, self.limits.per_hour),
-            ("day", DAY, self.limits.per_day),
+            ("minute", minute, self.limits.per_minute),
+            ("hour", minute * MINUTES_PER_HOUR, self.limits.per_hour),
+            ("day", minute * MINUTES_PER_DAY, self.limits.per_day),
         ]
         if heavy:
-            windows.append(("heavy_minute", MINUTE, self.limits.heavy_per_minute))
+            windows.append(("heavy_minute", minute, self.limits.heavy_per_minute))
         with self._lock:
             keys = []
             for name, length, limit in windows:
-                window_start = int(now // length) * length
+                window_start = (now // length) * length
                 key = (connection_id, name, window_start)
                 if self._counts[key] >= limit:
                     retry_after = max(1, math.ceil(window_start + length - now))
@@ -54,5 +62,5 @@ class RateLimiter:
     def _forget_old_windows(self, now: float) -> None:
         if len(self._counts) < 10000:
             return
-        for key in [k for k in self._counts if k[2] + DAY < now]:
+        for key in [k for k in self._counts if k[2] + self.minute * MINUTES_PER_DAY < now]:
             del self._counts[key]

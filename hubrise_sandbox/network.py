@@ -20,7 +20,9 @@ from typing import Any
 
 from .store import REQUEST_LOG_KEPT, Store, mask_token
 
-FAULT_MODES = ("500", "429", "hang", "drop")
+FAULT_MODES = ("500", "502", "503", "429", "hang", "drop")
+# What the load balancer in front of HubRise answers when the API behind it is down: HTML, not JSON.
+GATEWAY_ERRORS = {"502": "502 BAD GATEWAY", "503": "503 SERVICE UNAVAILABLE"}
 BODY_KEPT = 2000
 _REDACTED_FIELDS = "access_token|client_secret|token|code"
 _SECRET_IN_JSON = re.compile(rf'("(?:{_REDACTED_FIELDS})"\s*:\s*)"([^"]*)"')
@@ -147,6 +149,8 @@ class NetworkLayer:
             entry["fault"] = fault.mode
             if fault.mode == "500":
                 response = _fault_response("500 INTERNAL SERVER ERROR", "internal_error")
+            elif fault.mode in GATEWAY_ERRORS:
+                response = _gateway_response(GATEWAY_ERRORS[fault.mode])
             elif fault.mode == "429":
                 response = _fault_response("429 TOO MANY REQUESTS", "too_many_requests")
                 response[1].append(("Retry-After", str(fault.retry_after)))
@@ -228,3 +232,9 @@ class NetworkLayer:
 def _fault_response(status: str, error_type: str) -> tuple[str, list, bytes]:
     body = json.dumps({"message": f"Injected fault: {error_type}", "error_type": error_type}).encode()
     return status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body
+
+
+def _gateway_response(status: str) -> tuple[str, list, bytes]:
+    title = status.split(" ", 1)[1].title()
+    body = f"<html><head><title>{status[:3]} {title}</title></head><body><h1>{title}</h1></body></html>\n".encode()
+    return status, [("Content-Type", "text/html"), ("Content-Length", str(len(body)))], body

@@ -78,7 +78,7 @@ class Sandbox:
         self.settings = copy.deepcopy(settings)
         self.store = Store(settings.db_path)
         self.store.seed(settings)
-        self.limiter = RateLimiter(copy.deepcopy(settings.rate_limits))
+        self.limiter = RateLimiter(copy.deepcopy(settings.rate_limits), settings.rate_time_unit)
         self.faults = FaultBoard()
         self.dispatcher = Dispatcher(
             self.store,
@@ -608,11 +608,12 @@ class Sandbox:
             "delivery_timeout": self.settings.delivery_timeout,
             "auth_code_ttl": self.settings.auth_code_ttl,
             "rate_limits": asdict(self.limiter.limits),
+            "rate_time_unit": self.limiter.minute,
         }
 
     def update_settings(self, changes: dict) -> dict:
         errors = order_rules.Errors()
-        for key in ("time_unit", "delivery_timeout", "auth_code_ttl"):
+        for key in ("time_unit", "delivery_timeout", "auth_code_ttl", "rate_time_unit"):
             if key in changes:
                 value = changes[key]
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
@@ -626,14 +627,15 @@ class Sandbox:
                 errors.add(f"rate_limits.{key}", "is not a known limit")
             elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 errors.add(f"rate_limits.{key}", "must be a non-negative integer")
-        for key in set(changes) - {"time_unit", "delivery_timeout", "auth_code_ttl", "rate_limits"}:
+        for key in set(changes) - {"time_unit", "delivery_timeout", "auth_code_ttl", "rate_limits", "rate_time_unit"}:
             errors.add(key, "is not a known setting")
         errors.raise_if_any()
         for key in ("time_unit", "delivery_timeout", "auth_code_ttl"):
             if key in changes:
                 setattr(self.settings, key, float(changes[key]))
-        if limits:
-            self.limiter.reset(RateLimits(**{**asdict(self.limiter.limits), **limits}))
+        if limits or "rate_time_unit" in changes:
+            minute = float(changes["rate_time_unit"]) if "rate_time_unit" in changes else None
+            self.limiter.reset(RateLimits(**{**asdict(self.limiter.limits), **limits}), minute)
         self.dispatcher.wake()
         return self.runtime_settings()
 
@@ -642,7 +644,7 @@ class Sandbox:
         self.store.wipe()
         self.store.seed(self.defaults)
         self.settings = copy.deepcopy(self.defaults)
-        self.limiter.reset(copy.deepcopy(self.defaults.rate_limits))
+        self.limiter.reset(copy.deepcopy(self.defaults.rate_limits), self.defaults.rate_time_unit)
         self.dispatcher.wake()
 
 

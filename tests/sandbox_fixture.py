@@ -151,7 +151,7 @@ class HubRiseSandbox:
         seconds: float | None = None,
         processed: bool = False,
     ) -> dict:
-        """``mode`` is "500", "429", "hang" or "drop"; ``processed=True`` carries the request out first."""
+        """``mode`` is "500", "502", "503", "429", "hang" or "drop"; ``processed=True`` carries the request out first."""
         body = {
             "mode": str(mode),
             "count": count,
@@ -184,7 +184,7 @@ class HubRiseSandbox:
         return self._control("POST", "/settings", json={"rate_limits": limits})
 
     def settings(self, **changes: Any) -> dict:
-        """time_unit, delivery_timeout, auth_code_ttl (seconds) and rate_limits."""
+        """time_unit, delivery_timeout, auth_code_ttl, rate_time_unit (seconds) and rate_limits."""
         return self._control("POST", "/settings", json=changes)
 
     def reset(self) -> None:

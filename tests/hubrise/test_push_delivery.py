@@ -2,65 +2,28 @@
 
 Each test runs the HubRise sandbox over HTTP, a real worker (with its beat) on Redis and
 PostgreSQL, and checks "nothing lost, nothing twice" against the sandbox's own record.
+The fault-injection suite (tests/faults/test_nothing_lost_push.py) covers broker outages,
+HubRise failing, limiting or refusing, and timed-out creates.
 """
 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 
 import pytest
 import requests
-from django.test import Client
 
 from hubrise_sync import push
-from hubrise_sync.models import Connection, OrderLink, OutboxMessage
-from orders.models import Order, StatusChange
+from hubrise_sync.models import Connection, OutboxMessage
+from orders.models import StatusChange
 from orders.services import change_status
-from tests.factories import make_establishment, make_order, make_user
+from tests.factories import make_establishment, make_order
+from tests.faults.nothing_lost import at_hubrise, connect, delivered, hubrise_status_is, patches, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 STAFF = StatusChange.Source.STAFF
 ORDERS_PATH = "/v1/locations/"
-
-
-def wait_until(condition: Callable[[], object], timeout: float = 20.0, what: str = "condition") -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def connect(establishment, sandbox) -> Connection:
-    return Connection.objects.create(
-        establishment=establishment, access_token=sandbox.create_token(), location_id=sandbox.location_id
-    )
-
-
-def at_hubrise(sandbox, order: Order) -> list[dict]:
-    """The sandbox's orders carrying this order's uid as our private_ref."""
-    return [o for o in sandbox.orders() if str(order.uid) in o["private_refs"].values()]
-
-
-def delivered(order: Order) -> bool:
-    return not OutboxMessage.objects.filter(order=order, state__in=push.UNFINISHED).exists()
-
-
-def hubrise_status_is(sandbox, order: Order, status: str) -> bool:
-    found = at_hubrise(sandbox, order)
-    return len(found) == 1 and found[0]["status"] == status
-
-
-def patches(sandbox, order: Order) -> list[dict]:
-    """The PATCHes HubRise received for this order, oldest first."""
-    hubrise_id = OrderLink.objects.get(order=order).hubrise_order_id
-    log = sandbox.requests_log(method="PATCH", limit=200)
-    return [entry for entry in reversed(log) if entry["path"].endswith(f"/orders/{hubrise_id}")]
 
 
 @pytest.fixture
@@ -84,32 +47,6 @@ def test_an_order_and_its_status_change_reach_hubrise(hubrise_sandbox, restauran
     assert remote["confirmed_time"] is not None
 
 
-def test_a_create_answered_500_twice_then_200_is_delivered_once(hubrise_sandbox, restaurant, celery_worker):
-    establishment, _connection = restaurant
-    hubrise_sandbox.inject_fault("500", count=2, method="POST", path_prefix=ORDERS_PATH)
-    order = make_order(establishment)
-    wait_until(lambda: delivered(order), what="the delivery")
-    assert len(at_hubrise(hubrise_sandbox, order)) == 1
-    message = OutboxMessage.objects.get(order=order)
-    assert message.attempts >= 3
-    assert [a.http_status for a in message.attempts_log.all()][:2] == [500, 500]
-
-
-def test_a_create_processed_by_hubrise_whose_answer_never_came_is_adopted_not_duplicated(
-    hubrise_sandbox, restaurant, start_celery_worker
-):
-    establishment, _connection = restaurant
-    start_celery_worker(HUBRISE_READ_TIMEOUT="0.5")
-    # HubRise records the order, then hangs past our read timeout.
-    hubrise_sandbox.inject_fault("hang", method="POST", path_prefix=ORDERS_PATH, seconds=3, processed=True)
-    order = make_order(establishment)
-    wait_until(lambda: delivered(order), what="the delivery")
-    assert len(at_hubrise(hubrise_sandbox, order)) == 1
-    outcomes = list(OutboxMessage.objects.get(order=order).attempts_log.values_list("outcome", flat=True))
-    assert outcomes == ["retry", "adopted"]
-    assert len(hubrise_sandbox.requests_log(method="POST", path_prefix=ORDERS_PATH)) == 1
-
-
 def test_a_status_change_survives_a_dropped_connection(hubrise_sandbox, restaurant, celery_worker):
     establishment, _connection = restaurant
     order = make_order(establishment)
@@ -120,38 +57,6 @@ def test_a_status_change_survives_a_dropped_connection(hubrise_sandbox, restaura
     message = OutboxMessage.objects.get(order=order, kind="update_status")
     assert message.attempts == 2
     assert "connection" in message.attempts_log.first().error.lower()
-
-
-def test_a_429_waits_for_retry_after_before_trying_again(hubrise_sandbox, restaurant, celery_worker):
-    establishment, _connection = restaurant
-    order = make_order(establishment)
-    wait_until(lambda: delivered(order), what="the create")
-    hubrise_sandbox.inject_fault("429", method="PATCH", retry_after=2)
-    change_status(order, "accepted", source=STAFF)
-    wait_until(lambda: hubrise_status_is(hubrise_sandbox, order, "accepted"), what="the status at HubRise")
-    tries = patches(hubrise_sandbox, order)
-    assert [entry["status"] for entry in tries] == [429, 200]
-    assert tries[1]["at"] - tries[0]["at"] >= 2.0
-
-
-def test_a_refused_create_is_shown_failed_with_hubrise_message_and_goes_out_after_a_fix_and_retry(hubrise_sandbox, celery_worker):
-    establishment = make_establishment(currency="USD")  # HubRise's account is in EUR
-    connect(establishment, hubrise_sandbox)
-    staff = Client()
-    staff.force_login(make_user(establishment))
-    order = make_order(establishment)
-    wait_until(lambda: OutboxMessage.objects.filter(order=order, state="failed").exists(), what="the refusal")
-    page = staff.get(f"/e/{establishment.pk}/orders/{order.pk}/").content.decode()
-    assert "sync-failed" in page
-    assert "is not in the account currency EUR" in page
-    assert at_hubrise(hubrise_sandbox, order) == []
-
-    Order.objects.filter(pk=order.pk).update(currency="EUR")
-    response = staff.post(f"/hubrise/e/{establishment.pk}/orders/{order.pk}/retry/")
-    assert response.status_code == 302
-    wait_until(lambda: delivered(order), what="the delivery after the retry")
-    assert len(at_hubrise(hubrise_sandbox, order)) == 1
-    assert "sync-sent" in staff.get(f"/e/{establishment.pk}/orders/{order.pk}/").content.decode()
 
 
 def test_a_revoked_token_breaks_the_connection_holds_messages_and_delivers_them_after_reconnecting(
@@ -181,24 +86,6 @@ def test_a_revoked_token_breaks_the_connection_holds_messages_and_delivers_them_
     push.release_held_messages(connection)
     wait_until(lambda: hubrise_status_is(hubrise_sandbox, order, "in_preparation"), what="the last status at HubRise")
     assert delivered(order)
-
-
-def test_a_change_committed_while_redis_is_down_is_delivered_by_the_sweep(
-    hubrise_sandbox, restaurant, celery_worker, monkeypatch
-):
-    establishment, _connection = restaurant
-    from hubrise_sync.tasks.push import deliver_message
-
-    def broker_down(*args, **kwargs):
-        raise ConnectionRefusedError("Redis is down")
-
-    monkeypatch.setattr(deliver_message, "apply_async", broker_down)
-    order = make_order(establishment)  # the staff request does not fail
-    message = OutboxMessage.objects.get(order=order)
-    assert message.queued_until is None, "left for the sweep"
-    monkeypatch.undo()
-    wait_until(lambda: delivered(order), what="the sweep's delivery")
-    assert len(at_hubrise(hubrise_sandbox, order)) == 1
 
 
 def test_a_worker_killed_mid_create_leaves_exactly_one_order_at_hubrise(hubrise_sandbox, restaurant, start_celery_worker):

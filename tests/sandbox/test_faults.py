@@ -1,4 +1,4 @@
-"""Fault injection: 500, 429, hang and drop, before or after HubRise carried the request out."""
+"""Fault injection: 500, 502/503, 429, hang and drop, before or after HubRise carried the request out."""
 
 from __future__ import annotations
 
@@ -37,6 +37,20 @@ def test_a_500_after_processing_still_creates_the_order(hubrise_sandbox, app_api
     assert response.status_code == 500
     assert [order["private_refs"] for order in hubrise_sandbox.orders()] == [{hubrise_sandbox.client_id: "GR-1"}]
     assert hubrise_sandbox.requests_log()[0]["processed"] is True
+
+
+@pytest.mark.parametrize(("mode", "title"), [("502", "Bad Gateway"), ("503", "Service Unavailable")])
+def test_a_gateway_error_answers_html_like_a_load_balancer_and_creates_nothing(hubrise_sandbox, app_api, mode, title):
+    hubrise_sandbox.inject_fault(mode)
+
+    response = app_api.post("/location/orders", ORDER)
+
+    assert response.status_code == int(mode)
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert title in response.text
+    assert hubrise_sandbox.orders() == []
+    [entry] = hubrise_sandbox.requests_log(path_prefix="/v1/location/orders")
+    assert (entry["status"], entry["fault"], entry["processed"]) == (int(mode), mode, False)
 
 
 def test_an_injected_429_carries_retry_after(hubrise_sandbox, app_api):

@@ -61,7 +61,23 @@ def test_limits_count_per_connection(hubrise_sandbox, app_api, pos_api):
     assert pos_api.get("/location").status_code == 200
 
 
+def test_a_shortened_minute_closes_its_window_within_seconds(hubrise_sandbox, app_api):
+    hubrise_sandbox.settings(rate_time_unit=2, rate_limits={"per_minute": 1})
+    while time.time() % 2 > 1.5:  # not at the very end of a window
+        time.sleep(0.1)
+    assert app_api.get("/location").status_code == 200
+
+    refused = app_api.get("/location")
+    window_end = (time.time() // 2 + 1) * 2
+    time.sleep(window_end - time.time() + 0.05)
+
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) in (1, 2)
+    assert app_api.get("/location").status_code == 200
+
+
 def test_default_limits_are_hubrises(hubrise_sandbox):
     settings = hubrise_sandbox.settings()
 
     assert settings["rate_limits"] == {"per_minute": 500, "per_hour": 2500, "per_day": 10000, "heavy_per_minute": 10}
+    assert settings["rate_time_unit"] == 60
