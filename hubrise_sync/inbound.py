@@ -27,7 +27,15 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from hubrise_sync import broker
-from hubrise_sync.models import Connection, InboundEvent, OrderLink, QuarantinedCallback
+from hubrise_sync.models import (
+    Connection,
+    DeliveryAttempt,
+    InboundEvent,
+    OrderLink,
+    OutboxMessage,
+    QuarantinedCallback,
+    ReconcileCheck,
+)
 from orders.models import Order, StatusChange
 from orders.services import OrderError, OutdatedChange, change_status
 from orders.status import OrderStatus
@@ -502,6 +510,23 @@ def apply_status(order: Order, state: dict, *, happened_at: datetime) -> tuple[s
             f"HubRise says {status} as of {_when(happened_at)}, but a newer HubRise change"
             f" (of {_when(newest_applied)}) was already applied."
         )
+    reached = _last_status_sent(order)
+    if reached is not None:
+        sent_status, started_at, delivered_at = reached
+        if event_time(happened_at) < started_at:
+            # Our status reached HubRise after this change: HubRise holds ours, not this one.
+            return Outcome.IGNORED_OUTDATED, (
+                f"HubRise says {status} as of {_when(happened_at)}, but our status {sent_status}"
+                f" reached HubRise after that (sent at {_when(started_at)})."
+            )
+        if happened_at < delivered_at:
+            # The same second as our call: which came last at HubRise cannot be told
+            # from the times, so HubRise is asked for the order's status instead.
+            check_order_soon(order.pk)
+            return Outcome.IGNORED_OUTDATED, (
+                f"HubRise says {status} as of {_when(happened_at)}, in the same second as our status"
+                f" {sent_status} reached it: HubRise is asked which is current."
+            )
     guard = event_time(happened_at)
     last_change = order.history.order_by("-at", "-id").first()
     if last_change is not None and last_change.source == StatusChange.Source.HUBRISE:
@@ -522,6 +547,42 @@ def apply_status(order: Order, state: dict, *, happened_at: datetime) -> tuple[s
         return Outcome.NO_CHANGE, f"Already {status}."
     detail = f"{change.from_status} → {change.to_status}"
     return Outcome.APPLIED, detail + (f" ({reason})" if reason else "")
+
+
+def _last_status_sent(order: Order) -> tuple[str, datetime, datetime] | None:
+    """(status, when the call started, when HubRise answered) of the last status change we delivered for the order.
+
+    Not the create: a change made at HubRise always follows the order's creation there.
+    """
+    attempt = (
+        DeliveryAttempt.objects.filter(
+            message__order=order,
+            message__kind=OutboxMessage.Kind.UPDATE_STATUS,
+            outcome=DeliveryAttempt.Outcome.DELIVERED,
+        )
+        .order_by("-started_at", "-id")
+        .values_list("message__status", "started_at", "message__delivered_at")
+        .first()
+    )
+    if attempt is None or attempt[2] is None:
+        return None
+    return attempt
+
+
+def check_order_soon(order_id: int) -> None:
+    """Once the transaction commits, ask HubRise for the order's status and apply it if it differs."""
+
+    def queue() -> None:
+        from hubrise_sync.tasks.inbound import check_order
+
+        try:
+            check_order.apply_async((order_id,), retry=False)
+        except Exception as error:  # the broker's errors vary with the transport
+            # Reconciliation checks never-checked orders first: this one goes to the front.
+            ReconcileCheck.objects.filter(order_id=order_id).delete()
+            logger.warning("Could not queue a HubRise status check (%s); reconciliation will do it", type(error).__name__)
+
+    transaction.on_commit(queue)
 
 
 def _when(moment: datetime) -> str:

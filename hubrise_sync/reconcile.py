@@ -100,6 +100,27 @@ def reconcile_connection(connection: Connection, limit: int | None = None) -> Re
     return result
 
 
+def check_order(order: Order) -> str:
+    """Asks HubRise for one order's status now and applies it if it differs; returns what was done."""
+    connection = Connection.objects.filter(establishment_id=order.establishment_id).first()
+    link = getattr(order, "hubrise", None)
+    if connection is None or connection.is_broken or link is None or not link.hubrise_order_id:
+        return "not connected"
+    if OutboxMessage.objects.filter(order=order, state__in=_UNSENT).exists():
+        return "our own change is on its way to HubRise"
+    if ratelimit.acquire(connection.pk) > 0:
+        # Reconciliation checks never-checked orders first: this one goes to the front.
+        ReconcileCheck.objects.filter(order=order).delete()
+        return "rate limit reached: left to reconciliation"
+    asked_at = timezone.now()
+    try:
+        state = HubRiseClient(connection.access_token).get_order(connection.location_id, link.hubrise_order_id).data or {}
+    except HubRiseError as error:
+        ReconcileCheck.objects.filter(order=order).delete()
+        return f"HubRise answered {error}: left to reconciliation"
+    return _compare(connection, order, state, asked_at)
+
+
 def _compare(connection: Connection, order: Order, state: dict, asked_at) -> str:
     status = state.get("status")
     if status == order.status:

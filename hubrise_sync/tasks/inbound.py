@@ -4,6 +4,7 @@ from celery import shared_task
 
 from hubrise_sync import inbound, polling, reconcile
 from hubrise_sync.models import Connection
+from orders.models import Order
 
 
 @shared_task(name="hubrise_sync.tasks.inbound.apply_recorded_events", ignore_result=True)
@@ -50,3 +51,12 @@ def reconcile_connection(connection_id: int) -> int:
     if connection is None:
         return 0
     return len(reconcile.reconcile_connection(connection).applied)
+
+
+@shared_task(name="hubrise_sync.tasks.inbound.check_order", ignore_result=True)
+def check_order(order_id: int) -> str:
+    """One order whose status at HubRise is in doubt."""
+    order = Order.objects.select_related("hubrise").filter(pk=order_id).first()
+    if order is None:
+        return "no such order"
+    return reconcile.check_order(order)

@@ -154,3 +154,53 @@ def test_each_passive_connection_is_claimed_at_most_once_per_poll_interval(sandb
     )
     assert polling.claim_due_connections() == [connection.pk]
     assert not PollingState.objects.filter(connection=active).exists()
+
+
+def our_status_message(order):
+    from hubrise_sync.models import OutboxMessage
+
+    return OutboxMessage.objects.get(order=order, kind=OutboxMessage.Kind.UPDATE_STATUS)
+
+
+def test_a_pos_change_overtaken_at_hubrise_by_our_own_status_is_not_applied(sandbox, connection, order):
+    import time
+
+    from hubrise_sync import push
+    from orders.models import StatusChange
+    from orders.services import change_status
+
+    hubrise_id = order.hubrise.hubrise_order_id
+    change_status(order, "accepted", source=StatusChange.Source.STAFF)  # our PATCH waits in the outbox
+    sandbox.change_status_as_pos(hubrise_id, "in_preparation")
+    time.sleep(1.1)  # HubRise stamps its events to the second: ours must land in a later one
+    assert push.deliver(our_status_message(order).pk) == 1  # HubRise now holds "accepted", ours, set last
+
+    polling.poll_connection(connection)
+
+    order.refresh_from_db()
+    [at_hubrise] = [o for o in sandbox.orders() if o["id"] == hubrise_id]
+    assert (order.status, at_hubrise["status"]) == ("accepted", "accepted")
+    event = InboundEvent.objects.get(order=order)
+    assert event.outcome == Outcome.IGNORED_OUTDATED
+    assert "our status accepted reached HubRise after that" in event.detail
+
+
+def test_a_pos_change_in_the_same_second_as_our_status_is_settled_by_asking_hubrise(
+    sandbox, connection, order, worker_applies_at_once, django_capture_on_commit_callbacks
+):
+    from hubrise_sync import push
+    from orders.models import StatusChange
+    from orders.services import change_status
+
+    hubrise_id = order.hubrise.hubrise_order_id
+    change_status(order, "accepted", source=StatusChange.Source.STAFF)
+    sandbox.change_status_as_pos(hubrise_id, "in_preparation")
+    assert push.deliver(our_status_message(order).pk) == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        polling.poll_connection(connection)
+
+    # Whether HubRise's second tells them apart or not, both sides end on HubRise's last status.
+    order.refresh_from_db()
+    [at_hubrise] = [o for o in sandbox.orders() if o["id"] == hubrise_id]
+    assert order.status == at_hubrise["status"] == "accepted"
