@@ -303,11 +303,16 @@ def deliver(message_id: int) -> int:
 
 def deliver_claimed(claimed: Claim) -> str:
     message = claimed.message
-    orders = Order.objects.select_related("establishment", "hubrise")
+    # The establishment's connection comes with the order: a message's own connection is
+    # that one, or none once it was deleted (the message then waits for the next one).
+    orders = Order.objects.select_related("establishment__hubrise_connection", "hubrise")
     if message.kind == Kind.CREATE:
         orders = orders.prefetch_related("items__options", "deals", "discounts", "charges", "payments")
     order = orders.get(pk=message.order_id)
-    connection = message.connection or connection_of(order.establishment_id)
+    try:
+        connection = order.establishment.hubrise_connection
+    except Connection.DoesNotExist:
+        connection = None
     if connection is None or connection.is_broken:
         _hold(claimed, connection)
         return Outcome.HELD
