@@ -16,6 +16,8 @@ from hubrise_sync.models import OrderLink
 
 @csrf_exempt
 def baseline(request: HttpRequest) -> JsonResponse:
+    if request.method != "POST":
+        return JsonResponse({"ready": True})
     if not inbound.signature_is_valid(request.body, request.headers.get(inbound.SIGNATURE_HEADER)):
         return JsonResponse({"detail": "bad signature"}, status=401)
     body = json.loads(request.body)

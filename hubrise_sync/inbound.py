@@ -371,27 +371,19 @@ def apply_recorded(event_pk: int) -> InboundEvent | None:
     with transaction.atomic():
         order = _order_of(record, event)
         if order is None:
-            pending = [record.pk]
+            pending = InboundEvent.objects.filter(pk=record.pk)
         else:
-            Order.objects.select_for_update().filter(pk=order.pk).first()
-            pending = list(
-                InboundEvent.objects.filter(
-                    outcome=Outcome.PENDING,
-                    location_id=record.location_id,
-                    hubrise_order_id=record.hubrise_order_id,
-                    pk__lte=record.pk,
-                )
-                .order_by("pk")
-                .values_list("pk", flat=True)
+            # The order first, then its events: every applier takes the locks in this order.
+            order = Order.objects.select_for_update().get(pk=order.pk)
+            pending = InboundEvent.objects.filter(
+                location_id=record.location_id, hubrise_order_id=record.hubrise_order_id, pk__lte=record.pk
             )
-        for pk in pending:
-            # Locked one at a time and re-read: the sweep or another worker may have applied it.
-            earlier = InboundEvent.objects.select_for_update().filter(pk=pk, outcome=Outcome.PENDING).first()
-            if earlier is not None:
-                _apply_and_save(earlier, _event_of(earlier), order=order)
-                if pk == record.pk:
-                    record = earlier
-    return record
+        # Re-read under the lock: the sweep or another worker may have applied some meanwhile.
+        for earlier in pending.filter(outcome=Outcome.PENDING).select_for_update().order_by("pk"):
+            _apply_and_save(earlier, _event_of(earlier), order=order)
+            if earlier.pk == record.pk:
+                record = earlier
+    return record if record.outcome != Outcome.PENDING else None
 
 
 def apply_pending(*, older_than: timedelta = timedelta(seconds=5), limit: int = 500, slot: int | None = None) -> int:
@@ -448,6 +440,7 @@ def _apply(record: InboundEvent, event: Event, connection: Connection | None, *,
     if event.event_type != "update":
         record.outcome, record.detail = Outcome.IGNORED_UNSUPPORTED, f"{event.kind} events are not used."
         return
+    locked = order is not None
     if order is None:
         order = find_order(location_id or connection.location_id, event.order_id, (event.new_state or {}).get("private_ref"))
     if order is None:
@@ -455,7 +448,7 @@ def _apply(record: InboundEvent, event: Event, connection: Connection | None, *,
         record.detail = f"No order of ours is HubRise order {event.order_id} at location {location_id}."
         return
     record.order = order
-    record.outcome, record.detail = apply_status(order, event.new_state or {}, happened_at=event.created_at)
+    record.outcome, record.detail = apply_status(order, event.new_state or {}, happened_at=event.created_at, locked=locked)
 
 
 def find_order(location_id: str, hubrise_order_id: str, private_ref: Any = None) -> Order | None:
@@ -489,10 +482,11 @@ def event_time(created_at: datetime) -> datetime:
     return created_at
 
 
-def apply_status(order: Order, state: dict, *, happened_at: datetime) -> tuple[str, str]:
+def apply_status(order: Order, state: dict, *, happened_at: datetime, locked: bool = False) -> tuple[str, str]:
     """Brings our order to HubRise's status as of ``happened_at``; returns (outcome, detail) for the record.
 
-    Call inside a transaction. Out-of-order delivery is decided against two
+    Call inside a transaction; ``locked`` says the caller holds the order's row lock
+    and passes the order as read under it. Out-of-order delivery is decided against two
     clocks: HubRise's, for changes that came from HubRise (an event older than
     one already applied is stale), and ours, for changes made here (an event
     older than our last local change would roll it back).
@@ -501,7 +495,8 @@ def apply_status(order: Order, state: dict, *, happened_at: datetime) -> tuple[s
     if status not in OrderStatus.values:
         return Outcome.IGNORED_UNSUPPORTED, f"Unknown status {status!r}."
     # Events of one order are decided one at a time, each seeing what the previous applied.
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    if not locked:
+        order = Order.objects.select_for_update().get(pk=order.pk)
     newest_applied = InboundEvent.objects.filter(order=order, outcome=Outcome.APPLIED).aggregate(newest=Max("created_at"))[
         "newest"
     ]
