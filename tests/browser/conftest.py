@@ -33,6 +33,11 @@ def browser_page(monkeypatch):
         page.set_default_timeout(10_000)
         yield page
         browser.close()
+        # Inside Playwright's event loop Django keeps the test's database connections apart
+        # from the ones pytest-django closes; left open, they block dropping the test database.
+        from django.db import connections
+
+        connections.close_all()
 
 
 def log_in(page, live_server, username: str, password: str = "correct-horse-battery") -> None:  # noqa: S107 (the factories' test password)

@@ -3,12 +3,12 @@ go to HubRise and a change made at the POS come back, then disconnects."""
 
 import pytest
 
-from hubrise_sync import push
-from hubrise_sync.models import Connection, OutboxMessage
+from hubrise_sync.models import Connection
 from orders.models import Membership, StatusChange
 from orders.services import create_order
 from tests.browser.conftest import log_in
 from tests.factories import croque_order, make_establishment, make_user
+from tests.faults.nothing_lost import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -46,11 +46,9 @@ def test_a_manager_connects_sees_both_directions_of_the_sync_then_disconnects(
     page.get_by_role("button", name="Tester la connexion").click()
     page.get_by_text("HubRise a répondu").wait_for()
 
-    # An order arrives from the ordering front; the worker's delivery is run here directly.
+    # An order arrives from the ordering front; the worker sends it to HubRise.
     order = create_order(establishment, croque_order(ref="0300"), source=StatusChange.Source.API)
-    for message_id in OutboxMessage.objects.filter(order=order).values_list("pk", flat=True):
-        push.deliver(message_id)
-    [at_hubrise] = hubrise_sandbox.orders(location["id"])
+    [at_hubrise] = wait_until(lambda: hubrise_sandbox.orders(location["id"]), what="the order at HubRise")
     assert at_hubrise["ref"] == "0300"
     hubrise_id = at_hubrise["id"]
 
