@@ -33,7 +33,8 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from tests.processes import REPO_ROOT, django_env
+
 STARTUP_TIMEOUT = 30.0
 # Durability is not what these tests look at; a clean shutdown writes everything anyway.
 SERVER_OPTIONS = "-c fsync=off -c full_page_writes=off -c max_connections=60 -c shared_buffers=32MB"
@@ -166,15 +167,12 @@ class PostgresServer:
 
     def migrate(self, database_url: str) -> None:
         """Our schema, applied by ``manage.py migrate`` in a child process, as a deployment would."""
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-            "DJANGO_SETTINGS_MODULE": "getresto.test_settings",
-            "GETRESTO_ENV": "test",
-            "DATABASE_URL": database_url,
-        }
         subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=REPO_ROOT, env=env, check=True, timeout=300
+            [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
+            cwd=REPO_ROOT,
+            env=django_env(database_url),
+            check=True,
+            timeout=300,
         )
 
     def log(self) -> str:

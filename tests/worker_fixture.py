@@ -14,21 +14,14 @@ test; ``worker.kill()`` SIGKILLs it (and its pool children) mid-task.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-STARTUP_TIMEOUT = 30.0
+from tests.processes import ChildProcess, peer_env
 
 # Fast but realistic: retries after 0.2 s, 0.4 s … 1.6 s, a sweep every half second, and
 # a worker presumed dead after 4 s without a result.
@@ -43,16 +36,6 @@ FAST_PUSH_ENV = {
 }
 
 
-def database_url(settings_dict: dict) -> str:
-    """The URL of the database Django is using right now (the test database during a test)."""
-    user = quote(settings_dict.get("USER") or "")
-    password = quote(settings_dict.get("PASSWORD") or "")
-    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = settings_dict.get("HOST") or "127.0.0.1"
-    port = settings_dict.get("PORT") or "5432"
-    return f"postgres://{credentials}{host}:{port}/{settings_dict['NAME']}"
-
-
 def purge_broker(broker_url: str) -> None:
     """Forget tasks left in the broker by earlier tests (e.g. one whose worker was killed)."""
     import redis
@@ -64,16 +47,9 @@ def purge_broker(broker_url: str) -> None:
     client.delete("celery", "unacked", "unacked_index", "unacked_mutex", *client.keys(f"{APPLIER_QUEUED_KEY}:*"))
 
 
-class CeleryWorker:
+class CeleryWorker(ChildProcess):
     def __init__(self, env: dict[str, str], workdir: Path) -> None:
-        self.env = env
-        self.workdir = workdir
-        self.name = f"push-test-{uuid.uuid4().hex[:8]}@%h"
-        self.log_path = workdir / f"celery-worker-{uuid.uuid4().hex[:6]}.log"
-        self._process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        log = self.log_path.open("ab")
+        self.node_name = f"push-test-{uuid.uuid4().hex[:8]}@%h"
         command = [
             sys.executable,
             "-m",
@@ -83,7 +59,7 @@ class CeleryWorker:
             "worker",
             "-B",
             "--schedule",
-            str(self.workdir / f"beat-{uuid.uuid4().hex[:6]}"),
+            str(workdir / f"beat-{uuid.uuid4().hex[:6]}"),
             "--pool",
             "prefork",
             "--concurrency",
@@ -93,74 +69,22 @@ class CeleryWorker:
             "--without-gossip",
             "--without-mingle",
             "-n",
-            self.name,
+            self.node_name,
         ]
-        # Its own process group, so that kill() reaches the pool's children too.
-        self._process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        log.close()
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"the Celery worker exited at start-up:\n{self.log()[-3000:]}")
-            if " ready." in self.log():
-                return
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"the Celery worker was not ready within {STARTUP_TIMEOUT} s:\n{self.log()[-3000:]}")
+        super().__init__("the Celery worker", command, env, workdir / f"celery-worker-{uuid.uuid4().hex[:6]}.log")
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    def kill(self) -> None:
-        """SIGKILL the worker and its pool at once, as a crash or an OOM kill would."""
-        if self._process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self._process.pid, signal.SIGKILL)
-        self._process.wait()
-        self._process = None
-
-    def stop(self) -> None:
-        if self._process is None:
-            return
-        try:
-            os.killpg(self._process.pid, signal.SIGTERM)
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.kill()
-        except ProcessLookupError:
-            pass
-        self._process = None
+    def ready(self) -> bool:
+        return " ready." in self.log()
 
 
 @pytest.fixture
 def start_celery_worker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., CeleryWorker]]:
     from django.conf import settings
-    from django.db import connection
 
     workers: list[CeleryWorker] = []
 
     def start(**extra_env: str) -> CeleryWorker:
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-            "DJANGO_SETTINGS_MODULE": "getresto.test_settings",
-            "GETRESTO_ENV": "test",
-            "DATABASE_URL": database_url(connection.settings_dict),
-            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-            "SECRET_KEY": settings.SECRET_KEY,
-            "FIELD_ENCRYPTION_KEY": settings.FIELD_ENCRYPTION_KEY,
-            **FAST_PUSH_ENV,
-        }
-        if "hubrise_sandbox" in request.fixturenames:
-            env["HUBRISE_API_URL"] = request.getfixturevalue("hubrise_sandbox").api_url
-        env.update(extra_env)
+        env = peer_env(request, **{**FAST_PUSH_ENV, **extra_env})
         if not workers:
             purge_broker(settings.CELERY_BROKER_URL)
         worker = CeleryWorker(env, tmp_path)
@@ -174,9 +98,7 @@ def start_celery_worker(request: pytest.FixtureRequest, tmp_path: Path) -> Itera
         setattr(test_settings, name, float(value))
     yield start
     for worker in workers:
-        worker.stop()
-        # Shown by pytest only when the test fails.
-        print(f"--- {worker.log_path.name} ---\n{worker.log()[-6000:]}")
+        worker.stop_and_print_log()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -27,10 +26,10 @@ import requests
 from django.utils import timezone
 
 from tests.hubrise.callbacks import SECRET, sign
+from tests.processes import REPO_ROOT, django_env
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LOCATION_ID = "gare1-1"
 ORDERS = 100
 CHAIN = ("accepted", "in_preparation", "completed")
@@ -135,12 +134,10 @@ class HubRiseClient:
 
 
 def seed_orders(database_url: str, count: int) -> dict:
-    env = {**os.environ, "PYTHONPATH": REPO_ROOT, "DATABASE_URL": database_url, "GETRESTO_ENV": "test"}
-    env["DJANGO_SETTINGS_MODULE"] = "getresto.test_settings"
     done = subprocess.run(
         [sys.executable, "-m", "tests.faults.webhook_orders", str(count), LOCATION_ID],
         cwd=REPO_ROOT,
-        env=env,
+        env=django_env(database_url),
         capture_output=True,
         text=True,
         check=True,
