@@ -22,7 +22,6 @@ import argparse
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -37,12 +36,6 @@ TABS = ("recu", "en-preparation", "termine", "annule")
 ESTABLISHMENTS = 50
 # The first establishment's share: 100,000 of 1,000,000, as the issue asks.
 FIRST_SHARE = 10
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def admin_connection(database_url: str):
@@ -377,6 +370,8 @@ def main() -> None:
     recreate_database(args.database_url)
     os.environ.update(environment(args.database_url))
     sys.path.insert(0, str(ROOT))
+    from tests.processes import free_port
+
     server_process = None
     try:
         first = load(args.orders)

@@ -23,7 +23,6 @@ import contextlib
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,17 +32,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import REPO_ROOT, django_env
+from tests.processes import REPO_ROOT, django_env, free_port
 
 STARTUP_TIMEOUT = 30.0
 # Durability is not what these tests look at; a clean shutdown writes everything anyway.
 SERVER_OPTIONS = "-c fsync=off -c full_page_writes=off -c max_connections=60 -c shared_buffers=32MB"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def find_bin_dir() -> Path | None:
@@ -69,7 +62,7 @@ class PostgresServer:
 
     def __init__(self, bin_dir: Path) -> None:
         self.bin_dir = bin_dir
-        self.port = _free_port()
+        self.port = free_port()
         self.host = "127.0.0.1"
         self.user = "postgres"
         self.root = Path(tempfile.mkdtemp(prefix="gr-private-pg-"))

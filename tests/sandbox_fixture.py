@@ -9,7 +9,6 @@ reset data, faults, limits and settings.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,8 @@ from typing import Any
 
 import pytest
 import requests
+
+from tests.processes import free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CLIENT_ID = "getresto-test.clients.hubrise.com"
@@ -30,18 +31,12 @@ FAST_TIME_UNIT = 0.05
 STARTUP_TIMEOUT = 20.0
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class SandboxProcess:
     """The ``python -m hubrise_sandbox`` child process; restartable on the same port and database."""
 
     def __init__(self, workdir: Path, extra_env: dict[str, str] | None = None) -> None:
         self.workdir = workdir
-        self.port = _free_port()
+        self.port = free_port()
         self.db_path = workdir / "hubrise_sandbox.sqlite3"
         self.log_path = workdir / "hubrise_sandbox.log"
         self.env = {
