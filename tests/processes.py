@@ -31,20 +31,24 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def django_env(database_url: str, **variables: str) -> dict[str, str]:
-    """The environment of a child running this project under the test settings, on ``database_url``.
+def repository_env(**variables: str) -> dict[str, str]:
+    """This process's environment plus ``variables``, with this repository importable.
 
-    The project is not an installed package: the child imports it from the
+    The project is not an installed package: a child imports it from the
     repository root, whatever its working folder.
     """
     return {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-        "DJANGO_SETTINGS_MODULE": "getresto.test_settings",
-        "GETRESTO_ENV": "test",
-        "DATABASE_URL": database_url,
         **variables,
     }
+
+
+def django_env(database_url: str, **variables: str) -> dict[str, str]:
+    """The environment of a child running this project under the test settings, on ``database_url``."""
+    return repository_env(
+        DJANGO_SETTINGS_MODULE="getresto.test_settings", GETRESTO_ENV="test", DATABASE_URL=database_url, **variables
+    )
 
 
 def current_database_url() -> str:

@@ -8,10 +8,7 @@ reset data, faults, limits and settings.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,29 +16,24 @@ from typing import Any
 import pytest
 import requests
 
-from tests.processes import free_port
+from tests.processes import ChildProcess, free_port, repository_env
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 CLIENT_ID = "getresto-test.clients.hubrise.com"
 CLIENT_SECRET = "getresto-test-secret"
 POS_CLIENT_ID = "caisse-pos-test.clients.hubrise.com"
 POS_CLIENT_SECRET = "caisse-pos-test-secret"
 # Retries then wait 0.05, 0.1, 0.2 … 1.6 s instead of 1 … 32 minutes.
 FAST_TIME_UNIT = 0.05
-STARTUP_TIMEOUT = 20.0
 
 
-class SandboxProcess:
+class SandboxProcess(ChildProcess):
     """The ``python -m hubrise_sandbox`` child process; restartable on the same port and database."""
 
     def __init__(self, workdir: Path, extra_env: dict[str, str] | None = None) -> None:
-        self.workdir = workdir
         self.port = free_port()
         self.db_path = workdir / "hubrise_sandbox.sqlite3"
-        self.log_path = workdir / "hubrise_sandbox.log"
-        self.env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        settings = {
             "HUBRISE_SANDBOX_HOST": "127.0.0.1",
             "HUBRISE_SANDBOX_PORT": str(self.port),
             "HUBRISE_SANDBOX_DB": str(self.db_path),
@@ -52,43 +44,16 @@ class SandboxProcess:
             "HUBRISE_SANDBOX_DEMO_TOKEN": "",
             "HUBRISE_SANDBOX_TIME_UNIT": str(FAST_TIME_UNIT),
             "HUBRISE_SANDBOX_DELIVERY_TIMEOUT": "2",
-            **(extra_env or {}),
         }
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self._process: subprocess.Popen | None = None
+        env = repository_env(**{**settings, **(extra_env or {})})
+        command = [sys.executable, "-m", "hubrise_sandbox"]
+        super().__init__("the HubRise sandbox", command, env, workdir / "hubrise_sandbox.log", cwd=workdir)
 
-    def start(self) -> None:
-        log = self.log_path.open("ab")
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "hubrise_sandbox"],
-            cwd=self.workdir,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"the HubRise sandbox exited at start-up:\n{self.log_path.read_text()[-3000:]}")
-            try:
-                if requests.get(f"{self.base_url}/_sandbox/health", timeout=1).ok:
-                    return
-            except requests.RequestException:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"the HubRise sandbox did not answer within {STARTUP_TIMEOUT} s")
-
-    def stop(self) -> None:
-        if self._process is None:
-            return
-        self._process.terminate()
+    def ready(self) -> bool:
         try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        self._process = None
+            return requests.get(f"{self.base_url}/_sandbox/health", timeout=1).ok
+        except requests.RequestException:
+            return False
 
     def restart(self) -> None:
         self.stop()

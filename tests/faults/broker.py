@@ -10,19 +10,16 @@ same URL through its environment.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import struct
-import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from tests.processes import free_port
-
-STARTUP_TIMEOUT = 10.0
+from tests.processes import ChildProcess, free_port
 
 
 def with_address(url: str, host: str, port: int) -> str:
@@ -41,14 +38,13 @@ def _reset(sock: socket.socket) -> None:
         sock.close()
 
 
-class PrivateRedis:
+class PrivateRedis(ChildProcess):
     """A ``redis-server`` of this test only (no persistence), restartable on the same port."""
 
     def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
         self.port = free_port()
-        self.log_path = workdir / f"redis-{self.port}.log"
-        self._process: subprocess.Popen | None = None
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        super().__init__("redis-server", command, dict(os.environ), workdir / f"redis-{self.port}.log", cwd=workdir)
 
     @staticmethod
     def available() -> bool:
@@ -57,30 +53,15 @@ class PrivateRedis:
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
 
-    def start(self) -> None:
-        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        log = self.log_path.open("ab")
-        self._process = subprocess.Popen(command, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"redis-server exited at start-up:\n{self.log_path.read_text()[-2000:]}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as probe:
-                probe.sendall(b"PING\r\n")
-                if probe.recv(16).startswith(b"+PONG"):
-                    return
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"redis-server did not answer within {STARTUP_TIMEOUT} s")
+    def ready(self) -> bool:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as probe:
+            probe.sendall(b"PING\r\n")
+            return probe.recv(16).startswith(b"+PONG")
+        return False
 
     def stop(self) -> None:
         """Stops the server at once: its clients' connections are closed and new ones refused."""
-        if self._process is None:
-            return
-        self._process.kill()
-        self._process.wait(timeout=10)
-        self._process = None
+        self.kill()
 
 
 class _Link:
