@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -154,3 +155,14 @@ class ChildProcess:
         """Stops it and prints the end of its log, which pytest shows only when the test fails."""
         self.stop()
         print(f"--- {self.name}: {self.log_path.name} ---\n{self.log()[-6000:]}")
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 20.0, what: str = "condition") -> object:
+    """Polls ``condition`` until it returns something true, and returns that: what another process does takes time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")

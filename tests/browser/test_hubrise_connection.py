@@ -8,7 +8,7 @@ from orders.models import Membership, StatusChange
 from orders.services import create_order
 from tests.browser.conftest import log_in
 from tests.factories import croque_order, make_establishment, make_user
-from tests.faults.nothing_lost import wait_until
+from tests.processes import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 

@@ -9,23 +9,12 @@ status. Also the small helpers the push tests share to get there.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from itertools import pairwise
 
 from hubrise_sync import push
 from hubrise_sync.models import Connection, OrderLink, OutboxMessage
 from orders.models import Order
-
-
-def wait_until(condition: Callable[[], object], timeout: float = 20.0, what: str = "condition") -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def connect(establishment, sandbox) -> Connection:

@@ -36,9 +36,9 @@ from tests.faults.nothing_lost import (
     delivered,
     hubrise_status_is,
     patches,
-    wait_until,
 )
 from tests.faults.staff import click_retry, click_status, order_page, staff_client
+from tests.processes import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 

@@ -18,7 +18,8 @@ from hubrise_sync.models import Connection, OutboxMessage
 from orders.models import StatusChange
 from orders.services import change_status
 from tests.factories import make_establishment, make_order
-from tests.faults.nothing_lost import at_hubrise, connect, delivered, hubrise_status_is, patches, wait_until
+from tests.faults.nothing_lost import at_hubrise, connect, delivered, hubrise_status_is, patches
+from tests.processes import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 

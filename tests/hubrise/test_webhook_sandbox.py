@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.urls import reverse
 
@@ -12,6 +10,7 @@ from hubrise_sync.models import InboundEvent, OutboxMessage, QuarantinedCallback
 from orders.models import Order
 from tests.factories import make_establishment
 from tests.hubrise.callbacks import pushed_order, sandbox_connection
+from tests.processes import wait_until
 
 # A real worker applies what the webhook records.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
@@ -31,16 +30,6 @@ def establishment(sandbox, live_server, celery_worker):
     return establishment
 
 
-def wait_for(condition, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out")
-
-
 def delivered_events(sandbox) -> list[dict]:
     return [event for event in sandbox.events() if event["state"] in ("delivered", "dropped")]
 
@@ -50,8 +39,8 @@ def test_a_status_changed_at_the_pos_arrives_by_webhook_and_is_not_sent_back(san
 
     sandbox.change_status_as_pos(order.hubrise.hubrise_order_id, "in_preparation")
 
-    wait_for(lambda: Order.objects.get(pk=order.pk).status == "in_preparation")
-    [event] = wait_for(lambda: delivered_events(sandbox))
+    wait_until(lambda: Order.objects.get(pk=order.pk).status == "in_preparation", what="the POS status here")
+    [event] = wait_until(lambda: delivered_events(sandbox), what="the callback delivered")
     assert [attempt["status"] for attempt in event["attempts"]] == [200]
     recorded = InboundEvent.objects.get(event_id=event["id"])
     assert (recorded.via, recorded.outcome, recorded.order_id) == ("webhook", "applied", order.pk)
@@ -64,7 +53,7 @@ def test_with_a_wrong_secret_the_refused_callback_waits_in_quarantine_until_repl
 
     sandbox.change_status_as_pos(order.hubrise.hubrise_order_id, "accepted")
 
-    [event] = wait_for(lambda: delivered_events(sandbox))
+    [event] = wait_until(lambda: delivered_events(sandbox), what="the callback delivered")
     # A 401 is an answer: HubRise counts the event as delivered and will not send it again.
     assert [attempt["status"] for attempt in event["attempts"]] == [401]
     assert Order.objects.get(pk=order.pk).status == "new"
