@@ -8,6 +8,9 @@ from orders.inputs import NewItem, NewOption, NewOrder, NewPayment
 from orders.models import Company, Establishment, Membership, Order, StatusChange
 from orders.services import create_order
 
+# The password of every user make_user creates, for the tests that log in through the form.
+PASSWORD = "correct-horse-battery"
+
 
 def make_establishment(name: str = "Le Petit Bistrot", **fields) -> Establishment:
     company = Company.objects.create(name=f"Société {name}")
@@ -15,7 +18,7 @@ def make_establishment(name: str = "Le Petit Bistrot", **fields) -> Establishmen
 
 
 def make_user(establishment: Establishment | None = None, username: str = "camille", role: str = Membership.Role.STAFF):
-    user = get_user_model().objects.create_user(username, f"{username}@example.fr", "correct-horse-battery")
+    user = get_user_model().objects.create_user(username, f"{username}@example.fr", PASSWORD)
     if establishment is not None:
         Membership.objects.create(user=user, establishment=establishment, role=role)
     return user

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.factories import PASSWORD
 from tests.processes import ChildProcess, free_port, peer_env
 
 
@@ -45,6 +46,20 @@ class GunicornServer(ChildProcess):
             return requests.get(f"{self.base_url}/login/", timeout=2).status_code == 200
         except requests.RequestException:
             return False
+
+
+def logged_in_session(base_url: str, username: str = "camille", password: str = PASSWORD) -> requests.Session:
+    """A session logged in through the server's login form, as a browser would be: CSRF cookie, then POST."""
+    session = requests.Session()
+    session.get(f"{base_url}/login/", timeout=10)
+    session.post(
+        f"{base_url}/login/",
+        data={"username": username, "password": password, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        headers={"Referer": f"{base_url}/login/"},
+        timeout=10,
+    )
+    assert "sessionid" in session.cookies, f"{username} could not log in at {base_url}"
+    return session
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from tests.hubrise.callbacks import SECRET, sign
 from tests.processes import REPO_ROOT, django_env
+from tests.web_fixture import logged_in_session
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -238,19 +239,6 @@ def test_a_postgresql_restart_during_webhook_traffic_answers_503_then_every_even
         f"{len(deliveries)} events, {sum(len(d.answers) for d in deliveries)} POSTs: {dict(answers)};"
         f" PostgreSQL restarted after {acknowledged_before_restart} acknowledgements"
     )
-
-
-def logged_in_session(base_url: str) -> requests.Session:
-    session = requests.Session()
-    session.get(f"{base_url}/login/", timeout=10)
-    session.post(
-        f"{base_url}/login/",
-        data={"username": "camille", "password": "correct-horse-battery", "csrfmiddlewaretoken": session.cookies["csrftoken"]},
-        headers={"Referer": f"{base_url}/login/"},
-        timeout=10,
-    )
-    assert "sessionid" in session.cookies, "login failed"
-    return session
 
 
 def test_after_a_postgresql_restart_the_staff_s_next_pages_are_served_not_an_error(private_postgres, site, start_gunicorn):

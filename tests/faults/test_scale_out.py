@@ -26,6 +26,7 @@ from orders.models import ApiKey, Order, StatusChange
 from orders.services import change_status
 from orders.status import next_usual_step
 from tests.factories import make_establishment, make_order, make_user
+from tests.web_fixture import logged_in_session
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -109,19 +110,6 @@ INTAKE_BODY = {
 }
 
 
-def staff_login(base_url: str) -> requests.Session:
-    session = requests.Session()
-    session.get(f"{base_url}/login/", timeout=10)
-    session.post(
-        f"{base_url}/login/",
-        data={"username": "camille", "password": "correct-horse-battery", "csrfmiddlewaretoken": session.cookies["csrftoken"]},
-        headers={"Referer": f"{base_url}/login/"},
-        timeout=10,
-    )
-    assert "sessionid" in session.cookies, "login failed"
-    return session
-
-
 def test_two_web_processes_and_two_workers_take_orders_and_clicks_and_deliver_each_order_once_in_order(
     hubrise_sandbox, start_celery_worker, start_gunicorn
 ):
@@ -134,7 +122,7 @@ def test_two_web_processes_and_two_workers_take_orders_and_clicks_and_deliver_ea
     workers = [start_celery_worker(), start_celery_worker()]
     webs = [start_gunicorn(), start_gunicorn()]
     # Logged in on one server, the same staff session works on the other: sessions live in the database.
-    cookies = staff_login(webs[0].base_url).cookies
+    cookies = logged_in_session(webs[0].base_url).cookies
     served: Counter[str] = Counter()
     lock = threading.Lock()
 
