@@ -26,7 +26,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import requests
 
@@ -36,43 +35,6 @@ TABS = ("recu", "en-preparation", "termine", "annule")
 ESTABLISHMENTS = 50
 # The first establishment's share: 100,000 of 1,000,000, as the issue asks.
 FIRST_SHARE = 10
-
-
-def admin_connection(database_url: str):
-    import psycopg2
-
-    parts = urlparse(database_url)
-    connection = psycopg2.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username, password=parts.password, dbname="postgres"
-    )
-    connection.autocommit = True
-    return connection
-
-
-def recreate_database(database_url: str, drop_only: bool = False) -> None:
-    name = urlparse(database_url).path.lstrip("/")
-    if not re.fullmatch(r"gr_bench_\w+", name):
-        sys.exit(f"Refusing to drop {name!r}: the database name must start with gr_bench_.")
-    connection = admin_connection(database_url)
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
-
-
-def environment(database_url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "DJANGO_SETTINGS_MODULE": "bench.order_list_settings",
-        "GETRESTO_ENV": "development",
-        "DEBUG": "false",
-        "DATABASE_URL": database_url,
-        "DATABASE_CONN_MAX_AGE": "60",
-        "CELERY_BROKER_URL": "memory://",
-        "LOG_LEVEL": "WARNING",
-    }
 
 
 # Statuses by bucket of 100: a busy restaurant's history, with active tabs big
@@ -354,97 +316,89 @@ def selectors_page_sql(first: int, tab, cursor) -> tuple[str, list]:
 
 
 def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    from bench.own_database import add_arguments, environment, own_database
+    from tests.processes import free_port
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=200, help="timed requests per case")
     parser.add_argument("--depth", type=int, default=200, help="how many pages in the deep page is")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gr_bench_list"),
-        help="created and dropped by the run; its name must start with gr_bench_",
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the database at the end")
+    add_arguments(parser, "gr_bench_list")
     args = parser.parse_args()
     run_started = time.perf_counter()
 
-    recreate_database(args.database_url)
-    os.environ.update(environment(args.database_url))
-    sys.path.insert(0, str(ROOT))
-    from tests.processes import free_port
+    with own_database(args.database_url, args.keep):
+        env = environment(args.database_url, "bench.order_list_settings", DATABASE_CONN_MAX_AGE="60")
+        os.environ.update(env)
+        server_process = None
+        try:
+            first = load(args.orders)
+            port = free_port()
+            server_process = subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "gunicorn"),
+                    "getresto.wsgi",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    "2",
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=ROOT,
+                env=env,
+            )
+            server = f"http://127.0.0.1:{port}"
+            for _ in range(100):
+                try:
+                    requests.get(f"{server}/bench/trivial/", timeout=1)
+                    break
+                except requests.ConnectionError:
+                    time.sleep(0.1)
+            session = login(server)
+            base = f"{server}/e/{first}/orders/"
 
-    server_process = None
-    try:
-        first = load(args.orders)
-        port = free_port()
-        server_process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "getresto.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=environment(args.database_url),
-        )
-        server = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                requests.get(f"{server}/bench/trivial/", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        session = login(server)
-        base = f"{server}/e/{first}/orders/"
+            # Warm both workers' connections and caches before timing anything.
+            timed_gets(session, f"{base}?tab=recu", 20)
+            deep = {}
+            for tab in TABS:
+                url, reached = deep_url(session, base, tab, args.depth)
+                deep[tab] = url
+                if reached < args.depth:
+                    print(f"  ({tab}: only {reached} pages at this size)")
 
-        # Warm both workers' connections and caches before timing anything.
-        timed_gets(session, f"{base}?tab=recu", 20)
-        deep = {}
-        for tab in TABS:
-            url, reached = deep_url(session, base, tab, args.depth)
-            deep[tab] = url
-            if reached < args.depth:
-                print(f"  ({tab}: only {reached} pages at this size)")
+            cases = [("trivial view (baseline)", f"{server}/bench/trivial/")]
+            for tab in TABS:
+                cases.append((f"{tab}: first page", f"{base}?tab={tab}"))
+                cases.append((f"{tab}: page {args.depth}", deep[tab]))
+            cases += [
+                ("live fragment, Reçu", f"{base}live/?tab=recu"),
+                ("live fragment, Terminé p.200", deep["termine"].replace(base + "?", base + "live/?")),
+                ("search 'durand' (common)", f"{base}?q=durand"),
+                ("search by ref '012345'", f"{base}?q=012345"),
+                ("search, no match", f"{base}?q=introuvable"),
+            ]
+            print(
+                f"\n{args.orders:,} orders, {ESTABLISHMENTS} establishments; gunicorn 2 sync workers; one client, "
+                f"{args.requests} requests per case; list pages of the establishment with {args.orders // FIRST_SHARE:,} orders"
+            )
+            print(f"{'case':<32} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p95 / trivial':>14}")
+            baseline_p95 = None
+            for name, url in cases:
+                p50, p95, p99 = percentiles(timed_gets(session, url, args.requests))
+                baseline_p95 = baseline_p95 or p95
+                print(f"{name:<32} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f} {p95 / baseline_p95:>13.1f}×")
 
-        cases = [("trivial view (baseline)", f"{server}/bench/trivial/")]
-        for tab in TABS:
-            cases.append((f"{tab}: first page", f"{base}?tab={tab}"))
-            cases.append((f"{tab}: page {args.depth}", deep[tab]))
-        cases += [
-            ("live fragment, Reçu", f"{base}live/?tab=recu"),
-            ("live fragment, Terminé p.200", deep["termine"].replace(base + "?", base + "live/?")),
-            ("search 'durand' (common)", f"{base}?q=durand"),
-            ("search by ref '012345'", f"{base}?q=012345"),
-            ("search, no match", f"{base}?q=introuvable"),
-        ]
-        print(
-            f"\n{args.orders:,} orders, {ESTABLISHMENTS} establishments; gunicorn 2 sync workers; one client, "
-            f"{args.requests} requests per case; list pages of the establishment with {args.orders // FIRST_SHARE:,} orders"
-        )
-        print(f"{'case':<32} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p95 / trivial':>14}")
-        baseline_p95 = None
-        for name, url in cases:
-            p50, p95, p99 = percentiles(timed_gets(session, url, args.requests))
-            baseline_p95 = baseline_p95 or p95
-            print(f"{name:<32} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f} {p95 / baseline_p95:>13.1f}×")
+            print("\nPeak RSS of the gunicorn workers after the run (VmHWM; target < 150 MB):")
+            for pid, peak, current in worker_peak_rss(server_process.pid):
+                print(f"  worker {pid}: peak {peak / 1024:.0f} MB, now {current / 1024:.0f} MB")
 
-        print("\nPeak RSS of the gunicorn workers after the run (VmHWM; target < 150 MB):")
-        for pid, peak, current in worker_peak_rss(server_process.pid):
-            print(f"  worker {pid}: peak {peak / 1024:.0f} MB, now {current / 1024:.0f} MB")
-
-        in_process_figures(first, {tab: url.replace(server, "http://x") for tab, url in deep.items()}, args.requests)
-    finally:
-        if server_process is not None:
-            server_process.send_signal(signal.SIGTERM)
-            server_process.wait(timeout=30)
-        from django.db import connections
-
-        connections.close_all()
-        if not args.keep:
-            recreate_database(args.database_url, drop_only=True)
+            in_process_figures(first, {tab: url.replace(server, "http://x") for tab, url in deep.items()}, args.requests)
+        finally:
+            if server_process is not None:
+                server_process.send_signal(signal.SIGTERM)
+                server_process.wait(timeout=30)
     print(f"\nWhole run: {time.perf_counter() - run_started:.0f} s")
 
 

@@ -35,19 +35,6 @@ SMALL_ORDERS = 1_000
 SWEEP_LIMIT = 500
 
 
-def environment(database_url: str) -> dict[str, str]:
-    return {
-        "PYTHONPATH": str(ROOT),
-        "DJANGO_SETTINGS_MODULE": "getresto.settings",
-        "GETRESTO_ENV": "development",
-        "DEBUG": "false",
-        "DATABASE_URL": database_url,
-        # The sweep publishes its tasks; a broker in memory keeps that local and nothing consumes them.
-        "CELERY_BROKER_URL": "memory://",
-        "LOG_LEVEL": "WARNING",
-    }
-
-
 def prepare() -> tuple[list[int], int]:
     """Migrates and creates the establishments with their connections; returns their ids and the held one's."""
     from django.core.management import call_command
@@ -163,32 +150,25 @@ def print_plans() -> None:
 
 
 def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    from bench.own_database import add_arguments, environment, own_database
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=100_000, help="orders at full size (3 messages each)")
     parser.add_argument("--repeat", type=int, default=50, help="timed runs per case")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gr_bench_outbox"),
-        help="created and dropped by the run; its name must start with gr_bench_",
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the database at the end")
+    add_arguments(parser, "gr_bench_outbox")
     args = parser.parse_args()
     run_started = time.perf_counter()
 
-    sys.path.insert(0, str(ROOT))
-    from bench.order_list import recreate_database
+    with own_database(args.database_url, args.keep):
+        os.environ.update(environment(args.database_url, "getresto.settings"))
+        import django
 
-    recreate_database(args.database_url)
-    os.environ.update(environment(args.database_url))
-    import django
+        django.setup()
+        from django.utils import timezone
 
-    django.setup()
-    from django.db import connections
-    from django.utils import timezone
+        from tests.faults.backlog import load_backlog
 
-    from tests.faults.backlog import load_backlog
-
-    try:
         establishments, held = prepare()
         results = {}
         for orders in (SMALL_ORDERS, args.orders):
@@ -207,10 +187,6 @@ def main() -> None:
             (s50, s95), (f50, f95) = results[small][name], results[full][name]
             print(f"{name:<48} {s50:>10.2f} / {s95:>7.2f} ms {f50:>12.2f} / {f95:>7.2f} ms {f50 / s50:>9.1f}×")
         print_plans()
-    finally:
-        connections.close_all()
-        if not args.keep:
-            recreate_database(args.database_url, drop_only=True)
     print(f"\nWhole run: {time.perf_counter() - run_started:.0f} s")
 
 
