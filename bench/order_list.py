@@ -354,7 +354,8 @@ def main() -> None:
                 try:
                     requests.get(f"{server}/bench/trivial/", timeout=1)
                     break
-                except requests.ConnectionError:
+                except requests.RequestException:
+                    # Refused before gunicorn listens, or slow while a worker imports Django on a busy machine.
                     time.sleep(0.1)
             session = login(server)
             base = f"{server}/e/{first}/orders/"
