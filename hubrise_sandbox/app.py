@@ -52,5 +52,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     def local_datetime(timestamp: float) -> str:
         return datetime.fromtimestamp(timestamp, UTC).astimezone().strftime("%H:%M:%S")
 
-    app.wsgi_app = NetworkLayer(app.wsgi_app, sandbox.store, sandbox.faults)
+    app.wsgi_app = NetworkLayer(app.wsgi_app, sandbox.store, sandbox.faults, sandbox.settings.request_log_kept)
     return app

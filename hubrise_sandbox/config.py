@@ -76,6 +76,8 @@ class Settings:
     rate_limits: RateLimits = field(default_factory=RateLimits)
     # One minute of the rate-limit windows, in seconds: tests shrink it to see a window close.
     rate_time_unit: float = 60.0
+    # Rows of the request log kept, newest first: a benchmark checking every call raises it.
+    request_log_kept: int = 2000
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -94,4 +96,5 @@ class Settings:
             auth_code_ttl=_env_seconds("HUBRISE_SANDBOX_AUTH_CODE_TTL", 600.0),
             rate_limits=RateLimits.from_env(),
             rate_time_unit=_env_seconds("HUBRISE_SANDBOX_RATE_TIME_UNIT", 60.0),
+            request_log_kept=_env_int("HUBRISE_SANDBOX_REQUEST_LOG_KEPT", 2000),
         )

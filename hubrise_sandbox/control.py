@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, jsonify, request
 
@@ -40,6 +41,23 @@ def health():
 @control.get("/locations")
 def locations():
     return jsonify(sandbox().locations())
+
+
+@control.post("/locations")
+def add_location():
+    body = _json()
+    errors = []
+    name = body.get("name")
+    if name is not None and (not isinstance(name, str) or not name.strip() or len(name) > 200):
+        errors.append({"field": "name", "message": "must be a non-empty string of at most 200 characters"})
+    timezone = body.get("timezone", "Europe/Paris")
+    try:
+        ZoneInfo(timezone)
+    except (TypeError, ValueError, ZoneInfoNotFoundError):
+        errors.append({"field": "timezone", "message": "must be an IANA time zone name such as Europe/Paris"})
+    if errors:
+        raise ValidationFailed(errors)
+    return jsonify(sandbox().add_location(name, timezone)), 201
 
 
 @control.get("/clients")

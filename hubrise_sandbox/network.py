@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .store import REQUEST_LOG_KEPT, Store, mask_token
+from .store import Store, mask_token
 
 FAULT_MODES = ("500", "502", "503", "429", "hang", "drop")
 # What the load balancer in front of HubRise answers when the API behind it is down: HTML, not JSON.
@@ -113,10 +113,11 @@ def _redact(text: str) -> str:
 
 
 class NetworkLayer:
-    def __init__(self, app: Callable, store: Store, faults: FaultBoard) -> None:
+    def __init__(self, app: Callable, store: Store, faults: FaultBoard, request_log_kept: int = 2000) -> None:
         self.app = app
         self.store = store
         self.faults = faults
+        self.request_log_kept = request_log_kept
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         override = environ.get("HTTP_X_HTTP_METHOD_OVERRIDE", "").upper()
@@ -226,7 +227,7 @@ class NetworkLayer:
                 f"INSERT INTO request_log ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",  # noqa: S608
                 [entry[c] for c in columns],
             )
-            db.execute("DELETE FROM request_log WHERE id <= ?", (cursor.lastrowid - REQUEST_LOG_KEPT,))
+            db.execute("DELETE FROM request_log WHERE id <= ?", (cursor.lastrowid - self.request_log_kept,))
 
 
 def _fault_response(status: str, error_type: str) -> tuple[str, list, bytes]:

@@ -112,6 +112,24 @@ class Sandbox:
             result.append(location)
         return result
 
+    def add_location(self, name: str | None = None, timezone: str = "Europe/Paris") -> dict:
+        """A new location of the seeded account, with its own catalog and (empty) customer list."""
+        with self.store.transaction() as db:
+            account = db.execute("SELECT id FROM accounts ORDER BY rowid LIMIT 1").fetchone()
+            position = db.execute("SELECT COALESCE(MAX(position), 0) + 1 FROM locations").fetchone()[0]
+            location_id = f"{account['id']}-{position}"
+            name = name or f"Restaurant {position}"
+            db.execute(
+                "INSERT INTO locations (id, account_id, name, timezone, country, position) VALUES (?, ?, ?, ?, 'FR', ?)",
+                (location_id, account["id"], name, timezone, position),
+            )
+            db.execute("INSERT INTO catalogs (id, location_id, name) VALUES (?, ?, ?)", (new_id(), location_id, f"Carte {name}"))
+            db.execute(
+                "INSERT INTO customer_lists (id, location_id, name) VALUES (?, ?, ?)",
+                (new_id(), location_id, f"Clients {name}"),
+            )
+        return next(location for location in self.locations() if location["id"] == location_id)
+
     def clients(self) -> list[dict]:
         return [dict(r) for r in self.store.query("SELECT id, name, secret, role FROM clients ORDER BY role")]
 

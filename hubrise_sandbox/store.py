@@ -92,8 +92,6 @@ DATA_TABLES = (
     "request_log",
 )
 
-REQUEST_LOG_KEPT = 2000
-
 DEMO_LOCATIONS = (
     {
         "name": "Le Petit Bistrot",

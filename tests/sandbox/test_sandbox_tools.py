@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 
 import requests
 
@@ -121,3 +122,47 @@ def test_the_demo_token_connects_our_app_to_the_first_location_without_oauth(tmp
 
     assert location.status_code == 200
     assert location.json()["name"] == "Le Petit Bistrot"
+
+
+def test_a_location_added_through_the_control_api_gets_its_own_token_orders_and_rate_limits(hubrise_sandbox, app_api):
+    response = requests.post(f"{hubrise_sandbox.control_url}/locations", json={"name": "Chez Paul"}, timeout=10)
+    location = response.json()
+    api = ApiClient(hubrise_sandbox.api_url, hubrise_sandbox.create_token(location["id"]))
+    order = api.create_order()
+    other_location = api.get(f"/locations/{hubrise_sandbox.location_id}")
+    if 60 - time.time() % 60 < 3:
+        # Both calls below must fall in the same round minute.
+        time.sleep(60 - time.time() % 60 + 0.1)
+    hubrise_sandbox.set_rate_limits(per_minute=1)
+    api.get("/location")
+
+    assert response.status_code == 201
+    assert (location["name"], location["currency"], location["timezone"]) == ("Chez Paul", "EUR", "Europe/Paris")
+    assert location["catalogs"] and location["customer_lists"]
+    assert location["id"] in [known["id"] for known in hubrise_sandbox.locations()]
+    assert [o["id"] for o in hubrise_sandbox.orders(location["id"])] == [order["id"]]
+    assert other_location.status_code == 403
+    assert api.get("/location").status_code == 429
+    assert app_api.get("/location").status_code == 200
+
+
+def test_adding_a_location_refuses_an_unknown_time_zone(hubrise_sandbox):
+    response = requests.post(f"{hubrise_sandbox.control_url}/locations", json={"timezone": "Mars/Olympus"}, timeout=10)
+
+    assert response.status_code == 422
+    assert len(hubrise_sandbox.locations()) == 2
+
+
+def test_the_request_log_keeps_as_many_rows_as_configured(tmp_path):
+    process = SandboxProcess(tmp_path, {"HUBRISE_SANDBOX_REQUEST_LOG_KEPT": "3"})
+    process.start()
+    try:
+        token = requests.post(f"{process.base_url}/_sandbox/connections", json={}, timeout=10).json()["access_token"]
+        api = ApiClient(f"{process.base_url}/v1", token)
+        for _ in range(5):
+            api.get("/location")
+        log = requests.get(f"{process.base_url}/_sandbox/requests", timeout=10).json()
+    finally:
+        process.stop()
+
+    assert len(log) == 3
