@@ -20,7 +20,6 @@ from typing import Any
 import requests
 
 from .errors import ValidationFailed
-from .formats import new_id
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -76,10 +75,6 @@ def record_event(db, connection_id: str, body: dict) -> None:
         "INSERT INTO events (id, connection_id, created_at, body, state, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
         (body["id"], connection_id, now, json.dumps(body, ensure_ascii=False), PENDING, now),
     )
-
-
-def new_event_id() -> str:
-    return new_id(5)
 
 
 def signature(secret: str, raw_body: bytes) -> str:

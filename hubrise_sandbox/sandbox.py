@@ -14,7 +14,7 @@ from typing import Any
 from . import orders as order_rules
 from .config import RateLimits, Settings
 from .errors import ApiError, ValidationFailed, not_found, unauthorized
-from .events import ACKNOWLEDGED, UNACKNOWLEDGED, Dispatcher, new_event_id, record_event, validate_callback
+from .events import ACKNOWLEDGED, UNACKNOWLEDGED, Dispatcher, record_event, validate_callback
 from .formats import FormatError, local_time, new_id, new_token, parse_time, utc_offset_seconds
 from .limits import RateLimiter
 from .network import FaultBoard
@@ -279,9 +279,9 @@ class Sandbox:
             connection.client_id,
             self._customer_lookup(connection.account_id, connection.client_id),
         )
-        order_id = new_id()
         created_at = float(int(time.time()))
         with self.store.transaction() as db:
+            order_id = _unused_id(db, "orders")
             db.execute(
                 "INSERT INTO orders (id, location_id, created_at, created_by_client_id, status, customer_id, body)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -440,7 +440,7 @@ class Sandbox:
                 continue
             private_ref = self._private_ref(db, order_id, receiver["client_id"])
             event = {
-                "id": new_event_id(),
+                "id": _unused_id(db, "events"),
                 "resource_type": "order",
                 "event_type": event_type,
                 "created_at": local_time(time.time(), row["timezone"]),
@@ -664,6 +664,15 @@ class Sandbox:
         self.settings = copy.deepcopy(self.defaults)
         self.limiter.reset(copy.deepcopy(self.defaults.rate_limits), self.defaults.rate_time_unit)
         self.dispatcher.wake()
+
+
+def _unused_id(db, table: str) -> str:
+    """A short random id like HubRise's, drawn again while ``table`` has it: 5 characters collide
+    within a few thousand ids (a 1 in 13 chance over 3,000 orders)."""
+    while True:
+        candidate = new_id()
+        if db.execute(f"SELECT 1 FROM {table} WHERE id = ?", (candidate,)).fetchone() is None:  # noqa: S608 - our table names
+            return candidate
 
 
 def _page_size(errors: order_rules.Errors, raw: str | None) -> int:
