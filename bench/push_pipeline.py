@@ -43,6 +43,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,7 +128,7 @@ def database_backends() -> list[int]:
 class CpuMeter:
     """CPU used by each part of the pipeline between start() and stop(), read from /proc."""
 
-    def __init__(self, parts: dict[str, callable]) -> None:
+    def __init__(self, parts: dict[str, Callable[[], list[int]]]) -> None:
         self.parts = parts
         self.before: dict[int, float] = {}
         self.used: dict[str, float] = {}
@@ -924,6 +925,8 @@ def main() -> None:
             timings[name] = time.monotonic() - started
             print(f"  {name} took {timings[name]:.0f} s; {load()}", flush=True)
     finally:
+        # Our counters would otherwise ration whatever next uses these connection ids on this Redis database.
+        purge_broker(broker_url)
         connections.close_all()
         if not args.keep:
             recreate_database(args.database_url, drop_only=True)
