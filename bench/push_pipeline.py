@@ -235,6 +235,7 @@ class Workers:
     env: dict[str, str]
     workdir: Path
     concurrency: int
+    prefetch: int | None = None
     worker: subprocess.Popen | None = None
     beat: subprocess.Popen | None = None
     started_at: float = 0.0
@@ -256,6 +257,7 @@ class Workers:
                     "prefork",
                     "--concurrency",
                     str(self.concurrency),
+                    *(["--prefetch-multiplier", str(self.prefetch)] if self.prefetch else []),
                     "--loglevel",
                     "INFO",
                     "--without-gossip",
@@ -394,25 +396,31 @@ FROM orders_order o JOIN hubrise_sync_connection c ON c.establishment_id = o.est
 
 # Due since they were written and believed queued (queued_until in the future) or, after
 # a broker outage, never queued: publish() leaves queued_until empty when it cannot queue.
+# After a HubRise outage each create was tried and answered 503 (so it may have landed and is
+# looked up first); its status waits behind it, never tried.
 MESSAGES_SQL = """
 INSERT INTO hubrise_sync_outboxmessage (
     order_id, connection_id, kind, status, change_id, state, attempts, created_at, next_attempt_at, queued_until,
     lease_token, leased_until, create_may_have_landed, last_error, last_status_code, delivered_at, payload
 )
-SELECT o.id, c.id, m.kind, m.status, h.id, 'pending', 0, m.written, m.written,
-       CASE WHEN %(queued)s THEN now() + interval '1 minute' END, NULL, NULL, false, '', NULL, NULL, NULL
+SELECT o.id, c.id, m.kind, m.status, h.id, 'pending', CASE WHEN tried THEN 6 ELSE 0 END, m.written, m.written,
+       CASE WHEN %(queued)s THEN now() + interval '1 minute' END, NULL, NULL, tried,
+       CASE WHEN tried THEN 'HubRise answered 503' ELSE '' END, CASE WHEN tried THEN 503 END, NULL, NULL
 FROM orders_order o
 JOIN hubrise_sync_connection c ON c.establishment_id = o.establishment_id
 CROSS JOIN LATERAL (
     VALUES ('create', 'new', o.created_at, 0), ('update_status', 'accepted', o.status_changed_at, 1)
 ) AS m (kind, status, written, step)
 LEFT JOIN orders_statuschange h ON h.order_id = o.id AND h.to_status = 'accepted' AND m.kind = 'update_status'
+CROSS JOIN LATERAL (SELECT %(hubrise_outage)s AND m.kind = 'create' AS tried) t
 WHERE m.kind = 'create' OR o.status = 'accepted'
 ORDER BY m.step, o.id
 """
 
 
-def load_orders(count: int, establishment_ids: list[int], *, accepted: bool, queued: bool) -> list[int]:
+def load_orders(
+    count: int, establishment_ids: list[int], *, accepted: bool, queued: bool, hubrise_outage: bool = False
+) -> list[int]:
     """Bulk-loads ``count`` orders (one line with an option) spread over the establishments, with their
     pending create and, when ``accepted``, their pending status message behind it (every create's id
     is lower than every status's). Returns the ids of the messages."""
@@ -429,7 +437,7 @@ def load_orders(count: int, establishment_ids: list[int], *, accepted: bool, que
         cursor.execute(LINES_SQL)
         cursor.execute(HISTORY_SQL)
         cursor.execute(LINKS_SQL)
-        cursor.execute(MESSAGES_SQL, {"queued": queued})
+        cursor.execute(MESSAGES_SQL, {"queued": queued, "hubrise_outage": hubrise_outage})
         cursor.execute(
             "UPDATE orders_establishment e SET last_order_number = "
             "(SELECT count(*) FROM orders_order o WHERE o.establishment_id = e.id)"
@@ -474,6 +482,7 @@ class LogCheck:
     order_mismatches: list[str]
     status_mismatches: list[str]
     duplicate_posts: int
+    lookups: int
     per_minute: Counter
     per_minute_peak: dict[str, int]
     per_hour_peak: dict[str, int]
@@ -540,6 +549,7 @@ def check_log(sandbox: Sandbox, rows: list[sqlite3.Row], location_ids: list[str]
         order_mismatches=order_mismatches,
         status_mismatches=status_mismatches,
         duplicate_posts=sum(count - 1 for count in posts.values() if count > 1),
+        lookups=sum(1 for row in rows if row["method"] == "GET" and "private_ref=" in (row["query"] or "")),
         per_minute=per_minute,
         per_minute_peak=dict(minute_peak),
         per_hour_peak=dict(hour_peak),
@@ -552,7 +562,8 @@ def print_checks(check: LogCheck, orders: int) -> bool:
     print(f"  sandbox calls: {check.calls:,}, by HTTP status {dict(sorted(check.by_status.items(), key=str))}")
     print(
         f"  {orders:,} orders: calls in the order of our messages: {orders - len(check.order_mismatches):,}; "
-        f"last status equal to ours: {orders - len(check.status_mismatches):,}; duplicate creates: {check.duplicate_posts}"
+        f"last status equal to ours: {orders - len(check.status_mismatches):,}; duplicate creates: {check.duplicate_posts};"
+        f" lookups by private_ref: {check.lookups:,}"
     )
     for line in (check.order_mismatches + check.status_mismatches)[:10]:
         print(f"    MISMATCH {line}")
@@ -626,7 +637,7 @@ class Run:
             env.update(dict.fromkeys(RATE_LIMIT_ENV, str(LIFTED)))
             sandbox.set_limits(dict.fromkeys(HUBRISE_LIMITS, LIFTED))
         print(f"  (sandbox, worker and beat logs in {workdir})")
-        return sandbox, Workers(env, workdir, self.args.concurrency)
+        return sandbox, Workers(env, workdir, self.args.concurrency, self.args.prefetch_multiplier)
 
 
 def latency(run: Run) -> None:
@@ -797,10 +808,12 @@ def drain(run: Run) -> None:
         for number, location_id in enumerate(locations, start=1):
             establishment, _connection, _token = connect(f"Bench drain {number:02d}", sandbox, location_id)
             establishment_ids.append(establishment.pk)
-        messages = len(load_orders(orders, establishment_ids, accepted=True, queued=False))
+        hubrise_outage = args.outage == "hubrise"
+        messages = len(load_orders(orders, establishment_ids, accepted=True, queued=False, hubrise_outage=hubrise_outage))
+        left_by = "creates tried 6 times, HubRise answered 503" if hubrise_outage else "never queued, the broker was down"
         print(
-            f"  {messages:,} messages waiting ({orders:,} orders: create + status) over {len(locations)} connections,"
-            f" never queued (the broker was down); beat's sweep queues them; {load()}",
+            f"  {messages:,} messages waiting ({orders:,} orders: create + status) over {len(locations)} connections"
+            f" ({left_by}); beat's sweep queues them; {load()}",
             flush=True,
         )
         workers.start()
@@ -864,6 +877,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mode", choices=("latency", "throughput", "drain", "all"), nargs="?", default="all")
     parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes (prefork)")
+    parser.add_argument(
+        "--prefetch-multiplier",
+        type=int,
+        help="passed to the worker, overriding the settings' 1 (tasks each process reserves ahead)",
+    )
     parser.add_argument("--rate", type=float, default=10, help="latency: status changes per second")
     parser.add_argument("--duration", type=float, default=20, help="latency: seconds of changes")
     parser.add_argument("--backlog", type=int, default=3000, help="throughput: pending status messages")
@@ -875,6 +893,12 @@ def main() -> None:
         help="drain: establishments, each on its own location (5: the fewest that carry 10,000 calls in our 2,300 an hour)",
     )
     parser.add_argument("--drain-timeout", type=float, default=900, help="drain: seconds before giving up")
+    parser.add_argument(
+        "--outage",
+        choices=("broker", "hubrise"),
+        default="broker",
+        help="drain: what left the backlog; after a HubRise outage every create is looked up first (a heavy call)",
+    )
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gr_bench_push"),
