@@ -796,9 +796,13 @@ def drain(run: Run) -> None:
     orders = args.drain_messages // 2
     sandbox, workers = run.stack("drain", lifted=False)
     try:
-        limits = sandbox.control("GET", "/settings")["rate_limits"]
+        sandbox_settings = sandbox.control("GET", "/settings")
+        limits = sandbox_settings["rate_limits"]
         ours = settings.HUBRISE_RATE_LIMITS
-        print(f"  sandbox's limits per connection: {limits} (HubRise's: {limits == HUBRISE_LIMITS})")
+        print(
+            f"  sandbox's limits per connection: {limits} (HubRise's: {limits == HUBRISE_LIMITS}),"
+            f" windows of {sandbox_settings.get('rate_time_unit', 60):g}-second minutes"
+        )
         print(f"  our limiter per connection (HUBRISE_RATE_LIMIT_* unset, the defaults): {ours}")
         locations = [location["id"] for location in sandbox.control("GET", "/locations")]
         while len(locations) < args.connections:
