@@ -34,7 +34,6 @@ import json
 import os
 import re
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -59,12 +58,6 @@ DELIVERY_TASK = re.compile(r"Task hubrise_sync\.push\.deliver\[[^\]]+\] succeede
 
 
 # Small tools ---------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def load() -> str:
@@ -154,6 +147,8 @@ class Sandbox:
     """``python -m hubrise_sandbox`` on a free port with a fresh database and its whole request log."""
 
     def __init__(self, workdir: Path) -> None:
+        from tests.processes import free_port
+
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.api_url = f"{self.base}/v1"
@@ -878,6 +873,9 @@ def drain(run: Run) -> None:
 
 
 def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    from bench.own_database import add_arguments, own_database
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mode", choices=("latency", "throughput", "drain", "all"), nargs="?", default="all")
     parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes (prefork)")
@@ -903,21 +901,12 @@ def main() -> None:
         default="broker",
         help="drain: what left the backlog; after a HubRise outage every create is looked up first (a heavy call)",
     )
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gr_bench_push"),
-        help="created (dropped first if it exists) and dropped at the end; its name must start with gr_bench_",
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the database at the end")
+    add_arguments(parser, "gr_bench_push")
     args = parser.parse_args()
     broker_url = os.environ.get("CELERY_BROKER_URL", "")
     if not broker_url.startswith("redis"):
         raise SystemExit("Set CELERY_BROKER_URL to a Redis database of this run's own (its queue is purged).")
 
-    sys.path.insert(0, str(ROOT))
-    from bench.order_list import recreate_database
-
-    recreate_database(args.database_url)
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBRISE_", "DATABASE_", "CELERY_"))}
     base_env.update(
         {
@@ -934,30 +923,27 @@ def main() -> None:
     )
     os.environ.clear()
     os.environ.update(base_env)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connections
-
-    call_command("migrate", verbosity=0)
     run = Run(args, base_env)
     modes = {"latency": latency, "throughput": throughput, "drain": drain}
     chosen = list(modes) if args.mode == "all" else [args.mode]
     timings = {}
-    try:
-        for name in chosen:
-            started = time.monotonic()
-            print(f"\n== {name} ({load()})", flush=True)
-            modes[name](run)
-            timings[name] = time.monotonic() - started
-            print(f"  {name} took {timings[name]:.0f} s; {load()}", flush=True)
-    finally:
-        # Our counters would otherwise ration whatever next uses these connection ids on this Redis database.
-        purge_broker(broker_url)
-        connections.close_all()
-        if not args.keep:
-            recreate_database(args.database_url, drop_only=True)
+    with own_database(args.database_url, args.keep):
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        try:
+            for name in chosen:
+                started = time.monotonic()
+                print(f"\n== {name} ({load()})", flush=True)
+                modes[name](run)
+                timings[name] = time.monotonic() - started
+                print(f"  {name} took {timings[name]:.0f} s; {load()}", flush=True)
+        finally:
+            # Our counters would otherwise ration whatever next uses these connection ids on this Redis database.
+            purge_broker(broker_url)
     print("\nPeak RSS of the Celery processes (VmHWM, MB; target < 150; web workers: bench/order_list.py):")
     for role, pid, hwm, rss in run.memory:
         print(f"  {role:<40} pid {pid:>7}  peak {hwm:>4} MB  now {rss:>4} MB")
