@@ -4,7 +4,7 @@ Each mode runs on this machine with a HubRise sandbox of its own (fresh data, a
 request log kept whole), a Celery worker of 2 prefork processes and a Celery
 beat, each its own process as in the Procfile, against a PostgreSQL database
 created for the run and the Redis broker of CELERY_BROKER_URL (its queue and our
-rate-limit counters are purged first). The sandbox's request log is the judge:
+rate-limit counters are purged first and last). The sandbox's request log is the judge:
 it says when HubRise received each call, in what order, and what it answered.
 
 latency     status changes at a steady rate (--rate per second for --duration
@@ -18,7 +18,8 @@ throughput  --backlog status changes made while no worker runs (their orders
             the order of its calls checked. Rate limits, ours and the
             sandbox's, lifted.
 drain       --drain-messages pending messages (a create and a status per order)
-            left by a broker outage, over --connections establishments each
+            left by a broker outage (--outage hubrise: by a HubRise one, each
+            create looked up first), over --connections establishments each
             connected to its own sandbox location: the sandbox's real limits
             (HubRise's) and ours at their defaults. Checks that all arrive, in
             order, without one 429 and never over a limit in any round minute.
