@@ -98,17 +98,9 @@ def measure(repeat: int) -> dict[str, tuple[float, float]]:
         now = timezone.now()
         list(push._claimable(now).order_by("next_attempt_at", "id").values_list("pk", flat=True)[:SWEEP_LIMIT])
 
-    def held_query() -> None:
-        # As the sweep asks it, before releasing the held messages of healthy connections.
-        list(
-            OutboxMessage.objects.filter(state=OutboxMessage.State.HELD)
-            .values_list("order__establishment_id", flat=True)
-            .distinct()
-        )
-
     cases = {
         f"sweep(limit={SWEEP_LIMIT})": lambda: push.sweep(limit=SWEEP_LIMIT),
-        "  its query for establishments with held messages": held_query,
+        "  its query for establishments with held messages": push.establishments_with_held_messages,
         f"  its selection of {SWEEP_LIMIT} due messages": due_query,
         "claim(message_id=) of a due message": lambda: push.claim(message_id=head.pk),
         "claim(order_id=) of its order": lambda: push.claim(order_id=head.order_id),

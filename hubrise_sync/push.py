@@ -507,13 +507,7 @@ def _release(claimed: Claim, *, next_attempt_at: datetime) -> None:
 
 def sweep(limit: int = 500) -> int:
     """Queue every due message not believed to be queued already; returns how many were queued."""
-    # Read from the held messages' connections; only those whose connection is gone need their
-    # orders (joining every held message to the orders table made this slow on a big backlog).
-    held = OutboxMessage.objects.filter(state=State.HELD).order_by()
-    held_establishments = set(
-        held.filter(connection__isnull=False).values_list("connection__establishment_id", flat=True).distinct()
-    ) | set(held.filter(connection__isnull=True).values_list("order__establishment_id", flat=True).distinct())
-    for connection in Connection.objects.healthy().filter(establishment_id__in=held_establishments):
+    for connection in Connection.objects.healthy().filter(establishment_id__in=establishments_with_held_messages()):
         release_held_messages(connection)
     now = timezone.now()
     due = list(
@@ -527,6 +521,15 @@ def sweep(limit: int = 500) -> int:
         publish(due)
     ratelimit.forget_old_windows()
     return len(due)
+
+
+def establishments_with_held_messages() -> set[int]:
+    # Read from the held messages' connections; only those whose connection is gone need their
+    # orders (joining every held message to the orders table made this slow on a big backlog).
+    held = OutboxMessage.objects.filter(state=State.HELD).order_by()
+    with_connection = held.filter(connection__isnull=False).values_list("connection__establishment_id", flat=True)
+    without = held.filter(connection__isnull=True).values_list("order__establishment_id", flat=True)
+    return set(with_connection.distinct()) | set(without.distinct())
 
 
 def release_held_messages(connection: Connection) -> int:
