@@ -392,8 +392,8 @@ FROM orders_order o JOIN hubrise_sync_connection c ON c.establishment_id = o.est
 
 # Due since they were written and believed queued (queued_until in the future) or, after
 # a broker outage, never queued: publish() leaves queued_until empty when it cannot queue.
-# After a HubRise outage each create was tried and answered 503 (so it may have landed and is
-# looked up first); its status waits behind it, never tried.
+# After a HubRise outage each create was tried and timed out (so it may have landed and is
+# looked up first; a 503 would not need it); its status waits behind it, never tried.
 MESSAGES_SQL = """
 INSERT INTO hubrise_sync_outboxmessage (
     order_id, connection_id, kind, status, change_id, state, attempts, created_at, next_attempt_at, queued_until,
@@ -401,7 +401,7 @@ INSERT INTO hubrise_sync_outboxmessage (
 )
 SELECT o.id, c.id, m.kind, m.status, h.id, 'pending', CASE WHEN tried THEN 6 ELSE 0 END, m.written, m.written,
        CASE WHEN %(queued)s THEN now() + interval '1 minute' END, NULL, NULL, tried,
-       CASE WHEN tried THEN 'HubRise answered 503' ELSE '' END, CASE WHEN tried THEN 503 END, NULL, NULL
+       CASE WHEN tried THEN 'HubRise did not answer in time' ELSE '' END, NULL, NULL, NULL
 FROM orders_order o
 JOIN hubrise_sync_connection c ON c.establishment_id = o.establishment_id
 CROSS JOIN LATERAL (
@@ -810,7 +810,7 @@ def drain(run: Run) -> None:
             establishment_ids.append(establishment.pk)
         hubrise_outage = args.outage == "hubrise"
         messages = len(load_orders(orders, establishment_ids, accepted=True, queued=False, hubrise_outage=hubrise_outage))
-        left_by = "creates tried 6 times, HubRise answered 503" if hubrise_outage else "never queued, the broker was down"
+        left_by = "creates tried 6 times, all timed out" if hubrise_outage else "never queued, the broker was down"
         print(
             f"  {messages:,} messages waiting ({orders:,} orders: create + status) over {len(locations)} connections"
             f" ({left_by}); beat's sweep queues them; {load()}",

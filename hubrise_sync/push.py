@@ -349,9 +349,10 @@ def _call(result: Result, call, description: str) -> HubRiseResponse | None:
             result.outcome = Outcome.RETRY
         else:
             result.outcome = Outcome.FAILED
-        # A 429 or a refusal means HubRise did not record the order; a 5xx,
-        # a timeout or a dropped connection leaves it unknown.
-        result.create_not_recorded = error.status is not None and error.status < 500
+        # A 429 or a refusal means HubRise did not record the order, and so does a 503:
+        # the server (HubRise's load balancer, when the API behind it is down) did not take
+        # the request. Another 5xx, a timeout or a dropped connection leaves it unknown.
+        result.create_not_recorded = error.status is not None and (error.status < 500 or error.status == 503)
         return None
     result.http_status = response.status
     result.duration_ms += response.elapsed_ms

@@ -265,6 +265,22 @@ def test_five_failures_in_a_row_then_ok_deliver_a_create_and_a_status_change_onc
     assert_nothing_lost(hubrise_sandbox)
 
 
+def test_a_create_answered_503_while_hubrise_is_down_is_posted_again_without_a_lookup(
+    hubrise_sandbox, restaurant, start_celery_worker
+):
+    # A 503 comes from HubRise's load balancer: the API never saw the order, so there is
+    # nothing to look up (a heavy call, 10 a minute) before posting it again.
+    start_celery_worker(**QUICK_RETRIES)
+    for _ in range(3):
+        hubrise_sandbox.inject_fault("503", method="POST", path_prefix=ORDERS_PATH)
+    order = make_order(restaurant)
+    wait_until(lambda: delivered(order), timeout=30, what="the create")
+
+    calls = [(e["method"], e["status"]) for e in reversed(hubrise_sandbox.requests_log(path_prefix=ORDERS_PATH))]
+    assert calls == [("POST", 503), ("POST", 503), ("POST", 503), ("POST", 200)]
+    assert_nothing_lost(hubrise_sandbox)
+
+
 # HubRise's windows are round minutes; the sandbox's minute is shortened so that a window
 # closes within seconds. Long enough for a burst to meet the limit inside one window.
 RATE_WINDOW = 4.0
