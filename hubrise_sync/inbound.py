@@ -397,7 +397,15 @@ def apply_pending(*, older_than: timedelta = timedelta(seconds=5), limit: int = 
     if slot is not None:
         pending = pending.alias(slot=Mod("pk", settings.HUBRISE_INBOUND_APPLIERS)).filter(slot=slot)
     pks = list(pending.order_by("received_at", "pk").values_list("pk", flat=True)[:limit])
-    return sum(1 for pk in pks if apply_recorded(pk) is not None)
+    applied = 0
+    for pk in pks:
+        try:
+            applied += apply_recorded(pk) is not None
+        except Exception:
+            # Rolled back and still pending: the next sweep tries it again. The events
+            # behind it do not wait for it.
+            logger.exception("Could not apply recorded HubRise event %s; it stays pending", pk)
+    return applied
 
 
 def _event_of(record: InboundEvent) -> Event:

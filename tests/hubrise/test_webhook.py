@@ -190,6 +190,41 @@ def test_the_events_of_one_order_apply_in_the_order_they_arrived_whichever_task_
     assert set(InboundEvent.objects.values_list("outcome", flat=True)) == {Outcome.APPLIED}
 
 
+def test_an_event_that_cannot_be_applied_stays_pending_and_does_not_hold_up_the_others(
+    client, establishment, monkeypatch, caplog
+):
+    from datetime import timedelta
+
+    from getresto.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+    stuck = linked_order(establishment, hubrise_order_id="5dpm9")
+    other = linked_order(establishment, hubrise_order_id="other")
+    post_callback(client, fixture_bytes("order_update_accepted"))
+    post_callback(client, fixture_bytes("order_update_accepted").replace(b"5dpm9", b"other").replace(b"ks8f6", b"ks9zz"))
+    real_apply_status = inbound.apply_status
+
+    def database_refuses_the_first(order, state, **kwargs):
+        if order.pk == stuck.pk:
+            raise OperationalError("could not serialize access")
+        return real_apply_status(order, state, **kwargs)
+
+    monkeypatch.setattr(inbound, "apply_status", database_refuses_the_first)
+
+    with caplog.at_level(logging.ERROR, logger="hubrise_sync.inbound"):
+        assert inbound.apply_pending(older_than=timedelta(0)) == 1
+
+    stuck.refresh_from_db()
+    other.refresh_from_db()
+    assert (stuck.status, other.status) == ("new", "accepted")
+    assert InboundEvent.objects.get(event_id="ks8f6").outcome == Outcome.PENDING
+    assert "it stays pending" in caplog.text
+    monkeypatch.setattr(inbound, "apply_status", real_apply_status)
+    assert inbound.apply_pending(older_than=timedelta(0)) == 1
+    stuck.refresh_from_db()
+    assert stuck.status == "accepted"
+
+
 def test_an_event_of_the_same_second_as_our_last_change_is_not_taken_for_an_older_one(client, establishment):
     from datetime import datetime
     from zoneinfo import ZoneInfo
