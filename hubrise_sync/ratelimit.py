@@ -19,6 +19,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from hubrise_sync import broker
+
 logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = {"minute": 60, "hour": 3600, "day": 86400, "heavy_minute": 60}
@@ -37,8 +39,6 @@ for i = 1, n do
 end
 return 0
 """
-
-_redis_script = None
 
 
 def _limits(heavy: bool) -> list[tuple[str, int]]:
@@ -64,8 +64,9 @@ def acquire(connection_id: int, *, heavy: bool = False, now: float | None = None
     """
     now = time.time() if now is None else now
     windows = _windows(heavy, now)
-    if settings.CELERY_BROKER_URL.startswith("redis"):
-        refused = _acquire_in_redis(connection_id, windows)
+    client = broker.redis_client()
+    if client is not None:
+        refused = _acquire_in_redis(client, connection_id, windows)
     else:
         refused = _acquire_in_database(connection_id, windows)
     if refused is None:
@@ -73,18 +74,14 @@ def acquire(connection_id: int, *, heavy: bool = False, now: float | None = None
     return max(0.05, refused[3] - now)
 
 
-def _acquire_in_redis(connection_id: int, windows: list) -> tuple | None:
-    global _redis_script
+def _acquire_in_redis(client, connection_id: int, windows: list) -> tuple | None:
     import redis
 
     try:
-        if _redis_script is None:
-            client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=1, socket_timeout=2)
-            _redis_script = client.register_script(_LUA_ACQUIRE)
         keys = [f"hubrise:ratelimit:{connection_id}:{name}:{start}" for name, _limit, start, _end in windows]
         limits = [limit for _name, limit, _start, _end in windows]
         ttls = [end - start + 60 for _name, _limit, start, end in windows]
-        refused_index = int(_redis_script(keys=keys, args=limits + ttls))
+        refused_index = int(client.register_script(_LUA_ACQUIRE)(keys=keys, args=limits + ttls))
     except redis.RedisError as error:
         # Without Redis no task runs anyway; HubRise's own 429s still protect us.
         logger.warning("Rate limiter unavailable (%s); sending without it", type(error).__name__)
