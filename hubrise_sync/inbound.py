@@ -34,7 +34,6 @@ from hubrise_sync.models import (
     OrderLink,
     OutboxMessage,
     QuarantinedCallback,
-    ReconcileCheck,
 )
 from orders.models import Order, StatusChange
 from orders.services import OrderError, OutdatedChange, change_status
@@ -581,8 +580,9 @@ def check_order_soon(order_id: int) -> None:
         try:
             check_order.apply_async((order_id,), retry=False)
         except Exception as error:  # the broker's errors vary with the transport
-            # Reconciliation checks never-checked orders first: this one goes to the front.
-            ReconcileCheck.objects.filter(order_id=order_id).delete()
+            from hubrise_sync.reconcile import put_first_in_line
+
+            put_first_in_line(order_id)
             logger.warning("Could not queue a HubRise status check (%s); reconciliation will do it", type(error).__name__)
 
     transaction.on_commit(queue)

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Exists, F, Max, OuterRef
 from django.utils import timezone
 
-from hubrise_sync import inbound, ratelimit
+from hubrise_sync import inbound, push, ratelimit
 from hubrise_sync.client import HubRiseClient, HubRiseError
 from hubrise_sync.models import Connection, InboundEvent, OutboxMessage, ReconcileCheck
 from orders.models import Order
@@ -102,23 +102,27 @@ def reconcile_connection(connection: Connection, limit: int | None = None) -> Re
 
 def check_order(order: Order) -> str:
     """Asks HubRise for one order's status now and applies it if it differs; returns what was done."""
-    connection = Connection.objects.filter(establishment_id=order.establishment_id).first()
+    connection = push.connection_of(order.establishment_id)
     link = getattr(order, "hubrise", None)
     if connection is None or connection.is_broken or link is None or not link.hubrise_order_id:
         return "not connected"
     if OutboxMessage.objects.filter(order=order, state__in=_UNSENT).exists():
         return "our own change is on its way to HubRise"
     if ratelimit.acquire(connection.pk) > 0:
-        # Reconciliation checks never-checked orders first: this one goes to the front.
-        ReconcileCheck.objects.filter(order=order).delete()
+        put_first_in_line(order.pk)
         return "rate limit reached: left to reconciliation"
     asked_at = timezone.now()
     try:
         state = HubRiseClient(connection.access_token).get_order(connection.location_id, link.hubrise_order_id).data or {}
     except HubRiseError as error:
-        ReconcileCheck.objects.filter(order=order).delete()
+        put_first_in_line(order.pk)
         return f"HubRise answered {error}: left to reconciliation"
     return _compare(connection, order, state, asked_at)
+
+
+def put_first_in_line(order_id: int) -> None:
+    """The next reconciliation run checks this order first (never-checked orders come first)."""
+    ReconcileCheck.objects.filter(order_id=order_id).delete()
 
 
 def _compare(connection: Connection, order: Order, state: dict, asked_at) -> str:
