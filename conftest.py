@@ -33,9 +33,11 @@ def forget_rate_limit_counters(broker_url: str) -> None:
         return
     import redis
 
+    from hubrise_sync import ratelimit
+
     try:
         client = redis.Redis.from_url(broker_url, socket_connect_timeout=2)
-        stale = list(client.scan_iter("hubrise:ratelimit:*", count=1000))
+        stale = list(client.scan_iter(f"{ratelimit.KEY_PREFIX}*", count=1000))
         if stale:
             client.delete(*stale)
     except redis.RedisError:
@@ -82,5 +84,5 @@ def worker_applies_at_once(monkeypatch):
 
     monkeypatch.setitem(app.conf, "task_always_eager", True)
     # A drain queued by an earlier test for a worker that never ran would make this one wait for it.
-    if (flags := broker.redis_client()) is not None:
-        flags.delete(inbound.APPLIER_QUEUED_KEY, *flags.keys(f"{inbound.APPLIER_QUEUED_KEY}:*"))
+    if (client := broker.redis_client()) is not None:
+        inbound.forget_queued_drains(client)

@@ -202,8 +202,11 @@ def forget_queued_tasks(broker_url: str) -> None:
     """Tasks and flags an earlier run left in the broker."""
     import redis
 
+    from hubrise_sync.inbound import forget_queued_drains
+
     client = redis.Redis.from_url(broker_url)
-    client.delete("celery", *client.keys("hubrise:inbound:*"))
+    client.delete("celery")
+    forget_queued_drains(client)
 
 
 def start_worker(env: dict[str, str], concurrency: int) -> subprocess.Popen:
@@ -255,8 +258,8 @@ def main() -> None:
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     print(f"preparing {args.events} orders across {ESTABLISHMENTS} establishments …", flush=True)
-    forget_queued_tasks(env["CELERY_BROKER_URL"])
     targets = prepare(args.events)
+    forget_queued_tasks(env["CELERY_BROKER_URL"])
 
     port = free_port()
     server = subprocess.Popen(

@@ -320,6 +320,16 @@ def _applier_flag(slot: int) -> str:
     return f"{APPLIER_QUEUED_KEY}:{slot}"
 
 
+def forget_queued_drains(client) -> None:
+    """Clears the applier flags once the broker's queue was emptied, drains included.
+
+    Left set, they would stop the next events from queueing a drain until they expire.
+    """
+    flags = list(client.scan_iter(f"{APPLIER_QUEUED_KEY}:*"))
+    if flags:
+        client.delete(*flags)
+
+
 def drain(slot: int = 0, limit: int = 1000) -> int:
     """Applies this slot's recorded events, oldest first, until none is left or ``limit``; returns how many."""
     flags = broker.redis_client()

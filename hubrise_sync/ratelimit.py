@@ -23,6 +23,8 @@ from hubrise_sync import broker
 
 logger = logging.getLogger(__name__)
 
+# Redis keys of the counters: prefix, connection id, window name and start.
+KEY_PREFIX = "hubrise:ratelimit:"
 WINDOW_SECONDS = {"minute": 60, "hour": 3600, "day": 86400, "heavy_minute": 60}
 
 # Checks every window first and counts the request only if all have room, so a
@@ -78,7 +80,7 @@ def _acquire_in_redis(client, connection_id: int, windows: list) -> tuple | None
     import redis
 
     try:
-        keys = [f"hubrise:ratelimit:{connection_id}:{name}:{start}" for name, _limit, start, _end in windows]
+        keys = [f"{KEY_PREFIX}{connection_id}:{name}:{start}" for name, _limit, start, _end in windows]
         limits = [limit for _name, limit, _start, _end in windows]
         ttls = [end - start + 60 for _name, _limit, start, end in windows]
         refused_index = int(client.register_script(_LUA_ACQUIRE)(keys=keys, args=limits + ttls))

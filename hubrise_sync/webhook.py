@@ -4,7 +4,7 @@ HubRise treats any answer from 200 to 499 as delivered and deletes the event,
 and retries only after a 5xx or a timeout. So: 401 for a refused signature (the
 request is quarantined for admins), 4xx for an authentic body we cannot read
 (recorded), 200 once the event is recorded, 503 when we could not record it.
-Applying the event is a worker's job (inbound.apply_recorded): the answer only
+Applying the event is a worker's job (inbound.drain): the answer only
 waits for the row to be committed.
 """
 

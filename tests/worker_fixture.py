@@ -40,11 +40,11 @@ def purge_broker(broker_url: str) -> None:
     """Forget tasks left in the broker by earlier tests (e.g. one whose worker was killed)."""
     import redis
 
-    from hubrise_sync.inbound import APPLIER_QUEUED_KEY
+    from hubrise_sync.inbound import forget_queued_drains
 
     client = redis.Redis.from_url(broker_url, socket_connect_timeout=2)
-    # The flags say drain tasks are queued: gone with the queue.
-    client.delete("celery", "unacked", "unacked_index", "unacked_mutex", *client.keys(f"{APPLIER_QUEUED_KEY}:*"))
+    client.delete("celery", "unacked", "unacked_index", "unacked_mutex")
+    forget_queued_drains(client)
 
 
 class CeleryWorker(ChildProcess):
