@@ -27,17 +27,20 @@ import statistics
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
-import requests
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import http_load
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-webhook-secret"  # noqa: S105
 LOCATION_PREFIX = "benchhook-"
 ESTABLISHMENT = "Bench webhook"
 ESTABLISHMENTS = 10
+SIGNATURE_HEADER = "X-HubRise-Hmac-SHA256"
 
 
 def free_port() -> int:
@@ -119,42 +122,101 @@ def event_body(number: int, location_id: str, order_id: str) -> bytes:
     return json.dumps(event).encode()
 
 
-def fire(url: str, bodies: list[bytes], concurrency: int) -> tuple[list[float], list[int], float]:
-    sessions: dict[int, requests.Session] = {}
-
-    def send(body: bytes) -> tuple[float, int]:
-        import threading
-
-        session = sessions.setdefault(threading.get_ident(), requests.Session())
-        headers = {
-            "Content-Type": "application/json",
-            "X-HubRise-Hmac-SHA256": hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest(),
-        }
-        started = time.perf_counter()
-        response = session.post(url, data=body, headers=headers, timeout=30)
-        return time.perf_counter() - started, response.status_code
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        results = list(pool.map(send, bodies))
-    elapsed = time.perf_counter() - started
-    return [latency for latency, _ in results], [status for _, status in results], elapsed
+def signed_requests(host: str, path: str, bodies: list[bytes]) -> list[bytes]:
+    return [
+        http_load.build_request(
+            host,
+            path,
+            body,
+            {
+                "Content-Type": "application/json",
+                SIGNATURE_HEADER: hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest(),
+            },
+        )
+        for body in bodies
+    ]
 
 
-def summary(name: str, latencies: list[float], elapsed: float) -> dict:
-    cuts = statistics.quantiles(latencies, n=100)
+def summary(name: str, result: http_load.Result, cpu: dict[str, float] | None = None) -> dict:
+    cuts = statistics.quantiles(result.latencies, n=100)
+    count = len(result.latencies)
     figures = {
         "name": name,
-        "requests": len(latencies),
-        "per_second": len(latencies) / elapsed,
+        "requests": count,
+        "per_second": count / result.elapsed,
         "p50_ms": cuts[49] * 1000,
         "p99_ms": cuts[98] * 1000,
     }
     print(
-        f"{name:<22} {figures['requests']:>6} requests  {figures['per_second']:>8.1f}/s"
-        f"  p50 {figures['p50_ms']:>6.1f} ms  p99 {figures['p99_ms']:>6.1f} ms"
+        f"{name:<24} {count:>6} requests  {figures['per_second']:>7.1f}/s"
+        f"  p50 {figures['p50_ms']:>6.1f} ms  p99 {figures['p99_ms']:>6.1f} ms  max {max(result.latencies) * 1000:>6.1f} ms"
+        f"  ({result.connections} connections)"
     )
+    if cpu is not None:
+        print_cpu(cpu, count, result.elapsed)
     return figures
+
+
+def print_cpu(cpu: dict[str, float], count: int, elapsed: float) -> None:
+    parts = "  ".join(f"{name} {seconds * 1000 / count:.2f}" for name, seconds in cpu.items() if seconds)
+    busy = sum(cpu.values()) / elapsed
+    print(f"{'':<24} CPU ms per request: {parts}  (total {sum(cpu.values()) * 1000 / count:.2f}; {busy:.2f} cores busy)")
+
+
+# CPU used by each process, read from /proc --------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def with_children(pid: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except FileNotFoundError:
+        return []
+    return [pid, *(int(child) for child in children)]
+
+
+def database_processes() -> list[int]:
+    """PostgreSQL's backends serving this database, and its own processes (WAL writer, checkpointer …)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " OR backend_type <> 'client backend'"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def redis_process(broker_url: str) -> list[int]:
+    import redis
+
+    return [int(redis.Redis.from_url(broker_url).info("server")["process_id"])]
+
+
+class CpuMeter:
+    """CPU used by each part between start() and stop(); the client is this process, counted by http_load."""
+
+    def __init__(self, parts: dict[str, object]) -> None:
+        self.parts = parts
+        self.before: dict[int, float] = {}
+
+    def _pids(self) -> dict[str, list[int]]:
+        return {name: list(pids()) for name, pids in self.parts.items()}
+
+    def start(self) -> None:
+        self.before = {pid: cpu_seconds(pid) for pids in self._pids().values() for pid in pids}
+
+    def stop(self) -> dict[str, float]:
+        # A process that appeared meanwhile used all of its CPU within the span.
+        return {name: sum(cpu_seconds(pid) - self.before.get(pid, 0.0) for pid in pids) for name, pids in self._pids().items()}
 
 
 def check_applied_once(count: int) -> None:
@@ -227,6 +289,19 @@ def start_worker(env: dict[str, str], concurrency: int) -> subprocess.Popen:
     )
 
 
+def wait_for_worker(broker_url: str, timeout: float = 60) -> None:
+    """Until the worker waits on the queue (a BRPOP on this Redis database), so that it takes the first drain at once."""
+    import redis
+
+    client = redis.Redis.from_url(broker_url)
+    db = client.connection_pool.connection_kwargs.get("db", 0)
+    deadline = time.monotonic() + timeout
+    while not any(entry.get("cmd") == "brpop" and int(entry.get("db", -1)) == db for entry in client.client_list()):
+        if time.monotonic() > deadline:
+            sys.exit("the worker did not start")
+        time.sleep(0.1)
+
+
 def wait_until_applied(count: int, started: float, timeout: float) -> float:
     """Seconds from ``started`` until the worker has applied every event."""
     from hubrise_sync.models import InboundEvent
@@ -240,12 +315,50 @@ def wait_until_applied(count: int, started: float, timeout: float) -> float:
     return time.perf_counter() - started
 
 
+def start_server(env: dict[str, str], port: int, args: argparse.Namespace) -> subprocess.Popen:
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "getresto.wsgi",
+        f"--bind=127.0.0.1:{port}",
+        f"--workers={args.workers}",
+        f"--worker-class={args.worker_class}",
+        "--log-level=warning",
+    ]
+    if args.worker_class == "gthread":
+        command.append(f"--threads={args.threads}")
+    if args.backlog:
+        command.append(f"--backlog={args.backlog}")
+    return subprocess.Popen(command, cwd=ROOT, env=env)
+
+
+def wait_for_server(server: subprocess.Popen, port: int, ready: bytes) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            result = http_load.fire("127.0.0.1", port, [ready], 1, timeout=5)
+            if result.statuses == [200]:
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            sys.exit("gunicorn did not start")
+        time.sleep(0.1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16, help="clients posting at once")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--worker-class", choices=("sync", "gthread"), default="sync", help="gunicorn worker class")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread)")
+    parser.add_argument("--backlog", type=int, default=0, help="gunicorn's listen backlog (0: gunicorn's default)")
     parser.add_argument("--celery-concurrency", type=int, default=2, help="processes of the worker that applies events")
+    parser.add_argument(
+        "--apply-during",
+        action="store_true",
+        help="the worker runs during the webhook's burst and applies meanwhile (default: after it)",
+    )
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith("postgres"):
@@ -256,69 +369,83 @@ def main() -> None:
     ensure_database(database_url)
     env = environment(database_url)
     os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
     print(f"preparing {args.events} orders across {ESTABLISHMENTS} establishments …", flush=True)
     targets = prepare(args.events)
     forget_queued_tasks(env["CELERY_BROKER_URL"])
 
     port = free_port()
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "getresto.wsgi",
-            f"--bind=127.0.0.1:{port}",
-            f"--workers={args.workers}",
-            "--log-level=warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    host = f"127.0.0.1:{port}"
+    bodies = [event_body(number, location, order_id) for number, (location, order_id) in enumerate(targets)]
+    baseline_requests = signed_requests(host, "/bench/baseline/", bodies)
+    webhook_requests = signed_requests(host, "/hubrise/callback/", bodies)
+    redeliveries = webhook_requests[::10]
+    ready = http_load.build_request(host, "/bench/baseline/", b"", {}).replace(b"POST ", b"GET ", 1)
+
+    server = start_server(env, port, args)
     worker = None
-    base = f"http://127.0.0.1:{port}"
+    processes = {
+        "gunicorn": lambda: with_children(server.pid),
+        "postgres": database_processes,
+        "redis": lambda: redis_process(env["CELERY_BROKER_URL"]),
+        "celery": lambda: with_children(worker.pid) if worker is not None else [],
+    }
+    meter = CpuMeter(processes)
+    statuses: list[int] = []
     try:
-        bodies = [event_body(number, location, order_id) for number, (location, order_id) in enumerate(targets)]
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                requests.get(f"{base}/bench/baseline/", timeout=5)
-                break
-            except requests.RequestException:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    sys.exit("gunicorn did not start")
-                time.sleep(0.1)
+        wait_for_server(server, port, ready)
+        http_load.fire("127.0.0.1", port, baseline_requests[: args.workers * args.threads * 20], args.concurrency)
 
-        redeliveries = bodies[::10]
-        fire(f"{base}/bench/baseline/", bodies[: args.workers * 20], args.concurrency)
-
-        print(f"gunicorn {args.workers} sync workers, {args.concurrency} concurrent clients, PostgreSQL")
-        baseline_latencies, baseline_statuses, baseline_elapsed = fire(f"{base}/bench/baseline/", bodies, args.concurrency)
-        baseline = summary("baseline (HMAC+UPDATE)", baseline_latencies, baseline_elapsed)
-        # The webhook alone first (its events wait, recorded), then the worker applies them:
-        # on two cores, applying meanwhile would take CPU from both the webhook and the baseline.
-        latencies, statuses, elapsed = fire(f"{base}/hubrise/callback/", bodies, args.concurrency)
-        webhook = summary("webhook (new events)", latencies, elapsed)
-        started = time.perf_counter()
-        worker = start_worker(env, args.celery_concurrency)
-        applied_after = wait_until_applied(len(bodies), started, timeout=600)
+        threads = f" × {args.threads} threads" if args.worker_class == "gthread" else ""
         print(
-            f"{'applied by the worker':<22} {len(bodies):>6} events    {len(bodies) / applied_after:>8.1f}/s"
-            f"  ({args.celery_concurrency} processes, from its start to the last event applied)"
+            f"gunicorn {args.workers} {args.worker_class} workers{threads}, {args.concurrency} concurrent clients"
+            f" (asyncio, raw sockets), PostgreSQL; load average {os.getloadavg()[0]:.2f}"
         )
-        re_latencies, re_statuses, re_elapsed = fire(f"{base}/hubrise/callback/", redeliveries, args.concurrency)
-        summary("webhook (redeliveries)", re_latencies, re_elapsed)
+        meter.start()
+        result = http_load.fire("127.0.0.1", port, baseline_requests, args.concurrency)
+        baseline = summary("baseline (HMAC+UPDATE)", result, {"client": result.cpu_seconds, **meter.stop()})
+        statuses += result.statuses
+
+        if args.apply_during:
+            worker = start_worker(env, args.celery_concurrency)
+            wait_for_worker(env["CELERY_BROKER_URL"])
+        meter.start()
+        started = time.perf_counter()
+        result = http_load.fire("127.0.0.1", port, webhook_requests, args.concurrency)
+        name = "webhook, worker applying" if args.apply_during else "webhook (new events)"
+        webhook = summary(name, result, {"client": result.cpu_seconds, **meter.stop()})
+        statuses += result.statuses
+        if not args.apply_during:
+            # On two cores the worker applying meanwhile would take CPU from the webhook's figure.
+            meter.start()
+            started = time.perf_counter()
+            worker = start_worker(env, args.celery_concurrency)
+        applied_after = wait_until_applied(len(bodies), started, timeout=600)
+        when = "from the burst's start" if args.apply_during else "from its start"
+        print(
+            f"{'applied by the worker':<24} {len(bodies):>6} events    {len(bodies) / applied_after:>7.1f}/s"
+            f"  ({args.celery_concurrency} processes, {when} to the last event applied, {applied_after:.1f} s)"
+        )
+        if not args.apply_during:
+            print_cpu(meter.stop(), len(bodies), applied_after)
+        print(f"{'':<24} load average {os.getloadavg()[0]:.2f}")
+
+        result = http_load.fire("127.0.0.1", port, redeliveries, args.concurrency)
+        summary("webhook (redeliveries)", result)
+        statuses += result.statuses
         print(
             f"ratio webhook/baseline: {webhook['per_second'] / baseline['per_second']:.2f} of the throughput,"
             f" p50 x{webhook['p50_ms'] / baseline['p50_ms']:.1f}, p99 x{webhook['p99_ms'] / baseline['p99_ms']:.1f}"
         )
-        unexpected = {status for status in statuses + re_statuses + baseline_statuses if status != 200}
-        if unexpected:
-            sys.exit(f"unexpected HTTP statuses: {sorted(unexpected)}")
     finally:
-        processes = [process for process in (server, worker) if process is not None]
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=20)
+        for process in (server, worker):
+            if process is not None:
+                process.terminate()
+        for process in (server, worker):
+            if process is not None:
+                process.wait(timeout=20)
+    unexpected = sorted({status for status in statuses if status != 200})
+    if unexpected or len(statuses) != 2 * len(bodies) + len(redeliveries):
+        sys.exit(f"unexpected HTTP statuses: {unexpected}, {len(statuses)} answers")
     check_applied_once(args.events)
 
 
