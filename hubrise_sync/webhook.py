@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -28,6 +29,16 @@ from hubrise_sync.models import QuarantinedCallback
 logger = logging.getLogger(__name__)
 
 
+class AlwaysJSON(BaseContentNegotiation):
+    """JSON whatever the Accept header says: a 406 would count as delivered for HubRise, and lose the event."""
+
+    def select_parser(self, request, parsers):
+        return None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class HubRiseCallbackView(APIView):
     # The HMAC is the authentication; nothing may parse the body before it is checked,
     # so the view declares no parser and reads request.body itself.
@@ -36,6 +47,7 @@ class HubRiseCallbackView(APIView):
     parser_classes = ()
     renderer_classes = (JSONRenderer,)
     throttle_classes = ()
+    content_negotiation_class = AlwaysJSON
 
     @extend_schema(
         summary="HubRise callback (order events)",
