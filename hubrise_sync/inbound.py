@@ -23,7 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections, router, transaction
-from django.db.models import Max
+from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Mod
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -378,24 +378,25 @@ def receive_event(event: Event, *, via: str, connection: Connection | None = Non
     return Received(record, duplicate=False)
 
 
-def apply_recorded(event_pk: int) -> InboundEvent | None:
+def apply_recorded(event_pk: int, *, record: InboundEvent | None = None) -> InboundEvent | None:
     """Applies a recorded event, and before it the older recorded events of its order; None if already done.
 
     The order's row lock makes the events of one order apply one at a time and
     in the order they reached us, whichever worker runs them; an event already
-    applied (by another worker, or the sweep) is left alone.
+    applied (by another worker, or the sweep) is left alone. ``record`` is the
+    event as the caller read it (maybe applied since): it saves reading it again.
     """
-    record = InboundEvent.objects.filter(pk=event_pk, outcome=Outcome.PENDING).first()
     if record is None:
+        record = InboundEvent.objects.filter(pk=event_pk, outcome=Outcome.PENDING).first()
+    if record is None or record.outcome != Outcome.PENDING:
         return None
     event = _event_of(record)
     with transaction.atomic():
-        order = _order_of(record, event)
+        # The order first, then its events: every applier takes the locks in this order.
+        order = _locked_order_of(record, event)
         if order is None:
             pending = InboundEvent.objects.filter(pk=record.pk)
         else:
-            # The order first, then its events: every applier takes the locks in this order.
-            order = Order.objects.select_for_update().get(pk=order.pk)
             pending = InboundEvent.objects.filter(
                 location_id=record.location_id, hubrise_order_id=record.hubrise_order_id, pk__lte=record.pk
             )
@@ -417,15 +418,15 @@ def apply_pending(*, older_than: timedelta = timedelta(seconds=5), limit: int = 
     pending = InboundEvent.objects.filter(outcome=Outcome.PENDING, received_at__lt=before)
     if slot is not None:
         pending = pending.alias(slot=Mod("pk", settings.HUBRISE_INBOUND_APPLIERS)).filter(slot=slot)
-    pks = list(pending.order_by("received_at", "pk").values_list("pk", flat=True)[:limit])
+    records = list(pending.order_by("received_at", "pk")[:limit])
     applied = 0
-    for pk in pks:
+    for record in records:
         try:
-            applied += apply_recorded(pk) is not None
+            applied += apply_recorded(record.pk, record=record) is not None
         except Exception:
             # Rolled back and still pending: the next sweep tries it again. The events
             # behind it do not wait for it.
-            logger.exception("Could not apply recorded HubRise event %s; it stays pending", pk)
+            logger.exception("Could not apply recorded HubRise event %s; it stays pending", record.pk)
     return applied
 
 
@@ -434,10 +435,20 @@ def _event_of(record: InboundEvent) -> Event:
     return event_from_json(json.loads(record.raw_body), record.raw_body)
 
 
-def _order_of(record: InboundEvent, event: Event) -> Order | None:
+def _locked_order_of(record: InboundEvent, event: Event) -> Order | None:
+    """The event's order, read under its row lock (call inside a transaction); None if not an order update of ours."""
     if event.resource_type != "order" or event.event_type != "update" or not record.location_id:
         return None
-    return find_order(record.location_id, event.order_id, (event.new_state or {}).get("private_ref"))
+    # Found through its link and locked in one statement; the lock is the order's row only.
+    order = (
+        Order.objects.select_for_update(of=("self",))
+        .filter(hubrise__location_id=record.location_id, hubrise__hubrise_order_id=event.order_id)
+        .first()
+    )
+    if order is not None:
+        return order
+    found = find_order(record.location_id, event.order_id, (event.new_state or {}).get("private_ref"))
+    return None if found is None else Order.objects.select_for_update().get(pk=found.pk)
 
 
 def _apply_and_save(record: InboundEvent, event: Event, *, order: Order | None = None) -> None:
@@ -526,17 +537,15 @@ def apply_status(order: Order, state: dict, *, happened_at: datetime, locked: bo
     # Events of one order are decided one at a time, each seeing what the previous applied.
     if not locked:
         order = Order.objects.select_for_update().get(pk=order.pk)
-    newest_applied = InboundEvent.objects.filter(order=order, outcome=Outcome.APPLIED).aggregate(newest=Max("created_at"))[
-        "newest"
-    ]
+    facts = _facts_of(order)
+    newest_applied = facts["newest_applied"]
     if newest_applied is not None and happened_at < newest_applied:
         return Outcome.IGNORED_OUTDATED, (
             f"HubRise says {status} as of {_when(happened_at)}, but a newer HubRise change"
             f" (of {_when(newest_applied)}) was already applied."
         )
-    reached = _last_status_sent(order)
-    if reached is not None:
-        sent_status, started_at, delivered_at = reached
+    if facts["delivered_at"] is not None:
+        sent_status, started_at, delivered_at = facts["sent_status"], facts["sent_at"], facts["delivered_at"]
         if event_time(happened_at) < started_at:
             # Our status reached HubRise after this change: HubRise holds ours, not this one.
             return Outcome.IGNORED_OUTDATED, (
@@ -552,14 +561,15 @@ def apply_status(order: Order, state: dict, *, happened_at: datetime, locked: bo
                 f" {sent_status} reached it: HubRise is asked which is current."
             )
     guard = event_time(happened_at)
-    last_change = order.history.order_by("-at", "-id").first()
-    if last_change is not None and last_change.source == StatusChange.Source.HUBRISE:
+    if facts["last_change_source"] == StatusChange.Source.HUBRISE:
         # Our clock stamped that change when we applied it, possibly long after it
         # happened (HubRise retries for an hour): only a change made here since counts.
         guard = max(guard, order.status_changed_at)
     reason = rejection_cause(state) if status == OrderStatus.REJECTED else ""
     try:
-        change = change_status(order, status, source=StatusChange.Source.HUBRISE, reason=reason, unless_changed_after=guard)
+        change = change_status(
+            order, status, source=StatusChange.Source.HUBRISE, reason=reason, unless_changed_after=guard, order_locked=True
+        )
     except OutdatedChange:
         return Outcome.IGNORED_OUTDATED, (
             f"HubRise says {status} as of {_when(happened_at)}, but our order changed later"
@@ -573,24 +583,36 @@ def apply_status(order: Order, state: dict, *, happened_at: datetime, locked: bo
     return Outcome.APPLIED, detail + (f" ({reason})" if reason else "")
 
 
-def _last_status_sent(order: Order) -> tuple[str, datetime, datetime] | None:
-    """(status, when the call started, when HubRise answered) of the last status change we delivered for the order.
+def _facts_of(order: Order) -> dict[str, Any]:
+    """What apply_status weighs an event against, in one query (read under the order's lock).
 
-    Not the create: a change made at HubRise always follows the order's creation there.
+    - newest_applied: HubRise's time of the newest event of the order already applied;
+    - sent_status, sent_at, delivered_at: the last status change we delivered for the order (the
+      status, when the call started, when HubRise answered), all None unless HubRise answered;
+      not the create, as a change made at HubRise always follows the order's creation there;
+    - last_change_source: where the order's last status change came from.
     """
-    attempt = (
-        DeliveryAttempt.objects.filter(
-            message__order=order,
-            message__kind=OutboxMessage.Kind.UPDATE_STATUS,
-            outcome=DeliveryAttempt.Outcome.DELIVERED,
+    applied = InboundEvent.objects.filter(order=OuterRef("pk"), outcome=Outcome.APPLIED, created_at__isnull=False)
+    delivered = DeliveryAttempt.objects.filter(
+        message__order=OuterRef("pk"),
+        message__kind=OutboxMessage.Kind.UPDATE_STATUS,
+        outcome=DeliveryAttempt.Outcome.DELIVERED,
+    ).order_by("-started_at", "-id")
+    history = StatusChange.objects.filter(order=OuterRef("pk")).order_by("-at", "-id")
+    facts = (
+        Order.objects.filter(pk=order.pk)
+        .values(
+            newest_applied=Subquery(applied.order_by("-created_at").values("created_at")[:1]),
+            sent_status=Subquery(delivered.values("message__status")[:1]),
+            sent_at=Subquery(delivered.values("started_at")[:1]),
+            delivered_at=Subquery(delivered.values("message__delivered_at")[:1]),
+            last_change_source=Subquery(history.values("source")[:1]),
         )
-        .order_by("-started_at", "-id")
-        .values_list("message__status", "started_at", "message__delivered_at")
-        .first()
+        .get()
     )
-    if attempt is None or attempt[2] is None:
-        return None
-    return attempt
+    if facts["delivered_at"] is None:
+        facts["sent_status"] = facts["sent_at"] = None
+    return facts
 
 
 def check_order_soon(order_id: int) -> None:

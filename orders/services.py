@@ -209,6 +209,7 @@ def change_status(
     source_detail: str = "",
     expected_current: str | None = None,
     unless_changed_after: datetime | None = None,
+    order_locked: bool = False,
 ) -> StatusChange | None:
     """Move an order to ``new_status`` and record why, who and from where.
 
@@ -217,14 +218,15 @@ def change_status(
     user was looking at: if the order moved since, the change is refused rather
     than silently overwriting the newer status. ``unless_changed_after`` is when
     the change happened elsewhere: an order changed later here is left alone,
-    so that a late event cannot roll it back.
+    so that a late event cannot roll it back. ``order_locked`` says the caller
+    read ``order`` under its row lock in this transaction: it is not read again.
     """
     if not is_known_status(new_status):
         raise UnknownStatus(_("Unknown status: %(status)s.") % {"status": new_status})
     order_id = order.pk if isinstance(order, Order) else order
     # The row lock serialises a staff click racing a HubRise event or a double
     # click: each reads the status the previous one wrote.
-    locked = Order.objects.select_for_update().get(pk=order_id)
+    locked = order if order_locked and isinstance(order, Order) else Order.objects.select_for_update().get(pk=order_id)
     if isinstance(order, Order):
         order.status = locked.status
         order.status_changed_at = locked.status_changed_at
