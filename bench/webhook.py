@@ -164,11 +164,11 @@ def summary(name: str, result: http_load.Result, cpu: dict[str, float] | None = 
     return figures
 
 
-def print_cpu(cpu: dict[str, float], count: int, elapsed: float) -> None:
+def print_cpu(cpu: dict[str, float], count: int, elapsed: float, unit: str = "request") -> None:
     machine = cpu.pop("machine", None)
     ours = sum(cpu.values())
     parts = "  ".join(f"{name} {seconds * 1000 / count:.2f}" for name, seconds in cpu.items() if seconds)
-    print(f"{'':<24} CPU ms per request: {parts}  (total {ours * 1000 / count:.2f}; {ours / elapsed:.2f} cores busy)")
+    print(f"{'':<24} CPU ms per {unit}: {parts}  (total {ours * 1000 / count:.2f}; {ours / elapsed:.2f} cores busy)")
     if machine is not None:
         # Everything else on the machine meanwhile: other people's work, the kernel's, this bench's own bookkeeping.
         others = max(0.0, machine - ours) / elapsed
@@ -477,9 +477,11 @@ def main() -> None:
         baseline = summary("baseline (HMAC+UPDATE)", result, {"client": result.cpu_seconds, **meter.stop()})
         statuses += result.statuses
 
+        whole = CpuMeter(processes)
         if args.apply_during:
             worker = start_worker(env, args.celery_concurrency)
             wait_for_worker(env["CELERY_BROKER_URL"])
+            whole.start()
         meter.start()
         started = time.perf_counter()
         result = http_load.fire("127.0.0.1", port, webhook_requests, args.concurrency)
@@ -497,8 +499,7 @@ def main() -> None:
             f"{'applied by the worker':<24} {len(bodies):>6} events    {len(bodies) / applied_after:>7.1f}/s"
             f"  ({args.celery_concurrency} processes, {when} to the last event applied, {applied_after:.1f} s)"
         )
-        if not args.apply_during:
-            print_cpu(meter.stop(), len(bodies), applied_after)
+        print_cpu((whole if args.apply_during else meter).stop(), len(bodies), applied_after, unit="event")
         print(f"{'':<24} load average {os.getloadavg()[0]:.2f}")
 
         result = http_load.fire("127.0.0.1", port, redeliveries, args.concurrency)

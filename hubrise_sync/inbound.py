@@ -402,7 +402,8 @@ def apply_recorded(event_pk: int, *, record: InboundEvent | None = None) -> Inbo
             )
         # Re-read under the lock: the sweep or another worker may have applied some meanwhile.
         for earlier in pending.filter(outcome=Outcome.PENDING).select_for_update().order_by("pk"):
-            _apply_and_save(earlier, _event_of(earlier), order=order)
+            # The same row as read before the lock, its body already parsed.
+            _apply_and_save(earlier, event if earlier.pk == record.pk else _event_of(earlier), order=order)
             if earlier.pk == record.pk:
                 record = earlier
     return record if record.outcome != Outcome.PENDING else None
