@@ -17,3 +17,23 @@ def redis_client():
 
         _clients[url] = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
     return _clients[url]
+
+
+# A drain (a task that works through a backlog, then stops) per slot: its flag is set while
+# that drain is queued, and expires in case the task is lost.
+DRAIN_FLAG_PREFIX = "hubrise:drain-queued:"
+DRAIN_FLAG_TTL = 60
+
+
+def drain_flag(kind: str, slot: int) -> str:
+    return f"{DRAIN_FLAG_PREFIX}{kind}:{slot}"
+
+
+def forget_queued_drains(client) -> None:
+    """Clears the drain flags once the broker's queue was emptied, drains included.
+
+    Left set, they would stop the next work from queueing a drain until they expire.
+    """
+    flags = list(client.scan_iter(f"{DRAIN_FLAG_PREFIX}*"))
+    if flags:
+        client.delete(*flags)

@@ -49,9 +49,6 @@ Via = InboundEvent.Via
 # most likely our client secret is wrong and genuine events are being refused.
 REFUSAL_BURST = 10
 REFUSAL_WINDOW = timedelta(minutes=5)
-# Set (one per slot) while a drain of recorded events is queued; expires in case its task is lost.
-APPLIER_QUEUED_KEY = "hubrise:inbound:applier-queued"
-APPLIER_QUEUED_TTL = 60
 # Events outside these years are not HubRise's (and some cannot even be shown in UTC).
 MIN_EVENT_YEAR = 1970
 MAX_EVENT_YEAR = 9998
@@ -308,7 +305,7 @@ def wake_applier() -> None:
         else:
             with flags.pipeline(transaction=False) as pipeline:
                 for slot in slots:
-                    pipeline.set(_applier_flag(slot), "1", nx=True, ex=APPLIER_QUEUED_TTL)
+                    pipeline.set(_applier_flag(slot), "1", nx=True, ex=broker.DRAIN_FLAG_TTL)
                 to_queue = [slot for slot, was_set in zip(slots, pipeline.execute(), strict=True) if was_set]
         for slot in to_queue:
             apply_recorded_events.apply_async((slot,), retry=False)
@@ -317,17 +314,7 @@ def wake_applier() -> None:
 
 
 def _applier_flag(slot: int) -> str:
-    return f"{APPLIER_QUEUED_KEY}:{slot}"
-
-
-def forget_queued_drains(client) -> None:
-    """Clears the applier flags once the broker's queue was emptied, drains included.
-
-    Left set, they would stop the next events from queueing a drain until they expire.
-    """
-    flags = list(client.scan_iter(f"{APPLIER_QUEUED_KEY}:*"))
-    if flags:
-        client.delete(*flags)
+    return broker.drain_flag("inbound", slot)
 
 
 def drain(slot: int = 0, limit: int = 1000) -> int:

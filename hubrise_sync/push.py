@@ -5,13 +5,16 @@ The flow (ARCHITECTURE.md, "How data flows"):
 1. ``orders`` sends ``order_created`` / ``status_changed`` inside its transaction;
    the receivers below write an OutboxMessage in that same transaction and ask
    for a Celery task once it commits.
-2. The task calls ``deliver(message_id)``: it claims the message (row lock, then
-   a lease written to the row), calls HubRise outside any transaction, and
-   records the outcome and a DeliveryAttempt.
-3. Celery beat calls ``sweep()`` every few seconds: it re-queues every message
-   that is due and not believed to be queued (the broker was down at commit, a
-   worker died, a retry is due) and releases held messages whose connection is
-   healthy again.
+2. ``publish`` wakes a deliverer: a Celery task running ``drain(slot)``, one
+   per slot at most queued at a time (HUBRISE_PUSH_DELIVERERS slots). A drain
+   claims the next due message (row lock, then a lease written to the row),
+   calls HubRise outside any transaction, records the outcome and a
+   DeliveryAttempt, and claims the next, until none is due or its time is up.
+   A backlog thus costs a few tasks, not one per message.
+3. Celery beat calls ``sweep()`` every few seconds: it wakes the deliverers for
+   every message that is due and not believed to be taken care of (the broker
+   was down at commit, a worker died, a retry is due) and releases held
+   messages whose connection is healthy again.
 
 Rules kept here and nowhere else:
 
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -43,7 +47,7 @@ from django.db import connections, router, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from hubrise_sync import mapping, ratelimit
+from hubrise_sync import broker, mapping, ratelimit
 from hubrise_sync.client import HubRiseClient, HubRiseError, HubRiseResponse
 from hubrise_sync.models import Connection, DeliveryAttempt, OrderLink, OutboxMessage
 from orders.models import Order, StatusChange
@@ -56,8 +60,10 @@ State = OutboxMessage.State
 Outcome = DeliveryAttempt.Outcome
 
 UNFINISHED = (State.PENDING, State.HELD, State.FAILED)
-# How many messages of one order a task sends in a row once the first one went through.
-MAX_MESSAGES_PER_TASK = 20
+# How many messages of one order deliver() sends in a row once the first one went through.
+MAX_MESSAGES_PER_ORDER = 20
+# What deliver_claimed() returns when the connection's rate limit made the message wait (no call made).
+RATE_LIMITED = "rate_limited"
 # A successful call refreshes the connection's last_success_at at most this often.
 HEALTH_REFRESH = timedelta(minutes=1)
 
@@ -153,17 +159,42 @@ def _write_message(
 
 
 def publish(message_ids: list[int]) -> None:
-    """Queue a delivery task per message; never raises (the sweep delivers what could not be queued)."""
-    from hubrise_sync.tasks.push import deliver_message
+    """Wake a deliverer for these waiting messages; never raises (the sweep sends what could not be woken for)."""
+    try:
+        wake_deliverers()
+    except Exception as error:  # the broker's errors vary with the transport
+        # Only the error's type: a broker URL may carry a password.
+        logger.warning("Could not queue HubRise deliveries (%s); the sweep will send them", type(error).__name__)
+        OutboxMessage.objects.filter(pk__in=message_ids, state=State.PENDING).update(queued_until=None)
 
-    for position, message_id in enumerate(message_ids):
-        try:
-            deliver_message.apply_async((message_id,), retry=False)
-        except Exception as error:  # the broker's errors vary with the transport
-            # Only the error's type: a broker URL may carry a password.
-            logger.warning("Could not queue HubRise deliveries (%s); the sweep will send them", type(error).__name__)
-            OutboxMessage.objects.filter(pk__in=message_ids[position:], state=State.PENDING).update(queued_until=None)
+
+def wake_deliverers() -> None:
+    """Queue one drain, on the first deliverer slot that has none queued.
+
+    A drain clears its slot's flag before it claims anything, so a message
+    written after a drain's last claim always finds a free slot and queues the
+    next drain; while every slot has a drain queued, publishing costs one Redis
+    round trip and no task. Without Redis (the embedded broker) every publish
+    queues a drain.
+    """
+    from hubrise_sync.tasks.push import drain_outbox
+
+    flags = broker.redis_client()
+    if flags is None:
+        drain_outbox.apply_async((0,), retry=False)
+        return
+    for slot in range(settings.HUBRISE_PUSH_DELIVERERS):
+        if flags.set(_deliverer_flag(slot), "1", nx=True, ex=broker.DRAIN_FLAG_TTL):
+            try:
+                drain_outbox.apply_async((slot,), retry=False)
+            except Exception:
+                flags.delete(_deliverer_flag(slot))
+                raise
             return
+
+
+def _deliverer_flag(slot: int) -> str:
+    return broker.drain_flag("push", slot)
 
 
 # Claiming ---------------------------------------------------------------------
@@ -182,8 +213,10 @@ def _claimable(now: datetime):
     return OutboxMessage.objects.filter(state=State.PENDING, next_attempt_at__lte=now).exclude(Exists(older_unfinished))
 
 
-def claim(*, message_id: int | None = None, order_id: int | None = None) -> Claim | None:
-    """Take one due message (that one, or the next of that order) for this worker, or None.
+def claim(
+    *, message_id: int | None = None, order_id: int | None = None, skip_connections: set[int] = frozenset()
+) -> Claim | None:
+    """Take one due message (that one, the next of that order, or the next of any connection but those) for this worker, or None.
 
     The row is locked with SELECT … FOR UPDATE SKIP LOCKED (a plain select on
     SQLite, whose writers are serialised anyway) and a lease is written before
@@ -194,13 +227,17 @@ def claim(*, message_id: int | None = None, order_id: int | None = None) -> Clai
     token = uuid.uuid4()
     connection = connections[router.db_for_write(OutboxMessage)]
     if connection.vendor == "postgresql":
-        return _claim_in_one_statement(connection, now, token, message_id=message_id, order_id=order_id)
+        return _claim_in_one_statement(
+            connection, now, token, message_id=message_id, order_id=order_id, skip_connections=skip_connections
+        )
     with transaction.atomic():
         candidates = _claimable(now).select_for_update(skip_locked=True, of=("self",))
         if message_id is not None:
             candidates = candidates.filter(pk=message_id)
         if order_id is not None:
             candidates = candidates.filter(order_id=order_id)
+        if skip_connections:
+            candidates = candidates.exclude(connection_id__in=skip_connections)
         message = candidates.order_by("next_attempt_at", "id").first()
         if message is None:
             return None
@@ -240,12 +277,16 @@ RETURNING claimed.*, candidate.look_up_first
 """
 
 
-def _claim_in_one_statement(connection, now: datetime, token: uuid.UUID, *, message_id: int | None, order_id: int | None):
+def _claim_in_one_statement(
+    connection, now: datetime, token: uuid.UUID, *, message_id: int | None, order_id: int | None, skip_connections: set[int]
+):
     target = ""
     if message_id is not None:
         target += " AND m.id = %(message_id)s"
     if order_id is not None:
         target += " AND m.order_id = %(order_id)s"
+    if skip_connections:
+        target += " AND m.connection_id <> ALL(%(skip_connections)s)"
     sql = _CLAIM_SQL.format(table=connection.ops.quote_name(OutboxMessage._meta.db_table), target=target)
     params = {
         "pending": State.PENDING,
@@ -256,6 +297,7 @@ def _claim_in_one_statement(connection, now: datetime, token: uuid.UUID, *, mess
         "create": Kind.CREATE,
         "message_id": message_id,
         "order_id": order_id,
+        "skip_connections": sorted(skip_connections),
     }
     claimed = list(OutboxMessage.objects.raw(sql, params))
     if not claimed:
@@ -282,11 +324,43 @@ class Result:
     attempts: list[dict] = field(default_factory=list)
 
 
+def drain(slot: int = 0, seconds: float | None = None) -> int:
+    """Deliver due messages, any order's, longest due first, until none is due or ``seconds`` passed.
+
+    Returns how many were sent. Stopping after a while and queueing the next
+    drain lets the other tasks waiting for a worker (webhook events, polls) have
+    their turn during a long backlog. A connection out of its rate limit is
+    left out of this drain's claims once met, instead of claiming and putting
+    back each of its messages.
+    """
+    flags = broker.redis_client()
+    if flags is not None:
+        try:
+            flags.delete(_deliverer_flag(slot))
+        except Exception as error:
+            logger.warning("Could not clear the deliverer flag (%s); it expires by itself", type(error).__name__)
+    deadline = time.monotonic() + (settings.HUBRISE_PUSH_DRAIN_SECONDS if seconds is None else seconds)
+    sent = 0
+    limited: set[int] = set()
+    while True:
+        claimed = claim(skip_connections=limited)
+        if claimed is None:
+            return sent
+        outcome = deliver_claimed(claimed)
+        if outcome in (Outcome.DELIVERED, Outcome.ADOPTED):
+            sent += 1
+        elif outcome == RATE_LIMITED and claimed.message.connection_id is not None:
+            limited.add(claimed.message.connection_id)
+        if time.monotonic() >= deadline:
+            publish([])
+            return sent
+
+
 def deliver(message_id: int) -> int:
     """Send that message if it is due, then the next ones of its order; returns how many were sent."""
     claimed = claim(message_id=message_id)
     sent = 0
-    while claimed is not None and sent < MAX_MESSAGES_PER_TASK:
+    while claimed is not None and sent < MAX_MESSAGES_PER_ORDER:
         outcome = deliver_claimed(claimed)
         if outcome not in (Outcome.DELIVERED, Outcome.ADOPTED):
             break
@@ -296,7 +370,7 @@ def deliver(message_id: int) -> int:
         order_id = claimed.message.order_id
         waiting = OutboxMessage.objects.filter(order_id=order_id, state=State.PENDING).exists()
         claimed = claim(order_id=order_id) if waiting else None
-    if claimed is not None and sent >= MAX_MESSAGES_PER_TASK:
+    if claimed is not None and sent >= MAX_MESSAGES_PER_ORDER:
         _release(claimed, next_attempt_at=timezone.now())
     return sent
 
@@ -319,7 +393,7 @@ def deliver_claimed(claimed: Claim) -> str:
     wait = ratelimit.acquire(connection.pk, heavy=message.kind == Kind.CREATE and claimed.look_up_first)
     if wait:
         _release(claimed, next_attempt_at=timezone.now() + timedelta(seconds=wait))
-        return Outcome.RETRY
+        return RATE_LIMITED
     try:
         link = order.hubrise
     except OrderLink.DoesNotExist:
@@ -459,6 +533,8 @@ def _record(claimed: Claim, connection: Connection, result: Result, started: dat
         if result.outcome == Outcome.HELD and result.http_status == 401:
             connection.mark_broken(result.error)
             _hold_pending_of(connection)
+    if result.http_status == 429 and result.retry_after is not None:
+        ratelimit.pause(connection.pk, result.retry_after)
     if not kept:
         logger.warning("HubRise message %s outlived its lease; its result was recorded by another worker", message.pk)
     if result.outcome in (Outcome.DELIVERED, Outcome.ADOPTED):

@@ -5,9 +5,10 @@ from celery import shared_task
 from hubrise_sync import push
 
 
-@shared_task(name="hubrise_sync.push.deliver", ignore_result=True)
-def deliver_message(message_id: int) -> int:
-    return push.deliver(message_id)
+@shared_task(name="hubrise_sync.push.drain", ignore_result=True)
+def drain_outbox(slot: int = 0) -> int:
+    """The due messages of the outbox, for a while (one deliverer slot)."""
+    return push.drain(slot)
 
 
 @shared_task(name="hubrise_sync.push.sweep", ignore_result=True)
