@@ -629,6 +629,8 @@ class Run:
         sandbox = Sandbox(workdir)
         env = {k: v for k, v in self.base_env.items() if k not in RATE_LIMIT_ENV}
         env["HUBRISE_API_URL"] = sandbox.api_url
+        if self.args.drain_threads is not None:
+            env["HUBRISE_PUSH_DRAIN_THREADS"] = str(self.args.drain_threads)
         if lifted:
             env.update(dict.fromkeys(RATE_LIMIT_ENV, str(LIFTED)))
             sandbox.set_limits(dict.fromkeys(HUBRISE_LIMITS, LIFTED))
@@ -884,6 +886,9 @@ def main() -> None:
         "--prefetch-multiplier",
         type=int,
         help="passed to the worker, overriding the settings' 1 (tasks each process reserves ahead)",
+    )
+    parser.add_argument(
+        "--drain-threads", type=int, help="calls each delivery drain keeps going side by side (default: the settings')"
     )
     parser.add_argument("--rate", type=float, default=10, help="latency: status changes per second")
     parser.add_argument("--duration", type=float, default=20, help="latency: seconds of changes")

@@ -37,13 +37,15 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connections, router, transaction
+from django.db import close_old_connections, connections, router, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -62,6 +64,8 @@ Outcome = DeliveryAttempt.Outcome
 UNFINISHED = (State.PENDING, State.HELD, State.FAILED)
 # How many messages of one order deliver() sends in a row once the first one went through.
 MAX_MESSAGES_PER_ORDER = 20
+# How many due messages a drain claims at a time (one statement, their orders in one more).
+CLAIMS_PER_ROUND = 10
 # What deliver_claimed() returns when the connection's rate limit made the message wait (no call made).
 RATE_LIMITED = "rate_limited"
 # A successful call refreshes the connection's last_success_at at most this often.
@@ -213,12 +217,18 @@ def _claimable(now: datetime):
     return OutboxMessage.objects.filter(state=State.PENDING, next_attempt_at__lte=now).exclude(Exists(older_unfinished))
 
 
-def claim(
-    *, message_id: int | None = None, order_id: int | None = None, skip_connections: set[int] = frozenset()
-) -> Claim | None:
-    """Take one due message (that one, the next of that order, or the next of any connection but those) for this worker, or None.
+def claim(*, message_id: int | None = None, order_id: int | None = None) -> Claim | None:
+    """Take one due message (that one, or the next of that order) for this worker, or None."""
+    claims = claim_several(1, message_id=message_id, order_id=order_id)
+    return claims[0] if claims else None
 
-    The row is locked with SELECT … FOR UPDATE SKIP LOCKED (a plain select on
+
+def claim_several(
+    limit: int, *, message_id: int | None = None, order_id: int | None = None, skip_connections: frozenset[int] = frozenset()
+) -> list[Claim]:
+    """Take up to ``limit`` due messages, each the next of its order, longest due first, leaving out those connections.
+
+    The rows are locked with SELECT … FOR UPDATE SKIP LOCKED (a plain select on
     SQLite, whose writers are serialised anyway) and a lease is written before
     the lock is released: until the lease ends, no other worker or sweep takes
     the message, and past it the worker is presumed dead.
@@ -228,8 +238,20 @@ def claim(
     connection = connections[router.db_for_write(OutboxMessage)]
     if connection.vendor == "postgresql":
         return _claim_in_one_statement(
-            connection, now, token, message_id=message_id, order_id=order_id, skip_connections=skip_connections
+            connection, now, token, limit, message_id=message_id, order_id=order_id, skip_connections=skip_connections
         )
+    claims = []
+    while len(claims) < limit:
+        claimed = _claim_one_in_orm(now, token, message_id=message_id, order_id=order_id, skip_connections=skip_connections)
+        if claimed is None:
+            break
+        claims.append(claimed)
+    return claims
+
+
+def _claim_one_in_orm(
+    now: datetime, token: uuid.UUID, *, message_id: int | None, order_id: int | None, skip_connections: frozenset[int]
+) -> Claim | None:
     with transaction.atomic():
         candidates = _claimable(now).select_for_update(skip_locked=True, of=("self",))
         if message_id is not None:
@@ -257,7 +279,7 @@ def claim(
 # The claim above as one round trip: the same conditions, order and lease.
 _CLAIM_SQL = """
 WITH candidate AS (
-    SELECT m.id, m.create_may_have_landed AS look_up_first
+    SELECT m.id, m.create_may_have_landed AS look_up_first, m.next_attempt_at AS due_at
     FROM {table} m
     WHERE m.state = %(pending)s AND m.next_attempt_at <= %(now)s {target}
       AND NOT EXISTS (
@@ -265,7 +287,7 @@ WITH candidate AS (
           WHERE older.order_id = m.order_id AND older.id < m.id AND older.state IN %(unfinished)s
       )
     ORDER BY m.next_attempt_at, m.id
-    LIMIT 1
+    LIMIT %(limit)s
     FOR UPDATE OF m SKIP LOCKED
 )
 UPDATE {table} claimed
@@ -273,13 +295,20 @@ SET lease_token = %(token)s, leased_until = %(until)s, next_attempt_at = %(until
     create_may_have_landed = claimed.create_may_have_landed OR claimed.kind = %(create)s
 FROM candidate
 WHERE claimed.id = candidate.id
-RETURNING claimed.*, candidate.look_up_first
+RETURNING claimed.*, candidate.look_up_first, candidate.due_at
 """
 
 
 def _claim_in_one_statement(
-    connection, now: datetime, token: uuid.UUID, *, message_id: int | None, order_id: int | None, skip_connections: set[int]
-):
+    connection,
+    now: datetime,
+    token: uuid.UUID,
+    limit: int,
+    *,
+    message_id: int | None,
+    order_id: int | None,
+    skip_connections: frozenset[int],
+) -> list[Claim]:
     target = ""
     if message_id is not None:
         target += " AND m.id = %(message_id)s"
@@ -298,12 +327,11 @@ def _claim_in_one_statement(
         "message_id": message_id,
         "order_id": order_id,
         "skip_connections": sorted(skip_connections),
+        "limit": limit,
     }
-    claimed = list(OutboxMessage.objects.raw(sql, params))
-    if not claimed:
-        return None
-    message = claimed[0]
-    return Claim(message, token, message.look_up_first)
+    # RETURNING keeps no order: put them back in the order they were due.
+    claimed = sorted(OutboxMessage.objects.raw(sql, params), key=lambda message: (message.due_at, message.pk))
+    return [Claim(message, token, message.look_up_first) for message in claimed]
 
 
 # Delivering -------------------------------------------------------------------
@@ -324,14 +352,16 @@ class Result:
     attempts: list[dict] = field(default_factory=list)
 
 
-def drain(slot: int = 0, seconds: float | None = None) -> int:
+def drain(slot: int = 0, *, seconds: float | None = None, threads: int | None = None) -> int:
     """Deliver due messages, any order's, longest due first, until none is due or ``seconds`` passed.
 
-    Returns how many were sent. Stopping after a while and queueing the next
-    drain lets the other tasks waiting for a worker (webhook events, polls) have
-    their turn during a long backlog. A connection out of its rate limit is
-    left out of this drain's claims once met, instead of claiming and putting
-    back each of its messages.
+    Returns how many were sent. ``threads`` deliver side by side (each claims
+    its own messages), so that one process keeps working while a call waits
+    for HubRise. Stopping after a while and queueing the next drain lets the
+    other tasks waiting for a worker (webhook events, polls) have their turn
+    during a long backlog. A connection out of its rate limit is left out of
+    this drain's claims once met, instead of claiming and putting back each of
+    its messages.
     """
     flags = broker.redis_client()
     if flags is not None:
@@ -340,20 +370,84 @@ def drain(slot: int = 0, seconds: float | None = None) -> int:
         except Exception as error:
             logger.warning("Could not clear the deliverer flag (%s); it expires by itself", type(error).__name__)
     deadline = time.monotonic() + (settings.HUBRISE_PUSH_DRAIN_SECONDS if seconds is None else seconds)
+    if threads is None:
+        threads = settings.HUBRISE_PUSH_DRAIN_THREADS
+    # SQLite takes one writer at a time: threads would only wait for each other's locks.
+    if connections[router.db_for_write(OutboxMessage)].vendor != "postgresql":
+        threads = 1
+    limited = _LimitedConnections()
+    if threads <= 1:
+        sent, out_of_time = _deliver_until(deadline, limited)
+    else:
+        pool = _delivery_threads(threads)
+        results = list(pool.map(lambda _: _deliver_in_own_thread(deadline, limited), range(threads)))
+        sent, out_of_time = sum(n for n, _ in results), any(late for _, late in results)
+    if out_of_time:
+        publish([])
+    return sent
+
+
+class _LimitedConnections:
+    """Connections a drain met out of their rate limit, shared by its threads."""
+
+    def __init__(self) -> None:
+        self._ids: set[int] = set()
+        self._lock = threading.Lock()
+
+    def add(self, connection_id: int) -> None:
+        with self._lock:
+            self._ids.add(connection_id)
+
+    def snapshot(self) -> frozenset[int]:
+        with self._lock:
+            return frozenset(self._ids)
+
+
+def _deliver_until(deadline: float, limited: _LimitedConnections) -> tuple[int, bool]:
+    """(messages sent, whether time ran out before the due messages did)."""
     sent = 0
-    limited: set[int] = set()
     while True:
-        claimed = claim(skip_connections=limited)
-        if claimed is None:
-            return sent
-        outcome = deliver_claimed(claimed)
-        if outcome in (Outcome.DELIVERED, Outcome.ADOPTED):
-            sent += 1
-        elif outcome == RATE_LIMITED and claimed.message.connection_id is not None:
-            limited.add(claimed.message.connection_id)
+        claims = claim_several(CLAIMS_PER_ROUND, skip_connections=limited.snapshot())
+        if not claims:
+            return sent, False
+        orders = _orders_of(claims)
+        for position, claimed in enumerate(claims):
+            if position and not _lease_outlasts_a_call(claimed):
+                # HubRise is slow today: the rest go back before their lease could run out mid-call.
+                # (The first always goes, as a claim of one would.)
+                for unsent in claims[position:]:
+                    _release(unsent, next_attempt_at=timezone.now())
+                break
+            outcome = deliver_claimed(claimed, order=orders[claimed.message.order_id])
+            if outcome in (Outcome.DELIVERED, Outcome.ADOPTED):
+                sent += 1
+            elif outcome == RATE_LIMITED and claimed.message.connection_id is not None:
+                limited.add(claimed.message.connection_id)
         if time.monotonic() >= deadline:
-            publish([])
-            return sent
+            return sent, True
+
+
+def _lease_outlasts_a_call(claimed: Claim) -> bool:
+    calls = 2 if claimed.look_up_first else 1  # a lookup by private_ref, then the post
+    longest = calls * (settings.HUBRISE_CONNECT_TIMEOUT + settings.HUBRISE_READ_TIMEOUT)
+    return claimed.message.leased_until - timezone.now() > timedelta(seconds=longest)
+
+
+_thread_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def _delivery_threads(size: int) -> ThreadPoolExecutor:
+    """The process's delivery threads, kept from drain to drain with their database and HTTP connections."""
+    if size not in _thread_pools:
+        _thread_pools[size] = ThreadPoolExecutor(size, thread_name_prefix="hubrise-push")
+    return _thread_pools[size]
+
+
+def _deliver_in_own_thread(deadline: float, limited: _LimitedConnections) -> tuple[int, bool]:
+    # What Django does at each request: drop this thread's connection if it broke
+    # (PostgreSQL restarted) or outlived CONN_MAX_AGE.
+    close_old_connections()
+    return _deliver_until(deadline, limited)
 
 
 def deliver(message_id: int) -> int:
@@ -375,14 +469,19 @@ def deliver(message_id: int) -> int:
     return sent
 
 
-def deliver_claimed(claimed: Claim) -> str:
-    message = claimed.message
+def _orders_of(claims: list[Claim]) -> dict[int, Order]:
     # The establishment's connection comes with the order: a message's own connection is
     # that one, or none once it was deleted (the message then waits for the next one).
     orders = Order.objects.select_related("establishment__hubrise_connection", "hubrise")
-    if message.kind == Kind.CREATE:
+    if any(claimed.message.kind == Kind.CREATE for claimed in claims):
         orders = orders.prefetch_related("items__options", "deals", "discounts", "charges", "payments")
-    order = orders.get(pk=message.order_id)
+    return orders.in_bulk([claimed.message.order_id for claimed in claims])
+
+
+def deliver_claimed(claimed: Claim, *, order: Order | None = None) -> str:
+    message = claimed.message
+    if order is None:
+        order = _orders_of([claimed])[message.order_id]
     try:
         connection = order.establishment.hubrise_connection
     except Connection.DoesNotExist:
