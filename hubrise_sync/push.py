@@ -46,7 +46,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connections, router, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from hubrise_sync import broker, mapping, ratelimit
@@ -411,18 +411,22 @@ def _deliver_until(deadline: float, limited: _LimitedConnections) -> tuple[int, 
         if not claims:
             return sent, False
         orders = _orders_of(claims)
-        for position, claimed in enumerate(claims):
-            if position and not _lease_outlasts_a_call(claimed):
-                # HubRise is slow today: the rest go back before their lease could run out mid-call.
-                # (The first always goes, as a claim of one would.)
-                for unsent in claims[position:]:
-                    _release(unsent, next_attempt_at=timezone.now())
-                break
-            outcome = deliver_claimed(claimed, order=orders[claimed.message.order_id])
-            if outcome in (Outcome.DELIVERED, Outcome.ADOPTED):
-                sent += 1
-            elif outcome == RATE_LIMITED and claimed.message.connection_id is not None:
-                limited.add(claimed.message.connection_id)
+        taken: list[Sent] = []
+        try:
+            for position, claimed in enumerate(claims):
+                if position and not _lease_outlasts_a_call(claimed):
+                    # HubRise is slow today: the rest go back before their lease could run out mid-call.
+                    # (The first always goes, as a claim of one would.)
+                    for unsent in claims[position:]:
+                        _release(unsent, next_attempt_at=timezone.now())
+                    break
+                outcome = deliver_claimed(claimed, order=orders[claimed.message.order_id], taken=taken)
+                if outcome in (Outcome.DELIVERED, Outcome.ADOPTED):
+                    sent += 1
+                elif outcome == RATE_LIMITED and claimed.message.connection_id is not None:
+                    limited.add(claimed.message.connection_id)
+        finally:
+            record_taken(taken)
         if time.monotonic() >= deadline:
             return sent, True
 
@@ -478,7 +482,22 @@ def _orders_of(claims: list[Claim]) -> dict[int, Order]:
     return orders.in_bulk([claimed.message.order_id for claimed in claims])
 
 
-def deliver_claimed(claimed: Claim, *, order: Order | None = None) -> str:
+@dataclass
+class Sent:
+    """A status message HubRise took, waiting to be recorded with the others of its round."""
+
+    claimed: Claim
+    connection: Connection
+    result: Result
+    started: datetime
+
+
+def deliver_claimed(claimed: Claim, *, order: Order | None = None, taken: list[Sent] | None = None) -> str:
+    """Sends one claimed message and records the outcome; returns it.
+
+    With ``taken``, a status change HubRise took is added to it instead, for
+    ``record_taken`` to record with the others of the round.
+    """
     message = claimed.message
     if order is None:
         order = _orders_of([claimed])[message.order_id]
@@ -503,7 +522,10 @@ def deliver_claimed(claimed: Claim, *, order: Order | None = None) -> str:
         result = _send_create(client, link, order, message, claimed.look_up_first)
     else:
         result = _send_status(client, link, order, message)
-    _record(claimed, connection, result, started)
+    if taken is not None and message.kind == Kind.UPDATE_STATUS and result.outcome == Outcome.DELIVERED:
+        taken.append(Sent(claimed, connection, result, started))
+    else:
+        _record(claimed, connection, result, started)
     return result.outcome
 
 
@@ -637,6 +659,52 @@ def _record(claimed: Claim, connection: Connection, result: Result, started: dat
     if not kept:
         logger.warning("HubRise message %s outlived its lease; its result was recorded by another worker", message.pk)
     if result.outcome in (Outcome.DELIVERED, Outcome.ADOPTED):
+        _note_success(connection)
+
+
+def record_taken(taken: list[Sent]) -> None:
+    """What _record does for each delivered status message, for several at once: four statements instead of three each."""
+    if not taken:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        kept = set(
+            OutboxMessage.objects.select_for_update()
+            .filter(pk__in=[sent.claimed.message.pk for sent in taken], lease_token__in={sent.claimed.token for sent in taken})
+            .values_list("pk", flat=True)
+        )
+        ours = [sent for sent in taken if sent.claimed.message.pk in kept]
+        OutboxMessage.objects.filter(pk__in=kept).update(
+            state=State.DELIVERED,
+            delivered_at=now,
+            attempts=F("attempts") + 1,
+            lease_token=None,
+            leased_until=None,
+            last_error="",
+            create_may_have_landed=False,
+        )
+        for sent in ours:
+            sent.claimed.message.payload = sent.result.payload
+            sent.claimed.message.last_status_code = sent.result.http_status
+            sent.claimed.message.connection = sent.connection
+        OutboxMessage.objects.bulk_update([sent.claimed.message for sent in ours], ["payload", "last_status_code", "connection"])
+        DeliveryAttempt.objects.bulk_create(
+            DeliveryAttempt(
+                message=sent.claimed.message,
+                started_at=sent.started,
+                request=sent.result.request[:200],
+                http_status=sent.result.http_status,
+                duration_ms=sent.result.duration_ms or int((now - sent.started).total_seconds() * 1000),
+                outcome=Outcome.DELIVERED,
+            )
+            for sent in taken
+        )
+    for sent in taken:
+        if sent.claimed.message.pk not in kept:
+            logger.warning(
+                "HubRise message %s outlived its lease; its result was recorded by another worker", sent.claimed.message.pk
+            )
+    for connection in {sent.connection.pk: sent.connection for sent in taken}.values():
         _note_success(connection)
 
 
