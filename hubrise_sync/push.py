@@ -66,6 +66,11 @@ UNFINISHED = (State.PENDING, State.HELD, State.FAILED)
 MAX_MESSAGES_PER_ORDER = 20
 # How many due messages a drain claims at a time (one statement, their orders in one more).
 CLAIMS_PER_ROUND = 10
+# Creates in doubt of one connection settled by listing its orders once (_look_up_together),
+# from this many in a round, with at most that many pages; HubRise's clock may be behind ours.
+LOOK_UP_TOGETHER_FROM = 2
+LOOK_UP_TOGETHER_PAGES = 5
+CLOCK_MARGIN = timedelta(minutes=10)
 # What deliver_claimed() returns when the connection's rate limit made the message wait (no call made).
 RATE_LIMITED = "rate_limited"
 # A successful call refreshes the connection's last_success_at at most this often.
@@ -411,6 +416,8 @@ def _deliver_until(deadline: float, limited: _LimitedConnections) -> tuple[int, 
         if not claims:
             return sent, False
         orders = _orders_of(claims)
+        claims, adopted = _look_up_together(claims, orders)
+        sent += adopted
         taken: list[Sent] = []
         try:
             for position, claimed in enumerate(claims):
@@ -429,6 +436,81 @@ def _deliver_until(deadline: float, limited: _LimitedConnections) -> tuple[int, 
             record_taken(taken)
         if time.monotonic() >= deadline:
             return sent, True
+
+
+def _look_up_together(claims: list[Claim], orders: dict[int, Order]) -> tuple[list[Claim], int]:
+    """Settles a connection's creates in doubt with one listing of its orders instead of a lookup each.
+
+    After a HubRise outage whose calls timed out, every waiting create must be
+    looked up before it is posted again, and a lookup is a heavy call (HubRise
+    allows 10 a minute). When several of a round's creates in doubt share a
+    connection, its orders since the oldest of them are listed instead (a page
+    of 100 per heavy call): those found are adopted, those not found are posted
+    without a lookup. Returns the claims left to send and how many were adopted.
+    """
+    in_doubt: dict[int, list[Claim]] = {}
+    connections_by_id: dict[int, Connection] = {}
+    for claimed in claims:
+        if claimed.message.kind != Kind.CREATE or not claimed.look_up_first:
+            continue
+        connection = _connection_of_order(orders[claimed.message.order_id])
+        if connection is None or connection.is_broken:
+            continue
+        connections_by_id[connection.pk] = connection
+        in_doubt.setdefault(connection.pk, []).append(claimed)
+    settled: set[int] = set()
+    for connection_id, group in in_doubt.items():
+        if len(group) < LOOK_UP_TOGETHER_FROM:
+            continue
+        connection = connections_by_id[connection_id]
+        since = min(claimed.message.created_at for claimed in group) - CLOCK_MARGIN
+        started = timezone.now()
+        listed = _list_private_refs(connection, since)
+        if listed is None:
+            continue  # each is looked up on its own
+        for claimed in group:
+            order = orders[claimed.message.order_id]
+            hubrise_id = listed.get(str(order.uid))
+            if hubrise_id is None:
+                # Not at HubRise: no one else sends it while we hold its lease.
+                claimed.look_up_first = False
+                continue
+            request = f"GET /locations/{connection.location_id}/orders?after={mapping.local_time(since, 'UTC')}"
+            result = Result(outcome=Outcome.ADOPTED, hubrise_order_id=hubrise_id, http_status=200, request=request)
+            _record(claimed, connection, result, started)
+            settled.add(claimed.message.pk)
+    return [claimed for claimed in claims if claimed.message.pk not in settled], len(settled)
+
+
+def _connection_of_order(order: Order) -> Connection | None:
+    try:
+        return order.establishment.hubrise_connection
+    except Connection.DoesNotExist:
+        return None
+
+
+def _list_private_refs(connection: Connection, since: datetime) -> dict[str, str] | None:
+    """Our private_ref → HubRise id of the connection's orders created since then; None unless all were listed."""
+    client = HubRiseClient(connection.access_token)
+    found: dict[str, str] = {}
+    cursor = None
+    for _page in range(LOOK_UP_TOGETHER_PAGES):
+        if ratelimit.acquire(connection.pk, heavy=True):
+            return None
+        params = {"after": mapping.local_time(since, "UTC"), "count": "100"}
+        if cursor:
+            params["cursor"] = cursor
+        try:
+            page = client.find_orders(connection.location_id, **params)
+        except HubRiseError:
+            return None
+        for remote in page.data if isinstance(page.data, list) else []:
+            if isinstance(remote, dict) and remote.get("private_ref"):
+                found[str(remote["private_ref"])] = str(remote["id"])
+        cursor = page.headers.get("X-Cursor-Next")
+        if not cursor:
+            return found
+    return None
 
 
 def _lease_outlasts_a_call(claimed: Claim) -> bool:
@@ -501,10 +583,7 @@ def deliver_claimed(claimed: Claim, *, order: Order | None = None, taken: list[S
     message = claimed.message
     if order is None:
         order = _orders_of([claimed])[message.order_id]
-    try:
-        connection = order.establishment.hubrise_connection
-    except Connection.DoesNotExist:
-        connection = None
+    connection = _connection_of_order(order)
     if connection is None or connection.is_broken:
         _hold(claimed, connection)
         return Outcome.HELD

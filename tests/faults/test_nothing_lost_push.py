@@ -23,7 +23,9 @@ import requests
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_save
+from django.utils import timezone
 
+from hubrise_sync import push
 from hubrise_sync.models import DeliveryAttempt, OrderLink, OutboxMessage
 from orders.models import Order, StatusChange
 from orders.services import change_status
@@ -382,4 +384,32 @@ def test_a_create_that_timed_out_after_hubrise_stored_it_is_adopted_not_duplicat
 
     accepted_by_staff(staff, order)
     wait_until(lambda: delivered(order), what="the status change of the adopted order")
+    assert_nothing_lost(hubrise_sandbox)
+
+
+def test_creates_in_doubt_after_an_outage_are_settled_with_one_listing_not_a_lookup_each(hubrise_sandbox, restaurant, settings):
+    settings.HUBRISE_API_URL = hubrise_sandbox.api_url
+    settings.HUBRISE_READ_TIMEOUT = 1
+    # HubRise stores the first three orders but the answers never come back; the last two never reach it.
+    hubrise_sandbox.inject_fault("drop", count=3, method="POST", path_prefix=ORDERS_PATH, processed=True)
+    hubrise_sandbox.inject_fault("drop", count=2, method="POST", path_prefix=ORDERS_PATH)
+    orders = [make_order(restaurant, ref=f"D-{n}") for n in range(5)]
+    push.drain(threads=1)
+    creates = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.CREATE)
+    assert list(creates.values_list("state", "create_may_have_landed")) == [("pending", True)] * 5
+    assert [len(at_hubrise(hubrise_sandbox, order)) for order in orders] == [1, 1, 1, 0, 0]
+
+    # HubRise is back; the retries are due.
+    since = hubrise_sandbox.requests_log(limit=1)[0]["id"]
+    creates.update(next_attempt_at=timezone.now())
+    assert push.drain(threads=1) == 5
+
+    log = reversed(hubrise_sandbox.requests_log(path_prefix=ORDERS_PATH, since_id=since))
+    calls = [(entry["method"], entry["query"]) for entry in log]
+    lookups = [query for method, query in calls if method == "GET"]
+    assert len(lookups) == 1 and "after=" in lookups[0] and "private_ref" not in lookups[0], lookups
+    assert [method for method, _query in calls].count("POST") == 2, "only the orders HubRise did not store"
+    assert [len(at_hubrise(hubrise_sandbox, order)) for order in orders] == [1] * 5
+    outcomes = [create.attempts_log.order_by("-id").first().outcome for create in creates.order_by("id")]
+    assert outcomes == ["adopted"] * 3 + ["delivered"] * 2
     assert_nothing_lost(hubrise_sandbox)
