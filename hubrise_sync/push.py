@@ -368,12 +368,7 @@ def drain(slot: int = 0, *, seconds: float | None = None, threads: int | None = 
     this drain's claims once met, instead of claiming and putting back each of
     its messages.
     """
-    flags = broker.redis_client()
-    if flags is not None:
-        try:
-            flags.delete(_deliverer_flag(slot))
-        except Exception as error:
-            logger.warning("Could not clear the deliverer flag (%s); it expires by itself", type(error).__name__)
+    broker.clear_drain_flag("push", slot)
     deadline = time.monotonic() + (settings.HUBRISE_PUSH_DRAIN_SECONDS if seconds is None else seconds)
     if threads is None:
         threads = settings.HUBRISE_PUSH_DRAIN_THREADS
