@@ -80,9 +80,9 @@ def worker_applies_at_once(monkeypatch):
     committed. tests/hubrise/test_webhook_sandbox.py covers the real worker.
     """
     from getresto.celery import app
-    from hubrise_sync import broker, inbound
+    from hubrise_sync import broker
 
     monkeypatch.setitem(app.conf, "task_always_eager", True)
     # A drain queued by an earlier test for a worker that never ran would make this one wait for it.
     if (client := broker.redis_client()) is not None:
-        inbound.forget_queued_drains(client)
+        broker.forget_queued_drains(client)

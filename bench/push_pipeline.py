@@ -55,7 +55,7 @@ RATE_LIMIT_ENV = tuple(f"HUBRISE_RATE_LIMIT_{name}" for name in ("MINUTE", "HOUR
 HUBRISE_LIMITS = {"per_minute": 500, "per_hour": 2500, "per_day": 10000, "heavy_per_minute": 10}
 PRIVATE_REF = re.compile(r'"private_ref": ?"([0-9a-f-]{36})"')
 RESPONSE_ID = re.compile(r'^\{"id": ?"([^"]+)"')
-DELIVERY_TASK = re.compile(r"Task hubrise_sync\.push\.deliver\[[^\]]+\] succeeded in \S+: (\d+)")
+DELIVERY_TASK = re.compile(r"Task hubrise_sync\.push\.drain\[[^\]]+\] succeeded in \S+: (\d+)")
 
 
 # Small tools ---------------------------------------------------------------------
@@ -629,6 +629,8 @@ class Run:
         sandbox = Sandbox(workdir)
         env = {k: v for k, v in self.base_env.items() if k not in RATE_LIMIT_ENV}
         env["HUBRISE_API_URL"] = sandbox.api_url
+        if self.args.drain_threads is not None:
+            env["HUBRISE_PUSH_DRAIN_THREADS"] = str(self.args.drain_threads)
         if lifted:
             env.update(dict.fromkeys(RATE_LIMIT_ENV, str(LIFTED)))
             sandbox.set_limits(dict.fromkeys(HUBRISE_LIMITS, LIFTED))
@@ -778,7 +780,7 @@ def throughput(run: Run) -> None:
     for name, seconds in [*cpu.items(), ("total", sum(cpu.values()))]:
         per_delivery = seconds / max(metered, 1) * 1000
         print(f"    {name:<40} {seconds:6.1f} s  {seconds / span:5.2f} cores  {per_delivery:5.1f} ms per delivery")
-    print(f"  delivery tasks run: {tasks:,}, of which sent nothing (message already sent or taken): {idle_tasks:,}")
+    print(f"  delivery drains run: {tasks:,}, of which sent nothing (nothing left due, or rate-limited): {idle_tasks:,}")
     print(f"  failed messages: {failed + failed_creates}")
     ok = print_checks(check, count)
     run.verdicts["throughput ≥ 300 deliveries/s"] = steady >= 300
@@ -850,8 +852,8 @@ def drain(run: Run) -> None:
     )
     print(f"  429 answers in the sandbox's log: {too_many} (must be 0); failed messages: {failed}")
     print(
-        f"  delivery tasks run: {tasks:,}, of which sent nothing (refused by our rate limiter, or message already"
-        f" sent or taken): {idle_tasks:,}"
+        f"  delivery drains run: {tasks:,}, of which sent nothing (every connection out of its limit, or nothing"
+        f" left due): {idle_tasks:,}"
     )
     print(
         f"  calls of one connection in one round minute: peak {minute_peak} (sandbox's limit {limits['per_minute']},"
@@ -884,6 +886,9 @@ def main() -> None:
         "--prefetch-multiplier",
         type=int,
         help="passed to the worker, overriding the settings' 1 (tasks each process reserves ahead)",
+    )
+    parser.add_argument(
+        "--drain-threads", type=int, help="calls each delivery drain keeps going side by side (default: the settings')"
     )
     parser.add_argument("--rate", type=float, default=10, help="latency: status changes per second")
     parser.add_argument("--duration", type=float, default=20, help="latency: seconds of changes")

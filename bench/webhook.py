@@ -335,7 +335,7 @@ def forget_queued_tasks(broker_url: str) -> None:
     """Tasks and flags an earlier run left in the broker."""
     import redis
 
-    from hubrise_sync.inbound import forget_queued_drains
+    from hubrise_sync.broker import forget_queued_drains
 
     client = redis.Redis.from_url(broker_url)
     client.delete("celery")

@@ -240,6 +240,12 @@ HUBRISE_PUSH_BACKOFF_CAP = env_float("HUBRISE_PUSH_BACKOFF_CAP", 600.0)
 HUBRISE_PUSH_LEASE = env_float("HUBRISE_PUSH_LEASE", 2 * (HUBRISE_CONNECT_TIMEOUT + HUBRISE_READ_TIMEOUT) + 15)
 HUBRISE_PUSH_REQUEUE_AFTER = env_float("HUBRISE_PUSH_REQUEUE_AFTER", 60.0)
 HUBRISE_SWEEP_INTERVAL = env_float("HUBRISE_SWEEP_INTERVAL", 10.0)
+# How many worker processes deliver at once (each runs one drain at a time), how
+# many calls a drain keeps going side by side (threads, on PostgreSQL), and for
+# how long a drain delivers before it leaves its turn to the other tasks.
+HUBRISE_PUSH_DELIVERERS = env_int("HUBRISE_PUSH_DELIVERERS", 4)
+HUBRISE_PUSH_DRAIN_THREADS = env_int("HUBRISE_PUSH_DRAIN_THREADS", 2)
+HUBRISE_PUSH_DRAIN_SECONDS = env_float("HUBRISE_PUSH_DRAIN_SECONDS", 2.0)
 # Our share of HubRise's per-connection limits (500/min, 2500/h, 10000/day, 10
 # heavy queries/min), kept a little lower for the other calls made with the token.
 HUBRISE_RATE_LIMITS = {

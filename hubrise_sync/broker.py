@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 
+logger = logging.getLogger(__name__)
 _clients: dict[str, object] = {}
 
 
@@ -17,3 +20,36 @@ def redis_client():
 
         _clients[url] = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
     return _clients[url]
+
+
+# A drain (a task that works through a backlog, then stops) per slot: its flag is set while
+# that drain is queued, and expires in case the task is lost.
+DRAIN_FLAG_PREFIX = "hubrise:drain-queued:"
+DRAIN_FLAG_TTL = 60
+
+
+def drain_flag(kind: str, slot: int) -> str:
+    return f"{DRAIN_FLAG_PREFIX}{kind}:{slot}"
+
+
+def clear_drain_flag(kind: str, slot: int) -> None:
+    """Called by a drain as it starts, before it reads its work: whatever arrives later queues the next one."""
+    flags = redis_client()
+    if flags is None:
+        return
+    try:
+        flags.delete(drain_flag(kind, slot))
+    except Exception as error:  # Redis' errors vary; the flag expires by itself anyway
+        logging.getLogger(__name__).warning(
+            "Could not clear the %s drain flag (%s); it expires by itself", kind, type(error).__name__
+        )
+
+
+def forget_queued_drains(client) -> None:
+    """Clears the drain flags once the broker's queue was emptied, drains included.
+
+    Left set, they would stop the next work from queueing a drain until they expire.
+    """
+    flags = list(client.scan_iter(f"{DRAIN_FLAG_PREFIX}*"))
+    if flags:
+        client.delete(*flags)

@@ -51,9 +51,6 @@ Via = InboundEvent.Via
 # most likely our client secret is wrong and genuine events are being refused.
 REFUSAL_BURST = 10
 REFUSAL_WINDOW = timedelta(minutes=5)
-# Set (one per slot) while a drain of recorded events is queued; expires in case its task is lost.
-APPLIER_QUEUED_KEY = "hubrise:inbound:applier-queued"
-APPLIER_QUEUED_TTL = 60
 # Events outside these years are not HubRise's (and some cannot even be shown in UTC).
 MIN_EVENT_YEAR = 1970
 MAX_EVENT_YEAR = 9998
@@ -321,7 +318,7 @@ def wake_applier(slots: Iterable[int] | None = None) -> None:
             to_queue = list(slots)
         else:
             # A webhook call wakes one slot: one SET, cheaper than a pipeline of one.
-            to_queue = [slot for slot in slots if flags.set(_applier_flag(slot), "1", nx=True, ex=APPLIER_QUEUED_TTL)]
+            to_queue = [slot for slot in slots if flags.set(_applier_flag(slot), "1", nx=True, ex=broker.DRAIN_FLAG_TTL)]
         for slot in to_queue:
             apply_recorded_events.apply_async((slot,), retry=False)
     except Exception as error:  # the broker's errors vary with the transport
@@ -329,17 +326,7 @@ def wake_applier(slots: Iterable[int] | None = None) -> None:
 
 
 def _applier_flag(slot: int) -> str:
-    return f"{APPLIER_QUEUED_KEY}:{slot}"
-
-
-def forget_queued_drains(client) -> None:
-    """Clears the applier flags once the broker's queue was emptied, drains included.
-
-    Left set, they would stop the next events from queueing a drain until they expire.
-    """
-    flags = list(client.scan_iter(f"{APPLIER_QUEUED_KEY}:*"))
-    if flags:
-        client.delete(*flags)
+    return broker.drain_flag("inbound", slot)
 
 
 def drain(slot: int = 0, limit: int = 1000) -> int:

@@ -5,13 +5,16 @@ The flow (ARCHITECTURE.md, "How data flows"):
 1. ``orders`` sends ``order_created`` / ``status_changed`` inside its transaction;
    the receivers below write an OutboxMessage in that same transaction and ask
    for a Celery task once it commits.
-2. The task calls ``deliver(message_id)``: it claims the message (row lock, then
-   a lease written to the row), calls HubRise outside any transaction, and
-   records the outcome and a DeliveryAttempt.
-3. Celery beat calls ``sweep()`` every few seconds: it re-queues every message
-   that is due and not believed to be queued (the broker was down at commit, a
-   worker died, a retry is due) and releases held messages whose connection is
-   healthy again.
+2. ``publish`` wakes a deliverer: a Celery task running ``drain(slot)``, one
+   per slot at most queued at a time (HUBRISE_PUSH_DELIVERERS slots). A drain
+   claims the next due message (row lock, then a lease written to the row),
+   calls HubRise outside any transaction, records the outcome and a
+   DeliveryAttempt, and claims the next, until none is due or its time is up.
+   A backlog thus costs a few tasks, not one per message.
+3. Celery beat calls ``sweep()`` every few seconds: it wakes the deliverers for
+   every message that is due and not believed to be taken care of (the broker
+   was down at commit, a worker died, a retry is due) and releases held
+   messages whose connection is healthy again.
 
 Rules kept here and nowhere else:
 
@@ -34,16 +37,19 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connections, router, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db import close_old_connections, connections, router, transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from hubrise_sync import mapping, ratelimit
+from hubrise_sync import broker, mapping, ratelimit
 from hubrise_sync.client import HubRiseClient, HubRiseError, HubRiseResponse
 from hubrise_sync.models import Connection, DeliveryAttempt, OrderLink, OutboxMessage
 from orders.models import Order, StatusChange
@@ -56,8 +62,17 @@ State = OutboxMessage.State
 Outcome = DeliveryAttempt.Outcome
 
 UNFINISHED = (State.PENDING, State.HELD, State.FAILED)
-# How many messages of one order a task sends in a row once the first one went through.
-MAX_MESSAGES_PER_TASK = 20
+# How many messages of one order deliver() sends in a row once the first one went through.
+MAX_MESSAGES_PER_ORDER = 20
+# How many due messages a drain claims at a time (one statement, their orders in one more).
+CLAIMS_PER_ROUND = 10
+# Creates in doubt of one connection settled by listing its orders once (_look_up_together),
+# from this many in a round, with at most that many pages; HubRise's clock may be behind ours.
+LOOK_UP_TOGETHER_FROM = 2
+LOOK_UP_TOGETHER_PAGES = 5
+CLOCK_MARGIN = timedelta(minutes=10)
+# What deliver_claimed() returns when the connection's rate limit made the message wait (no call made).
+RATE_LIMITED = "rate_limited"
 # A successful call refreshes the connection's last_success_at at most this often.
 HEALTH_REFRESH = timedelta(minutes=1)
 
@@ -153,17 +168,42 @@ def _write_message(
 
 
 def publish(message_ids: list[int]) -> None:
-    """Queue a delivery task per message; never raises (the sweep delivers what could not be queued)."""
-    from hubrise_sync.tasks.push import deliver_message
+    """Wake a deliverer for these waiting messages; never raises (the sweep sends what could not be woken for)."""
+    try:
+        wake_deliverers()
+    except Exception as error:  # the broker's errors vary with the transport
+        # Only the error's type: a broker URL may carry a password.
+        logger.warning("Could not queue HubRise deliveries (%s); the sweep will send them", type(error).__name__)
+        OutboxMessage.objects.filter(pk__in=message_ids, state=State.PENDING).update(queued_until=None)
 
-    for position, message_id in enumerate(message_ids):
-        try:
-            deliver_message.apply_async((message_id,), retry=False)
-        except Exception as error:  # the broker's errors vary with the transport
-            # Only the error's type: a broker URL may carry a password.
-            logger.warning("Could not queue HubRise deliveries (%s); the sweep will send them", type(error).__name__)
-            OutboxMessage.objects.filter(pk__in=message_ids[position:], state=State.PENDING).update(queued_until=None)
+
+def wake_deliverers() -> None:
+    """Queue one drain, on the first deliverer slot that has none queued.
+
+    A drain clears its slot's flag before it claims anything, so a message
+    written after a drain's last claim always finds a free slot and queues the
+    next drain; while every slot has a drain queued, publishing costs one Redis
+    round trip and no task. Without Redis (the embedded broker) every publish
+    queues a drain.
+    """
+    from hubrise_sync.tasks.push import drain_outbox
+
+    flags = broker.redis_client()
+    if flags is None:
+        drain_outbox.apply_async((0,), retry=False)
+        return
+    for slot in range(settings.HUBRISE_PUSH_DELIVERERS):
+        if flags.set(_deliverer_flag(slot), "1", nx=True, ex=broker.DRAIN_FLAG_TTL):
+            try:
+                drain_outbox.apply_async((slot,), retry=False)
+            except Exception:
+                flags.delete(_deliverer_flag(slot))
+                raise
             return
+
+
+def _deliverer_flag(slot: int) -> str:
+    return broker.drain_flag("push", slot)
 
 
 # Claiming ---------------------------------------------------------------------
@@ -183,9 +223,17 @@ def _claimable(now: datetime):
 
 
 def claim(*, message_id: int | None = None, order_id: int | None = None) -> Claim | None:
-    """Take one due message (that one, or the next of that order) for this worker, or None.
+    """Take one due message (that one, or the next of that order) for this worker, or None."""
+    claims = claim_several(1, message_id=message_id, order_id=order_id)
+    return claims[0] if claims else None
 
-    The row is locked with SELECT … FOR UPDATE SKIP LOCKED (a plain select on
+
+def claim_several(
+    limit: int, *, message_id: int | None = None, order_id: int | None = None, skip_connections: frozenset[int] = frozenset()
+) -> list[Claim]:
+    """Take up to ``limit`` due messages, each the next of its order, longest due first, leaving out those connections.
+
+    The rows are locked with SELECT … FOR UPDATE SKIP LOCKED (a plain select on
     SQLite, whose writers are serialised anyway) and a lease is written before
     the lock is released: until the lease ends, no other worker or sweep takes
     the message, and past it the worker is presumed dead.
@@ -194,13 +242,29 @@ def claim(*, message_id: int | None = None, order_id: int | None = None) -> Clai
     token = uuid.uuid4()
     connection = connections[router.db_for_write(OutboxMessage)]
     if connection.vendor == "postgresql":
-        return _claim_in_one_statement(connection, now, token, message_id=message_id, order_id=order_id)
+        return _claim_in_one_statement(
+            connection, now, token, limit, message_id=message_id, order_id=order_id, skip_connections=skip_connections
+        )
+    claims = []
+    while len(claims) < limit:
+        claimed = _claim_one_in_orm(now, token, message_id=message_id, order_id=order_id, skip_connections=skip_connections)
+        if claimed is None:
+            break
+        claims.append(claimed)
+    return claims
+
+
+def _claim_one_in_orm(
+    now: datetime, token: uuid.UUID, *, message_id: int | None, order_id: int | None, skip_connections: frozenset[int]
+) -> Claim | None:
     with transaction.atomic():
         candidates = _claimable(now).select_for_update(skip_locked=True, of=("self",))
         if message_id is not None:
             candidates = candidates.filter(pk=message_id)
         if order_id is not None:
             candidates = candidates.filter(order_id=order_id)
+        if skip_connections:
+            candidates = candidates.exclude(connection_id__in=skip_connections)
         message = candidates.order_by("next_attempt_at", "id").first()
         if message is None:
             return None
@@ -220,7 +284,7 @@ def claim(*, message_id: int | None = None, order_id: int | None = None) -> Clai
 # The claim above as one round trip: the same conditions, order and lease.
 _CLAIM_SQL = """
 WITH candidate AS (
-    SELECT m.id, m.create_may_have_landed AS look_up_first
+    SELECT m.id, m.create_may_have_landed AS look_up_first, m.next_attempt_at AS due_at
     FROM {table} m
     WHERE m.state = %(pending)s AND m.next_attempt_at <= %(now)s {target}
       AND NOT EXISTS (
@@ -228,7 +292,7 @@ WITH candidate AS (
           WHERE older.order_id = m.order_id AND older.id < m.id AND older.state IN %(unfinished)s
       )
     ORDER BY m.next_attempt_at, m.id
-    LIMIT 1
+    LIMIT %(limit)s
     FOR UPDATE OF m SKIP LOCKED
 )
 UPDATE {table} claimed
@@ -236,16 +300,27 @@ SET lease_token = %(token)s, leased_until = %(until)s, next_attempt_at = %(until
     create_may_have_landed = claimed.create_may_have_landed OR claimed.kind = %(create)s
 FROM candidate
 WHERE claimed.id = candidate.id
-RETURNING claimed.*, candidate.look_up_first
+RETURNING claimed.*, candidate.look_up_first, candidate.due_at
 """
 
 
-def _claim_in_one_statement(connection, now: datetime, token: uuid.UUID, *, message_id: int | None, order_id: int | None):
+def _claim_in_one_statement(
+    connection,
+    now: datetime,
+    token: uuid.UUID,
+    limit: int,
+    *,
+    message_id: int | None,
+    order_id: int | None,
+    skip_connections: frozenset[int],
+) -> list[Claim]:
     target = ""
     if message_id is not None:
         target += " AND m.id = %(message_id)s"
     if order_id is not None:
         target += " AND m.order_id = %(order_id)s"
+    if skip_connections:
+        target += " AND m.connection_id <> ALL(%(skip_connections)s)"
     sql = _CLAIM_SQL.format(table=connection.ops.quote_name(OutboxMessage._meta.db_table), target=target)
     params = {
         "pending": State.PENDING,
@@ -256,12 +331,12 @@ def _claim_in_one_statement(connection, now: datetime, token: uuid.UUID, *, mess
         "create": Kind.CREATE,
         "message_id": message_id,
         "order_id": order_id,
+        "skip_connections": sorted(skip_connections),
+        "limit": limit,
     }
-    claimed = list(OutboxMessage.objects.raw(sql, params))
-    if not claimed:
-        return None
-    message = claimed[0]
-    return Claim(message, token, message.look_up_first)
+    # RETURNING keeps no order: put them back in the order they were due.
+    claimed = sorted(OutboxMessage.objects.raw(sql, params), key=lambda message: (message.due_at, message.pk))
+    return [Claim(message, token, message.look_up_first) for message in claimed]
 
 
 # Delivering -------------------------------------------------------------------
@@ -282,11 +357,185 @@ class Result:
     attempts: list[dict] = field(default_factory=list)
 
 
+def drain(slot: int = 0, *, seconds: float | None = None, threads: int | None = None) -> int:
+    """Deliver due messages, any order's, longest due first, until none is due or ``seconds`` passed.
+
+    Returns how many were sent. ``threads`` deliver side by side (each claims
+    its own messages), so that one process keeps working while a call waits
+    for HubRise. Stopping after a while and queueing the next drain lets the
+    other tasks waiting for a worker (webhook events, polls) have their turn
+    during a long backlog. A connection out of its rate limit is left out of
+    this drain's claims once met, instead of claiming and putting back each of
+    its messages.
+    """
+    broker.clear_drain_flag("push", slot)
+    deadline = time.monotonic() + (settings.HUBRISE_PUSH_DRAIN_SECONDS if seconds is None else seconds)
+    if threads is None:
+        threads = settings.HUBRISE_PUSH_DRAIN_THREADS
+    # SQLite takes one writer at a time: threads would only wait for each other's locks.
+    if connections[router.db_for_write(OutboxMessage)].vendor != "postgresql":
+        threads = 1
+    limited = _LimitedConnections()
+    if threads <= 1:
+        sent, out_of_time = _deliver_until(deadline, limited)
+    else:
+        pool = _delivery_threads(threads)
+        results = list(pool.map(lambda _: _deliver_in_own_thread(deadline, limited), range(threads)))
+        sent, out_of_time = sum(n for n, _ in results), any(late for _, late in results)
+    if out_of_time:
+        publish([])
+    return sent
+
+
+class _LimitedConnections:
+    """Connections a drain met out of their rate limit, shared by its threads."""
+
+    def __init__(self) -> None:
+        self._ids: set[int] = set()
+        self._lock = threading.Lock()
+
+    def add(self, connection_id: int) -> None:
+        with self._lock:
+            self._ids.add(connection_id)
+
+    def snapshot(self) -> frozenset[int]:
+        with self._lock:
+            return frozenset(self._ids)
+
+
+def _deliver_until(deadline: float, limited: _LimitedConnections) -> tuple[int, bool]:
+    """(messages sent, whether time ran out before the due messages did)."""
+    sent = 0
+    while True:
+        claims = claim_several(CLAIMS_PER_ROUND, skip_connections=limited.snapshot())
+        if not claims:
+            return sent, False
+        orders = _orders_of(claims)
+        claims, adopted = _look_up_together(claims, orders)
+        sent += adopted
+        taken: list[Sent] = []
+        try:
+            for position, claimed in enumerate(claims):
+                if position and not _lease_outlasts_a_call(claimed):
+                    # HubRise is slow today: the rest go back before their lease could run out mid-call.
+                    # (The first always goes, as a claim of one would.)
+                    for unsent in claims[position:]:
+                        _release(unsent, next_attempt_at=timezone.now())
+                    break
+                outcome = deliver_claimed(claimed, order=orders[claimed.message.order_id], taken=taken)
+                if outcome in (Outcome.DELIVERED, Outcome.ADOPTED):
+                    sent += 1
+                elif outcome == RATE_LIMITED and claimed.message.connection_id is not None:
+                    limited.add(claimed.message.connection_id)
+        finally:
+            record_taken(taken)
+        if time.monotonic() >= deadline:
+            return sent, True
+
+
+def _look_up_together(claims: list[Claim], orders: dict[int, Order]) -> tuple[list[Claim], int]:
+    """Settles a connection's creates in doubt with one listing of its orders instead of a lookup each.
+
+    After a HubRise outage whose calls timed out, every waiting create must be
+    looked up before it is posted again, and a lookup is a heavy call (HubRise
+    allows 10 a minute). When several of a round's creates in doubt share a
+    connection, its orders since the oldest of them are listed instead (a page
+    of 100 per heavy call): those found are adopted, those not found are posted
+    without a lookup. Returns the claims left to send and how many were adopted.
+    """
+    in_doubt: dict[int, list[Claim]] = {}
+    connections_by_id: dict[int, Connection] = {}
+    for claimed in claims:
+        if claimed.message.kind != Kind.CREATE or not claimed.look_up_first:
+            continue
+        connection = _connection_of_order(orders[claimed.message.order_id])
+        if connection is None or connection.is_broken:
+            continue
+        connections_by_id[connection.pk] = connection
+        in_doubt.setdefault(connection.pk, []).append(claimed)
+    settled: set[int] = set()
+    for connection_id, group in in_doubt.items():
+        if len(group) < LOOK_UP_TOGETHER_FROM:
+            continue
+        connection = connections_by_id[connection_id]
+        since = min(claimed.message.created_at for claimed in group) - CLOCK_MARGIN
+        started = timezone.now()
+        listed = _list_private_refs(connection, since)
+        if listed is None:
+            continue  # each is looked up on its own
+        for claimed in group:
+            order = orders[claimed.message.order_id]
+            hubrise_id = listed.get(str(order.uid))
+            if hubrise_id is None:
+                # Not at HubRise: no one else sends it while we hold its lease.
+                claimed.look_up_first = False
+                continue
+            request = f"GET /locations/{connection.location_id}/orders?after={mapping.local_time(since, 'UTC')}"
+            result = Result(outcome=Outcome.ADOPTED, hubrise_order_id=hubrise_id, http_status=200, request=request)
+            _record(claimed, connection, result, started)
+            settled.add(claimed.message.pk)
+    return [claimed for claimed in claims if claimed.message.pk not in settled], len(settled)
+
+
+def _connection_of_order(order: Order) -> Connection | None:
+    try:
+        return order.establishment.hubrise_connection
+    except Connection.DoesNotExist:
+        return None
+
+
+def _list_private_refs(connection: Connection, since: datetime) -> dict[str, str] | None:
+    """Our private_ref → HubRise id of the connection's orders created since then; None unless all were listed."""
+    client = HubRiseClient(connection.access_token)
+    found: dict[str, str] = {}
+    cursor = None
+    for _page in range(LOOK_UP_TOGETHER_PAGES):
+        if ratelimit.acquire(connection.pk, heavy=True):
+            return None
+        params = {"after": mapping.local_time(since, "UTC"), "count": "100"}
+        if cursor:
+            params["cursor"] = cursor
+        try:
+            page = client.find_orders(connection.location_id, **params)
+        except HubRiseError:
+            return None
+        for remote in page.data if isinstance(page.data, list) else []:
+            if isinstance(remote, dict) and remote.get("private_ref"):
+                found[str(remote["private_ref"])] = str(remote["id"])
+        cursor = page.headers.get("X-Cursor-Next")
+        if not cursor:
+            return found
+    return None
+
+
+def _lease_outlasts_a_call(claimed: Claim) -> bool:
+    calls = 2 if claimed.look_up_first else 1  # a lookup by private_ref, then the post
+    longest = calls * (settings.HUBRISE_CONNECT_TIMEOUT + settings.HUBRISE_READ_TIMEOUT)
+    return claimed.message.leased_until - timezone.now() > timedelta(seconds=longest)
+
+
+_thread_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def _delivery_threads(size: int) -> ThreadPoolExecutor:
+    """The process's delivery threads, kept from drain to drain with their database and HTTP connections."""
+    if size not in _thread_pools:
+        _thread_pools[size] = ThreadPoolExecutor(size, thread_name_prefix="hubrise-push")
+    return _thread_pools[size]
+
+
+def _deliver_in_own_thread(deadline: float, limited: _LimitedConnections) -> tuple[int, bool]:
+    # What Django does at each request: drop this thread's connection if it broke
+    # (PostgreSQL restarted) or outlived CONN_MAX_AGE.
+    close_old_connections()
+    return _deliver_until(deadline, limited)
+
+
 def deliver(message_id: int) -> int:
     """Send that message if it is due, then the next ones of its order; returns how many were sent."""
     claimed = claim(message_id=message_id)
     sent = 0
-    while claimed is not None and sent < MAX_MESSAGES_PER_TASK:
+    while claimed is not None and sent < MAX_MESSAGES_PER_ORDER:
         outcome = deliver_claimed(claimed)
         if outcome not in (Outcome.DELIVERED, Outcome.ADOPTED):
             break
@@ -296,30 +545,47 @@ def deliver(message_id: int) -> int:
         order_id = claimed.message.order_id
         waiting = OutboxMessage.objects.filter(order_id=order_id, state=State.PENDING).exists()
         claimed = claim(order_id=order_id) if waiting else None
-    if claimed is not None and sent >= MAX_MESSAGES_PER_TASK:
+    if claimed is not None and sent >= MAX_MESSAGES_PER_ORDER:
         _release(claimed, next_attempt_at=timezone.now())
     return sent
 
 
-def deliver_claimed(claimed: Claim) -> str:
-    message = claimed.message
+def _orders_of(claims: list[Claim]) -> dict[int, Order]:
     # The establishment's connection comes with the order: a message's own connection is
     # that one, or none once it was deleted (the message then waits for the next one).
     orders = Order.objects.select_related("establishment__hubrise_connection", "hubrise")
-    if message.kind == Kind.CREATE:
+    if any(claimed.message.kind == Kind.CREATE for claimed in claims):
         orders = orders.prefetch_related("items__options", "deals", "discounts", "charges", "payments")
-    order = orders.get(pk=message.order_id)
-    try:
-        connection = order.establishment.hubrise_connection
-    except Connection.DoesNotExist:
-        connection = None
+    return orders.in_bulk([claimed.message.order_id for claimed in claims])
+
+
+@dataclass
+class Sent:
+    """A status message HubRise took, waiting to be recorded with the others of its round."""
+
+    claimed: Claim
+    connection: Connection
+    result: Result
+    started: datetime
+
+
+def deliver_claimed(claimed: Claim, *, order: Order | None = None, taken: list[Sent] | None = None) -> str:
+    """Sends one claimed message and records the outcome; returns it.
+
+    With ``taken``, a status change HubRise took is added to it instead, for
+    ``record_taken`` to record with the others of the round.
+    """
+    message = claimed.message
+    if order is None:
+        order = _orders_of([claimed])[message.order_id]
+    connection = _connection_of_order(order)
     if connection is None or connection.is_broken:
         _hold(claimed, connection)
         return Outcome.HELD
     wait = ratelimit.acquire(connection.pk, heavy=message.kind == Kind.CREATE and claimed.look_up_first)
     if wait:
         _release(claimed, next_attempt_at=timezone.now() + timedelta(seconds=wait))
-        return Outcome.RETRY
+        return RATE_LIMITED
     try:
         link = order.hubrise
     except OrderLink.DoesNotExist:
@@ -330,7 +596,10 @@ def deliver_claimed(claimed: Claim) -> str:
         result = _send_create(client, link, order, message, claimed.look_up_first)
     else:
         result = _send_status(client, link, order, message)
-    _record(claimed, connection, result, started)
+    if taken is not None and message.kind == Kind.UPDATE_STATUS and result.outcome == Outcome.DELIVERED:
+        taken.append(Sent(claimed, connection, result, started))
+    else:
+        _record(claimed, connection, result, started)
     return result.outcome
 
 
@@ -459,9 +728,57 @@ def _record(claimed: Claim, connection: Connection, result: Result, started: dat
         if result.outcome == Outcome.HELD and result.http_status == 401:
             connection.mark_broken(result.error)
             _hold_pending_of(connection)
+    if result.http_status == 429 and result.retry_after is not None:
+        ratelimit.pause(connection.pk, result.retry_after)
     if not kept:
         logger.warning("HubRise message %s outlived its lease; its result was recorded by another worker", message.pk)
     if result.outcome in (Outcome.DELIVERED, Outcome.ADOPTED):
+        _note_success(connection)
+
+
+def record_taken(taken: list[Sent]) -> None:
+    """What _record does for each delivered status message, for several at once: four statements instead of three each."""
+    if not taken:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        kept = set(
+            OutboxMessage.objects.select_for_update()
+            .filter(pk__in=[sent.claimed.message.pk for sent in taken], lease_token__in={sent.claimed.token for sent in taken})
+            .values_list("pk", flat=True)
+        )
+        ours = [sent for sent in taken if sent.claimed.message.pk in kept]
+        OutboxMessage.objects.filter(pk__in=kept).update(
+            state=State.DELIVERED,
+            delivered_at=now,
+            attempts=F("attempts") + 1,
+            lease_token=None,
+            leased_until=None,
+            last_error="",
+            create_may_have_landed=False,
+        )
+        for sent in ours:
+            sent.claimed.message.payload = sent.result.payload
+            sent.claimed.message.last_status_code = sent.result.http_status
+            sent.claimed.message.connection = sent.connection
+        OutboxMessage.objects.bulk_update([sent.claimed.message for sent in ours], ["payload", "last_status_code", "connection"])
+        DeliveryAttempt.objects.bulk_create(
+            DeliveryAttempt(
+                message=sent.claimed.message,
+                started_at=sent.started,
+                request=sent.result.request[:200],
+                http_status=sent.result.http_status,
+                duration_ms=sent.result.duration_ms or int((now - sent.started).total_seconds() * 1000),
+                outcome=Outcome.DELIVERED,
+            )
+            for sent in taken
+        )
+    for sent in taken:
+        if sent.claimed.message.pk not in kept:
+            logger.warning(
+                "HubRise message %s outlived its lease; its result was recorded by another worker", sent.claimed.message.pk
+            )
+    for connection in {sent.connection.pk: sent.connection for sent in taken}.values():
         _note_success(connection)
 
 

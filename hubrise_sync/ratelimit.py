@@ -13,6 +13,7 @@ them), else in the database.
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 from django.conf import settings
@@ -27,10 +28,17 @@ logger = logging.getLogger(__name__)
 KEY_PREFIX = "hubrise:ratelimit:"
 WINDOW_SECONDS = {"minute": 60, "hour": 3600, "day": 86400, "heavy_minute": 60}
 
-# Checks every window first and counts the request only if all have room, so a
-# refused request costs nothing and concurrent workers never overshoot.
+# Window (in the database store) of a pause HubRise asked for with a 429; its
+# starts_at is when the pause ends.
+PAUSE = "pause"
+
+# Waits out a pause first (returns minus its milliseconds left), then checks every
+# window and counts the request only if all have room, so a refused request costs
+# nothing and concurrent workers never overshoot. The last key is the pause.
 _LUA_ACQUIRE = """
-local n = #KEYS
+local paused = redis.call('PTTL', KEYS[#KEYS])
+if paused > 0 then return -paused end
+local n = #KEYS - 1
 for i = 1, n do
   local used = tonumber(redis.call('GET', KEYS[i]) or '0')
   if used >= tonumber(ARGV[i]) then return i end
@@ -68,32 +76,70 @@ def acquire(connection_id: int, *, heavy: bool = False, now: float | None = None
     windows = _windows(heavy, now)
     client = broker.redis_client()
     if client is not None:
-        refused = _acquire_in_redis(client, connection_id, windows)
+        refused = _acquire_in_redis(client, connection_id, windows, now)
     else:
-        refused = _acquire_in_database(connection_id, windows)
+        refused = _acquire_in_database(connection_id, windows, now)
     if refused is None:
         return 0.0
     return max(0.05, refused[3] - now)
 
 
-def _acquire_in_redis(client, connection_id: int, windows: list) -> tuple | None:
+def pause(connection_id: int, seconds: float, *, now: float | None = None) -> None:
+    """No request of the connection for ``seconds``: HubRise answered 429 with that Retry-After.
+
+    HubRise also counts the calls made with the same token outside the outbox
+    (polling, connection checks, another of our processes before a restart), so
+    its 429 is the last word: every message of the connection waits, not only
+    the one that was refused.
+    """
+    now = time.time() if now is None else now
+    seconds = max(0.05, seconds)
+    client = broker.redis_client()
+    if client is not None:
+        import redis
+
+        try:
+            client.set(_pause_key(connection_id), "1", px=int(seconds * 1000))
+        except redis.RedisError as error:
+            logger.warning("Rate limiter unavailable (%s); the pause is kept by the message only", type(error).__name__)
+        return
+    from hubrise_sync.models import RateWindow
+
+    RateWindow.objects.get_or_create(connection_id=connection_id, window=PAUSE, starts_at=math.ceil(now + seconds))
+
+
+def _pause_key(connection_id: int) -> str:
+    return f"{KEY_PREFIX}{connection_id}:{PAUSE}"
+
+
+def _acquire_in_redis(client, connection_id: int, windows: list, now: float) -> tuple | None:
     import redis
 
     try:
         keys = [f"{KEY_PREFIX}{connection_id}:{name}:{start}" for name, _limit, start, _end in windows]
         limits = [limit for _name, limit, _start, _end in windows]
         ttls = [end - start + 60 for _name, _limit, start, end in windows]
-        refused_index = int(client.register_script(_LUA_ACQUIRE)(keys=keys, args=limits + ttls))
+        answer = int(client.register_script(_LUA_ACQUIRE)(keys=[*keys, _pause_key(connection_id)], args=limits + ttls))
     except redis.RedisError as error:
         # Without Redis no task runs anyway; HubRise's own 429s still protect us.
         logger.warning("Rate limiter unavailable (%s); sending without it", type(error).__name__)
         return None
-    return windows[refused_index - 1] if refused_index else None
+    if answer < 0:
+        return (PAUSE, 0, now, now - answer / 1000)
+    return windows[answer - 1] if answer else None
 
 
-def _acquire_in_database(connection_id: int, windows: list) -> tuple | None:
+def _acquire_in_database(connection_id: int, windows: list, now: float) -> tuple | None:
     from hubrise_sync.models import RateWindow
 
+    paused_until = (
+        RateWindow.objects.filter(connection_id=connection_id, window=PAUSE, starts_at__gt=now)
+        .order_by("-starts_at")
+        .values_list("starts_at", flat=True)
+        .first()
+    )
+    if paused_until is not None:
+        return (PAUSE, 0, now, paused_until)
     with transaction.atomic():
         rows = []
         for name, limit, start, end in windows:

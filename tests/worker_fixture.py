@@ -40,7 +40,7 @@ def purge_broker(broker_url: str) -> None:
     """Forget tasks left in the broker by earlier tests (e.g. one whose worker was killed)."""
     import redis
 
-    from hubrise_sync.inbound import forget_queued_drains
+    from hubrise_sync.broker import forget_queued_drains
 
     client = redis.Redis.from_url(broker_url, socket_connect_timeout=2)
     client.delete("celery", "unacked", "unacked_index", "unacked_mutex")

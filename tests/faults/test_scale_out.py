@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pyt
 ORDERS = 50
 STATUS_CHANGES = 3
 ORDERS_PATH = "/v1/locations/"
-DELIVERED_BY_WORKER = re.compile(r"Task hubrise_sync\.push\.deliver\[[0-9a-f-]+\] succeeded")
+DELIVERED_BY_WORKER = re.compile(r"Task hubrise_sync\.push\.drain\[[0-9a-f-]+\] succeeded in \S+: [1-9]")
 
 
 def wait_for_outbox_to_drain(timeout: float = 60.0) -> None:

@@ -9,6 +9,7 @@ HubRise failing, limiting or refusing, and timed-out creates.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import requests
@@ -129,3 +130,31 @@ def test_a_status_change_made_before_the_create_succeeded_waits_for_it(hubrise_s
     created = max(entry["id"] for entry in log if entry["method"] == "POST" and entry["status"] == 200)
     assert created < first_patch
     assert all(entry["status"] != 404 for entry in log if entry["method"] == "PATCH")
+
+
+DRAIN_RAN = re.compile(r"Task hubrise_sync\.push\.drain\[[0-9a-f-]+\] succeeded in \S+: (\d+)")
+
+
+def test_a_backlog_left_while_no_worker_ran_goes_out_in_a_few_drains_each_order_in_order(
+    hubrise_sandbox, restaurant, start_celery_worker
+):
+    establishment, _connection = restaurant
+    orders = [make_order(establishment, ref=f"B-{n}") for n in range(30)]
+    for order in orders:
+        change_status(order, "accepted", source=STAFF)
+    assert OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING).count() == 60
+
+    worker = start_celery_worker()
+    wait_until(lambda: all(hubrise_status_is(hubrise_sandbox, order, "accepted") for order in orders), what="the backlog")
+
+    log = list(reversed(hubrise_sandbox.requests_log(path_prefix=ORDERS_PATH, limit=500)))
+    assert [entry["method"] for entry in log].count("POST") == 30, "each order created once"
+    for order in orders:
+        (remote,) = at_hubrise(hubrise_sandbox, order)
+        (created,) = [n for n, entry in enumerate(log) if entry["method"] == "POST" and str(order.uid) in entry["request_body"]]
+        (accepted,) = [n for n, entry in enumerate(log) if entry["path"].endswith(f"/orders/{remote['id']}")]
+        assert created < accepted, order.ref
+    sent_by_drain = [int(sent) for sent in DRAIN_RAN.findall(worker.log())]
+    assert sum(sent_by_drain) == 60
+    # A task per message would have been 60 tasks; the drains claim ten due messages at a time.
+    assert len(sent_by_drain) <= 12, sent_by_drain
