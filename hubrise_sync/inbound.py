@@ -331,12 +331,7 @@ def _applier_flag(slot: int) -> str:
 
 def drain(slot: int = 0, limit: int = 1000) -> int:
     """Applies this slot's recorded events, oldest first, until none is left or ``limit``; returns how many."""
-    flags = broker.redis_client()
-    if flags is not None:
-        try:
-            flags.delete(_applier_flag(slot))
-        except Exception as error:
-            logger.warning("Could not clear the applier flag (%s); it expires by itself", type(error).__name__)
+    broker.clear_drain_flag("inbound", slot)
     applied = 0
     while applied < limit:
         batch = apply_pending(older_than=timedelta(0), limit=min(100, limit - applied), slot=slot)
