@@ -34,6 +34,9 @@ class GunicornServer(ChildProcess):
             "getresto.wsgi",
             f"--bind=127.0.0.1:{self.port}",
             f"--workers={workers}",
+            # As the Procfile runs it.
+            "--worker-class=gthread",
+            "--threads=4",
             "--timeout=30",
             "--log-level=info",
         ]
