@@ -2,7 +2,7 @@
 
 Creates a database of its own (dropped at the end unless --keep), bulk-loads
 the orders server-side (INSERT … SELECT over generate_series: no row crosses
-the wire), starts gunicorn with 2 sync workers, logs a staff user in and
+the wire), starts gunicorn as the Procfile does (2 workers × 4 threads), logs a staff user in and
 measures with one client, in one run:
 
 - each tab's first page and a deep page (200 pages in, reached through the
@@ -343,6 +343,11 @@ def main() -> None:
                     f"127.0.0.1:{port}",
                     "--workers",
                     "2",
+                    # As the Procfile runs the web.
+                    "--worker-class",
+                    "gthread",
+                    "--threads",
+                    "4",
                     "--log-level",
                     "warning",
                 ],
@@ -381,7 +386,7 @@ def main() -> None:
                 ("search, no match", f"{base}?q=introuvable"),
             ]
             print(
-                f"\n{args.orders:,} orders, {ESTABLISHMENTS} establishments; gunicorn 2 sync workers; one client, "
+                f"\n{args.orders:,} orders, {ESTABLISHMENTS} establishments; gunicorn 2 gthread workers × 4 threads; one client, "
                 f"{args.requests} requests per case; list pages of the establishment with {args.orders // FIRST_SHARE:,} orders"
             )
             print(f"{'case':<32} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p95 / trivial':>14}")
