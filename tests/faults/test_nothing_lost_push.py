@@ -21,8 +21,9 @@ import time
 import pytest
 import requests
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import post_save
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from hubrise_sync import push
@@ -412,4 +413,32 @@ def test_creates_in_doubt_after_an_outage_are_settled_with_one_listing_not_a_loo
     assert [len(at_hubrise(hubrise_sandbox, order)) for order in orders] == [1] * 5
     outcomes = [create.attempts_log.order_by("-id").first().outcome for create in creates.order_by("id")]
     assert outcomes == ["adopted"] * 3 + ["delivered"] * 2
+    assert_nothing_lost(hubrise_sandbox)
+
+
+def test_after_a_slow_answer_the_rest_of_the_round_goes_back_rather_than_out_past_its_lease(
+    hubrise_sandbox, restaurant, settings
+):
+    settings.HUBRISE_API_URL = hubrise_sandbox.api_url
+    settings.HUBRISE_CONNECT_TIMEOUT = 0.5
+    settings.HUBRISE_READ_TIMEOUT = 1
+    # A status call may take 1.5 s: half a second into a round, a claim's lease no longer covers one.
+    settings.HUBRISE_PUSH_LEASE = 2
+    orders = [make_order(restaurant, ref=f"S-{n}") for n in range(4)]
+    assert push.drain(threads=1) == 4
+    for order in orders:
+        change_status(order, "accepted", source=StatusChange.Source.STAFF)
+    hubrise_sandbox.inject_fault("hang", method="PATCH", path_prefix=ORDERS_PATH, seconds=0.8, processed=True)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert push.drain(threads=1) == 4
+
+    # A round of four cut after its slow first call, the three others claimed again with a
+    # fresh lease (in one more round, or more on a slow machine), then nothing left: sent
+    # in the first round, they could have outlived their lease and been taken by another worker.
+    claims = [query for query in queries.captured_queries if "SKIP LOCKED" in query["sql"]]
+    assert len(claims) >= 3
+    statuses = DeliveryAttempt.objects.filter(message__kind=OutboxMessage.Kind.UPDATE_STATUS)
+    assert list(statuses.values_list("outcome", flat=True)) == ["delivered"] * 4
+    assert all(hubrise_status_is(hubrise_sandbox, order, "accepted") for order in orders)
     assert_nothing_lost(hubrise_sandbox)
