@@ -46,7 +46,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connections, router, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 
 from hubrise_sync import broker, mapping, ratelimit
@@ -269,6 +269,7 @@ def _claim_one_in_orm(
         if message is None:
             return None
         look_up_first = message.create_may_have_landed
+        message.due_at = message.next_attempt_at
         message.lease_token = token
         message.leased_until = now + lease_duration()
         message.next_attempt_at = message.leased_until
@@ -441,7 +442,9 @@ def _look_up_together(claims: list[Claim], orders: dict[int, Order]) -> tuple[li
     allows 10 a minute). When several of a round's creates in doubt share a
     connection, its orders since the oldest of them are listed instead (a page
     of 100 per heavy call): those found are adopted, those not found are posted
-    without a lookup. Returns the claims left to send and how many were adopted.
+    without a lookup. A listing serves the next rounds too, for the creates whose
+    last try ended before it was taken (``_listing_for``). Returns the claims left
+    to send and how many were adopted.
     """
     in_doubt: dict[int, list[Claim]] = {}
     connections_by_id: dict[int, Connection] = {}
@@ -455,26 +458,69 @@ def _look_up_together(claims: list[Claim], orders: dict[int, Order]) -> tuple[li
         in_doubt.setdefault(connection.pk, []).append(claimed)
     settled: set[int] = set()
     for connection_id, group in in_doubt.items():
-        if len(group) < LOOK_UP_TOGETHER_FROM:
-            continue
         connection = connections_by_id[connection_id]
-        since = min(claimed.message.created_at for claimed in group) - CLOCK_MARGIN
         started = timezone.now()
-        listed = _list_private_refs(connection, since)
-        if listed is None:
+        listing = _listing_for(connection, group)
+        if listing is None:
             continue  # each is looked up on its own
         for claimed in group:
             order = orders[claimed.message.order_id]
-            hubrise_id = listed.get(str(order.uid))
+            hubrise_id = listing.found.get(str(order.uid))
             if hubrise_id is None:
                 # Not at HubRise: no one else sends it while we hold its lease.
                 claimed.look_up_first = False
                 continue
-            request = f"GET /locations/{connection.location_id}/orders?after={mapping.local_time(since, 'UTC')}"
+            request = f"GET /locations/{connection.location_id}/orders?after={mapping.local_time(listing.since, 'UTC')}"
             result = Result(outcome=Outcome.ADOPTED, hubrise_order_id=hubrise_id, http_status=200, request=request)
             _record(claimed, connection, result, started)
             settled.add(claimed.message.pk)
     return [claimed for claimed in claims if claimed.message.pk not in settled], len(settled)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A connection's orders at HubRise created since ``since``, as listed at ``taken_at``: our private_ref → id."""
+
+    taken_at: datetime
+    since: datetime
+    found: dict[str, str]
+
+
+# The last complete listing of each connection, shared by the process's delivery threads.
+_listings: dict[int, Listing] = {}
+_listings_lock = threading.Lock()
+
+
+def _listing_for(connection: Connection, group: list[Claim]) -> Listing | None:
+    """A listing that settles every create of ``group``, the last one taken or a new one; None if none can.
+
+    A listing settles a create if it reaches back to the create's order and was
+    taken after the create's last try ended: a message is due (``due_at``) only
+    after its last try, and its lease kept any other worker from trying it
+    since. Creates not found in it were then never stored by HubRise.
+    """
+    oldest = min(claimed.message.created_at for claimed in group) - CLOCK_MARGIN
+    with _listings_lock:
+        last = _listings.get(connection.pk)
+    if last is not None and last.since <= oldest and all(claimed.message.due_at <= last.taken_at for claimed in group):
+        return last
+    if len(group) < LOOK_UP_TOGETHER_FROM:
+        return None  # one create: its own lookup costs the same heavy call
+    # Far enough back for every create of the connection in doubt, so that the next rounds can use it too.
+    in_doubt_since = (
+        OutboxMessage.objects.filter(connection=connection, kind=Kind.CREATE, create_may_have_landed=True)
+        .exclude(state__in=(State.DELIVERED, State.SUPERSEDED))
+        .aggregate(oldest=Min("created_at"))["oldest"]
+    )
+    since = min(oldest, in_doubt_since - CLOCK_MARGIN) if in_doubt_since else oldest
+    taken_at = timezone.now()
+    found = _list_private_refs(connection, since)
+    if found is None:
+        return None
+    listing = Listing(taken_at, since, found)
+    with _listings_lock:
+        _listings[connection.pk] = listing
+    return listing
 
 
 def _connection_of_order(order: Order) -> Connection | None:

@@ -391,28 +391,41 @@ def test_a_create_that_timed_out_after_hubrise_stored_it_is_adopted_not_duplicat
 def test_creates_in_doubt_after_an_outage_are_settled_with_one_listing_not_a_lookup_each(hubrise_sandbox, restaurant, settings):
     settings.HUBRISE_API_URL = hubrise_sandbox.api_url
     settings.HUBRISE_READ_TIMEOUT = 1
-    # HubRise stores the first three orders but the answers never come back; the last two never reach it.
-    hubrise_sandbox.inject_fault("drop", count=3, method="POST", path_prefix=ORDERS_PATH, processed=True)
-    hubrise_sandbox.inject_fault("drop", count=2, method="POST", path_prefix=ORDERS_PATH)
-    orders = [make_order(restaurant, ref=f"D-{n}") for n in range(5)]
+    # HubRise stores the first seven orders but the answers never come back; the last five never reach it.
+    hubrise_sandbox.inject_fault("drop", count=7, method="POST", path_prefix=ORDERS_PATH, processed=True)
+    hubrise_sandbox.inject_fault("drop", count=5, method="POST", path_prefix=ORDERS_PATH)
+    orders = [make_order(restaurant, ref=f"D-{n:02d}") for n in range(12)]
     push.drain(threads=1)
     creates = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.CREATE)
-    assert list(creates.values_list("state", "create_may_have_landed")) == [("pending", True)] * 5
-    assert [len(at_hubrise(hubrise_sandbox, order)) for order in orders] == [1, 1, 1, 0, 0]
+    assert list(creates.values_list("state", "create_may_have_landed")) == [("pending", True)] * 12
+    assert [len(at_hubrise(hubrise_sandbox, order)) for order in orders] == [1] * 7 + [0] * 5
 
-    # HubRise is back; the retries are due.
+    # HubRise is back; the retries are due. A drain claims ten at a time: the listing taken
+    # for the first ten settles the last two as well.
     since = hubrise_sandbox.requests_log(limit=1)[0]["id"]
     creates.update(next_attempt_at=timezone.now())
-    assert push.drain(threads=1) == 5
+    assert push.drain(threads=1) == 12
 
     log = reversed(hubrise_sandbox.requests_log(path_prefix=ORDERS_PATH, since_id=since))
     calls = [(entry["method"], entry["query"]) for entry in log]
     lookups = [query for method, query in calls if method == "GET"]
     assert len(lookups) == 1 and "after=" in lookups[0] and "private_ref" not in lookups[0], lookups
-    assert [method for method, _query in calls].count("POST") == 2, "only the orders HubRise did not store"
-    assert [len(at_hubrise(hubrise_sandbox, order)) for order in orders] == [1] * 5
+    assert [method for method, _query in calls].count("POST") == 5, "only the orders HubRise did not store"
+    assert [len(at_hubrise(hubrise_sandbox, order)) for order in orders] == [1] * 12
     outcomes = [create.attempts_log.order_by("-id").first().outcome for create in creates.order_by("id")]
-    assert outcomes == ["adopted"] * 3 + ["delivered"] * 2
+    assert outcomes == ["adopted"] * 7 + ["delivered"] * 5
+
+    # A create tried after that listing was taken is not judged by it (HubRise may have stored
+    # it since): it is looked up on its own, found, and not posted twice.
+    hubrise_sandbox.inject_fault("drop", method="POST", path_prefix=ORDERS_PATH, processed=True)
+    late = make_order(restaurant, ref="D-late")
+    push.drain(threads=1)
+    since = hubrise_sandbox.requests_log(limit=1)[0]["id"]
+    OutboxMessage.objects.filter(order=late).update(next_attempt_at=timezone.now())
+    assert push.drain(threads=1) == 1
+    log = reversed(hubrise_sandbox.requests_log(path_prefix=ORDERS_PATH, since_id=since))
+    assert [(entry["method"], entry["query"]) for entry in log] == [("GET", f"private_ref={late.uid}")]
+    assert len(at_hubrise(hubrise_sandbox, late)) == 1
     assert_nothing_lost(hubrise_sandbox)
 
 
