@@ -576,10 +576,14 @@ def _facts_of(order: Order) -> dict[str, Any]:
     - last_change_source: where the order's last status change came from.
     """
     alias = router.db_for_read(Order)
-    sql, params = _facts_statement(alias)
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [order.pk if param == _ANY_ORDER else param for param in params])
-        facts = dict(zip((column.name for column in cursor.description), cursor.fetchone(), strict=True))
+    if connections[alias].vendor == "postgresql":
+        sql, params = _facts_statement(alias)
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, [order.pk if param == _ANY_ORDER else param for param in params])
+            facts = dict(zip((column[0] for column in cursor.description), cursor.fetchone(), strict=True))
+    else:
+        # SQLite answers a raw statement's times as text: the ORM converts them.
+        facts = _facts_queryset(order.pk).get()
     if facts["delivered_at"] is None:
         facts["sent_status"] = facts["sent_at"] = None
     return facts
@@ -589,9 +593,7 @@ def _facts_of(order: Order) -> dict[str, Any]:
 _ANY_ORDER = -1
 
 
-@functools.cache
-def _facts_statement(alias: str) -> tuple[str, tuple]:
-    """The query of ``_facts_of``, compiled once per database: each event applied runs it."""
+def _facts_queryset(order_id: int):
     applied = InboundEvent.objects.filter(order=OuterRef("pk"), outcome=Outcome.APPLIED, created_at__isnull=False)
     delivered = DeliveryAttempt.objects.filter(
         message__order=OuterRef("pk"),
@@ -599,14 +601,19 @@ def _facts_statement(alias: str) -> tuple[str, tuple]:
         outcome=DeliveryAttempt.Outcome.DELIVERED,
     ).order_by("-started_at", "-id")
     history = StatusChange.objects.filter(order=OuterRef("pk")).order_by("-at", "-id")
-    queryset = Order.objects.filter(pk=_ANY_ORDER).values(
+    return Order.objects.filter(pk=order_id).values(
         newest_applied=Subquery(applied.order_by("-created_at").values("created_at")[:1]),
         sent_status=Subquery(delivered.values("message__status")[:1]),
         sent_at=Subquery(delivered.values("started_at")[:1]),
         delivered_at=Subquery(delivered.values("message__delivered_at")[:1]),
         last_change_source=Subquery(history.values("source")[:1]),
     )
-    sql, params = queryset.query.get_compiler(alias).as_sql()
+
+
+@functools.cache
+def _facts_statement(alias: str) -> tuple[str, tuple]:
+    """The query of ``_facts_of``, compiled once per database: each event applied runs it."""
+    sql, params = _facts_queryset(_ANY_ORDER).query.get_compiler(alias).as_sql()
     if params.count(_ANY_ORDER) != 1:
         raise AssertionError("the facts query must hold the order's id once")
     return sql, params
