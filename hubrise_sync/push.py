@@ -732,7 +732,6 @@ def _send_status(client: HubRiseClient, link: OrderLink, order: Order, message: 
 def _record(claimed: Claim, connection: Connection, result: Result, started: datetime) -> None:
     message = claimed.message
     now = timezone.now()
-    duration_ms = result.duration_ms or int((now - started).total_seconds() * 1000)
     update: dict = {
         "attempts": message.attempts + 1,
         "lease_token": None,
@@ -743,7 +742,7 @@ def _record(claimed: Claim, connection: Connection, result: Result, started: dat
     if result.payload is not None:
         update["payload"] = result.payload
     if result.outcome in (Outcome.DELIVERED, Outcome.ADOPTED):
-        update |= {"state": State.DELIVERED, "delivered_at": now, "last_error": "", "create_may_have_landed": False}
+        update |= _delivered_fields(now)
     elif result.outcome == Outcome.RETRY:
         delay = retry_delay(message.attempts + 1, result.retry_after)
         update |= {"state": State.PENDING, "next_attempt_at": now + timedelta(seconds=delay), "queued_until": None}
@@ -762,24 +761,37 @@ def _record(claimed: Claim, connection: Connection, result: Result, started: dat
                 hubrise_order_id=result.hubrise_order_id
             )
         kept = OutboxMessage.objects.filter(pk=message.pk, lease_token=claimed.token).update(**update)
-        DeliveryAttempt.objects.create(
-            message=message,
-            started_at=started,
-            request=result.request[:200],
-            http_status=result.http_status,
-            duration_ms=duration_ms,
-            outcome=result.outcome,
-            error=result.error,
-        )
+        _attempt_of(message, result, started, now).save()
         if result.outcome == Outcome.HELD and result.http_status == 401:
             connection.mark_broken(result.error)
             _hold_pending_of(connection)
     if result.http_status == 429 and result.retry_after is not None:
         ratelimit.pause(connection.pk, result.retry_after)
     if not kept:
-        logger.warning("HubRise message %s outlived its lease; its result was recorded by another worker", message.pk)
+        _warn_lease_lost(message.pk)
     if result.outcome in (Outcome.DELIVERED, Outcome.ADOPTED):
         _note_success(connection)
+
+
+def _delivered_fields(now: datetime) -> dict:
+    """The fields of a message HubRise took, besides its lease (cleared) and attempt count."""
+    return {"state": State.DELIVERED, "delivered_at": now, "last_error": "", "create_may_have_landed": False}
+
+
+def _attempt_of(message: OutboxMessage, result: Result, started: datetime, now: datetime) -> DeliveryAttempt:
+    return DeliveryAttempt(
+        message=message,
+        started_at=started,
+        request=result.request[:200],
+        http_status=result.http_status,
+        duration_ms=result.duration_ms or int((now - started).total_seconds() * 1000),
+        outcome=result.outcome,
+        error=result.error,
+    )
+
+
+def _warn_lease_lost(message_id: int) -> None:
+    logger.warning("HubRise message %s outlived its lease; its result was recorded by another worker", message_id)
 
 
 def record_taken(taken: list[Sent]) -> None:
@@ -795,35 +807,17 @@ def record_taken(taken: list[Sent]) -> None:
         )
         ours = [sent for sent in taken if sent.claimed.message.pk in kept]
         OutboxMessage.objects.filter(pk__in=kept).update(
-            state=State.DELIVERED,
-            delivered_at=now,
-            attempts=F("attempts") + 1,
-            lease_token=None,
-            leased_until=None,
-            last_error="",
-            create_may_have_landed=False,
+            attempts=F("attempts") + 1, lease_token=None, leased_until=None, **_delivered_fields(now)
         )
         for sent in ours:
             sent.claimed.message.payload = sent.result.payload
             sent.claimed.message.last_status_code = sent.result.http_status
             sent.claimed.message.connection = sent.connection
         OutboxMessage.objects.bulk_update([sent.claimed.message for sent in ours], ["payload", "last_status_code", "connection"])
-        DeliveryAttempt.objects.bulk_create(
-            DeliveryAttempt(
-                message=sent.claimed.message,
-                started_at=sent.started,
-                request=sent.result.request[:200],
-                http_status=sent.result.http_status,
-                duration_ms=sent.result.duration_ms or int((now - sent.started).total_seconds() * 1000),
-                outcome=Outcome.DELIVERED,
-            )
-            for sent in taken
-        )
+        DeliveryAttempt.objects.bulk_create(_attempt_of(sent.claimed.message, sent.result, sent.started, now) for sent in taken)
     for sent in taken:
         if sent.claimed.message.pk not in kept:
-            logger.warning(
-                "HubRise message %s outlived its lease; its result was recorded by another worker", sent.claimed.message.pk
-            )
+            _warn_lease_lost(sent.claimed.message.pk)
     for connection in {sent.connection.pk: sent.connection for sent in taken}.values():
         _note_success(connection)
 
