@@ -36,10 +36,7 @@ def forget_rate_limit_counters(broker_url: str) -> None:
     from hubrise_sync import ratelimit
 
     try:
-        client = redis.Redis.from_url(broker_url, socket_connect_timeout=2)
-        stale = list(client.scan_iter(f"{ratelimit.KEY_PREFIX}*", count=1000))
-        if stale:
-            client.delete(*stale)
+        ratelimit.forget_counters(redis.Redis.from_url(broker_url, socket_connect_timeout=2))
     except redis.RedisError:
         return  # the tests that need Redis say so themselves
 

@@ -32,6 +32,11 @@ def drain_flag(kind: str, slot: int) -> str:
     return f"{DRAIN_FLAG_PREFIX}{kind}:{slot}"
 
 
+def set_drain_flag(client, kind: str, slot: int) -> bool:
+    """Marks that slot's drain queued; False if one was queued already (its flag still set)."""
+    return bool(client.set(drain_flag(kind, slot), "1", nx=True, ex=DRAIN_FLAG_TTL))
+
+
 def clear_drain_flag(kind: str, slot: int) -> None:
     """Called by a drain as it starts, before it reads its work: whatever arrives later queues the next one."""
     flags = redis_client()

@@ -314,19 +314,12 @@ def wake_applier(slots: Iterable[int] | None = None) -> None:
     slots = range(settings.HUBRISE_INBOUND_APPLIERS) if slots is None else slots
     try:
         flags = broker.redis_client()
-        if flags is None:
-            to_queue = list(slots)
-        else:
-            # A webhook call wakes one slot: one SET, cheaper than a pipeline of one.
-            to_queue = [slot for slot in slots if flags.set(_applier_flag(slot), "1", nx=True, ex=broker.DRAIN_FLAG_TTL)]
+        # A webhook call wakes one slot: one SET, cheaper than a pipeline of one.
+        to_queue = list(slots) if flags is None else [slot for slot in slots if broker.set_drain_flag(flags, "inbound", slot)]
         for slot in to_queue:
             apply_recorded_events.apply_async((slot,), retry=False)
     except Exception as error:  # the broker's errors vary with the transport
         logger.warning("Could not queue the applying of HubRise events (%s); the sweep will apply them", type(error).__name__)
-
-
-def _applier_flag(slot: int) -> str:
-    return broker.drain_flag("inbound", slot)
 
 
 def drain(slot: int = 0, limit: int = 1000) -> int:

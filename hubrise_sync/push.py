@@ -193,17 +193,13 @@ def wake_deliverers() -> None:
         drain_outbox.apply_async((0,), retry=False)
         return
     for slot in range(settings.HUBRISE_PUSH_DELIVERERS):
-        if flags.set(_deliverer_flag(slot), "1", nx=True, ex=broker.DRAIN_FLAG_TTL):
+        if broker.set_drain_flag(flags, "push", slot):
             try:
                 drain_outbox.apply_async((slot,), retry=False)
             except Exception:
-                flags.delete(_deliverer_flag(slot))
+                flags.delete(broker.drain_flag("push", slot))
                 raise
             return
-
-
-def _deliverer_flag(slot: int) -> str:
-    return broker.drain_flag("push", slot)
 
 
 # Claiming ---------------------------------------------------------------------

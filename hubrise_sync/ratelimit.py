@@ -51,6 +51,13 @@ return 0
 """
 
 
+def forget_counters(client) -> None:
+    """Drops every counter and pause kept in that Redis (tests: connection ids start again at 1 every run)."""
+    counters = list(client.scan_iter(f"{KEY_PREFIX}*", count=1000))
+    if counters:
+        client.delete(*counters)
+
+
 def _limits(heavy: bool) -> list[tuple[str, int]]:
     configured = settings.HUBRISE_RATE_LIMITS
     names = ["minute", "hour", "day"] + (["heavy_minute"] if heavy else [])

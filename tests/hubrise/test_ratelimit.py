@@ -20,10 +20,7 @@ TEN_PAST_NOON = 1_796_040_010.0
 def store(request, settings):
     settings.HUBRISE_RATE_LIMITS = LIMITS
     if request.param == "redis":
-        client = broker.redis_client()
-        counters = list(client.scan_iter(f"{ratelimit.KEY_PREFIX}*"))
-        if counters:
-            client.delete(*counters)
+        ratelimit.forget_counters(broker.redis_client())
     else:
         settings.CELERY_BROKER_URL = "filesystem://"
     return request.param
