@@ -14,6 +14,7 @@ test; ``worker.kill()`` SIGKILLs it (and its pool children) mid-task.
 
 from __future__ import annotations
 
+import re
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -47,6 +48,9 @@ def purge_broker(broker_url: str) -> None:
     forget_queued_drains(client)
 
 
+DRAIN_SUCCEEDED = re.compile(r"Task hubrise_sync\.push\.drain\[[0-9a-f-]+\] succeeded in \S+: (\d+)")
+
+
 class CeleryWorker(ChildProcess):
     def __init__(self, env: dict[str, str], workdir: Path) -> None:
         self.node_name = f"push-test-{uuid.uuid4().hex[:8]}@%h"
@@ -75,6 +79,10 @@ class CeleryWorker(ChildProcess):
 
     def ready(self) -> bool:
         return " ready." in self.log()
+
+    def sent_by_drains(self) -> list[int]:
+        """How many messages each delivery drain this worker ran sent, from its log."""
+        return [int(sent) for sent in DRAIN_SUCCEEDED.findall(self.log())]
 
 
 @pytest.fixture
