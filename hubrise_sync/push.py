@@ -442,19 +442,16 @@ def _look_up_together(claims: list[Claim], orders: dict[int, Order]) -> tuple[li
     last try ended before it was taken (``_listing_for``). Returns the claims left
     to send and how many were adopted.
     """
-    in_doubt: dict[int, list[Claim]] = {}
-    connections_by_id: dict[int, Connection] = {}
+    in_doubt: dict[int, tuple[Connection, list[Claim]]] = {}
     for claimed in claims:
         if claimed.message.kind != Kind.CREATE or not claimed.look_up_first:
             continue
         connection = _connection_of_order(orders[claimed.message.order_id])
         if connection is None or connection.is_broken:
             continue
-        connections_by_id[connection.pk] = connection
-        in_doubt.setdefault(connection.pk, []).append(claimed)
+        in_doubt.setdefault(connection.pk, (connection, []))[1].append(claimed)
     settled: set[int] = set()
-    for connection_id, group in in_doubt.items():
-        connection = connections_by_id[connection_id]
+    for connection, group in in_doubt.values():
         started = timezone.now()
         listing = _listing_for(connection, group)
         if listing is None:
