@@ -54,7 +54,11 @@ def test_a_status_change_survives_a_dropped_connection(hubrise_sandbox, restaura
     wait_until(lambda: delivered(order), what="the create")
     hubrise_sandbox.inject_fault("drop", method="PATCH")
     change_status(order, "accepted", source=STAFF)
-    wait_until(lambda: hubrise_status_is(hubrise_sandbox, order, "accepted"), what="the status at HubRise")
+    # HubRise holds the status a moment before the worker has recorded its answer: wait for both.
+    wait_until(
+        lambda: hubrise_status_is(hubrise_sandbox, order, "accepted") and delivered(order),
+        what="the status at HubRise, recorded as delivered",
+    )
     message = OutboxMessage.objects.get(order=order, kind="update_status")
     assert message.attempts == 2
     assert "connection" in message.attempts_log.first().error.lower()
@@ -85,8 +89,10 @@ def test_a_revoked_token_breaks_the_connection_holds_messages_and_delivers_them_
     connection.save(update_fields=["access_token"])
     connection.mark_healthy()
     push.release_held_messages(connection)
-    wait_until(lambda: hubrise_status_is(hubrise_sandbox, order, "in_preparation"), what="the last status at HubRise")
-    assert delivered(order)
+    wait_until(
+        lambda: hubrise_status_is(hubrise_sandbox, order, "in_preparation") and delivered(order),
+        what="the last status at HubRise, recorded as delivered",
+    )
 
 
 def test_a_worker_killed_mid_create_leaves_exactly_one_order_at_hubrise(hubrise_sandbox, restaurant, start_celery_worker):
@@ -142,6 +148,8 @@ def test_a_backlog_left_while_no_worker_ran_goes_out_in_a_few_drains_each_order_
 
     worker = start_celery_worker()
     wait_until(lambda: all(hubrise_status_is(hubrise_sandbox, order, "accepted") for order in orders), what="the backlog")
+    # A drain's line reaches the worker's log once the drain has ended, a moment after its last call.
+    wait_until(lambda: sum(worker.sent_by_drains()) == 60, what="the drains' 60 deliveries in the worker's log")
 
     log = list(reversed(hubrise_sandbox.requests_log(path_prefix=ORDERS_PATH, limit=500)))
     assert [entry["method"] for entry in log].count("POST") == 30, "each order created once"
