@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class HubriseSyncConfig(AppConfig):
@@ -18,3 +19,5 @@ class HubriseSyncConfig(AppConfig):
         # The badge and the broken-connection banner read the connection from
         # the page's establishment, loaded in the list's own query.
         extensions.establishment_select_related.append("hubrise_connection")
+        extensions.establishment_menu.append((_("HubRise"), "hubrise:settings"))
+        extensions.establishment_banners.append("hubrise_sync/_connection_banner.html")

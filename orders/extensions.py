@@ -20,8 +20,14 @@ INSTALLED_APPS, and these defaults are app templates, so its own copies win):
 - ``orders/_sync_badge.html``: rendered in each row of the order list and on
   the detail page, with ``order`` and ``establishment`` in the context;
   ``compact`` is true in the list.
-- ``orders/_establishment_banner.html``: rendered at the top of every page of
-  an establishment, with ``establishment`` in the context.
+
+Several apps add to the top of every establishment page, so these are lists
+rather than one template each app would fight over:
+
+- ``establishment_menu``: entries of the top bar's menu, as (label, URL name)
+  pairs; the URL takes the establishment's id.
+- ``establishment_banners``: templates rendered in turn at the top of every
+  page of an establishment, with ``establishment`` in the context.
 """
 
 # Relations joined by the order list's (and the detail page's) query.
@@ -32,3 +38,8 @@ list_prefetch_related: list[str] = []
 detail_prefetch_related: list[str] = []
 # One-to-one relations of the establishment, joined by the order list's establishment query.
 establishment_select_related: list[str] = []
+
+# Entries of the establishment's menu in the top bar: (label, URL name taking the establishment id).
+establishment_menu: list[tuple[str, str]] = []
+# Templates shown at the top of every page of an establishment (a broken connection, a paused service…).
+establishment_banners: list[str] = []

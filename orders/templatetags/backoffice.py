@@ -4,10 +4,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from django import template
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from orders import extensions
 from orders.selectors import NEW_ORDER_ALERT_AFTER
 from orders.status import FINISHED_STATUSES, OrderStatus, Tab, tab_of
 
@@ -78,3 +80,15 @@ def is_waiting_too_long(order) -> bool:
 def is_unopened(order) -> bool:
     """A new order nobody has opened yet: highlighted until someone does."""
     return order.tab == Tab.RECEIVED and order.first_opened_at is None
+
+
+@register.simple_tag(takes_context=True)
+def establishment_menu(context) -> list[tuple[str, str]]:
+    """The top bar's entries that other apps registered, with their URLs for this establishment."""
+    establishment_id = context["establishment"].pk
+    return [(label, reverse(url_name, args=[establishment_id])) for label, url_name in extensions.establishment_menu]
+
+
+@register.simple_tag
+def establishment_banners() -> list[str]:
+    return list(extensions.establishment_banners)
