@@ -28,6 +28,11 @@ rather than one template each app would fight over:
   pairs; the URL takes the establishment's id.
 - ``establishment_banners``: templates rendered in turn at the top of every
   page of an establishment, with ``establishment`` in the context.
+- ``order_detail_sections``: templates rendered on the order page under its
+  status buttons (a ticket's print state, a courier's progress…), with
+  ``order`` and ``establishment`` in the context.
+- ``order_row_extras``: templates rendered in each order of the list, after its
+  status and sync badge, with ``order`` and ``establishment`` in the context.
 """
 
 # Relations joined by the order list's (and the detail page's) query.
@@ -43,3 +48,6 @@ establishment_select_related: list[str] = []
 establishment_menu: list[tuple[str, str]] = []
 # Templates shown at the top of every page of an establishment (a broken connection, a paused service…).
 establishment_banners: list[str] = []
+# Templates shown on the order page under its buttons, and in each order of the list.
+order_detail_sections: list[str] = []
+order_row_extras: list[str] = []

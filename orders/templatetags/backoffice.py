@@ -92,3 +92,13 @@ def establishment_menu(context) -> list[tuple[str, str]]:
 @register.simple_tag
 def establishment_banners() -> list[str]:
     return list(extensions.establishment_banners)
+
+
+@register.simple_tag
+def order_detail_sections() -> list[str]:
+    return list(extensions.order_detail_sections)
+
+
+@register.simple_tag
+def order_row_extras() -> list[str]:
+    return list(extensions.order_row_extras)
