@@ -39,7 +39,8 @@ INSTALLED_APPS = [
     # extension points that the orders templates leave for it.
     "hubrise_sync",
     "orders",
-    "django.contrib.admin",
+    # The admin, for superusers only (getresto/admin_site.py).
+    "getresto.apps.PlatformAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
