@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from orders.status import OrderStatus, ServiceType, Tab
 
@@ -55,7 +56,8 @@ class Establishment(models.Model):
 class Membership(models.Model):
     class Role(models.TextChoices):
         MANAGER = "manager", _("Manager")
-        STAFF = "staff", _("Staff")
+        # Its own context: in French the role ("Employé") is not the source of a change ("Équipe").
+        STAFF = "staff", pgettext_lazy("role", "Staff")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     establishment = models.ForeignKey(Establishment, on_delete=models.CASCADE, related_name="memberships")
