@@ -23,12 +23,10 @@ from dataclasses import dataclass
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
-from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.options import InlineModelAdmin, ModelAdmin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.contrib.sessions.models import Session
 from django.db import models, transaction
 from django.test import Client, RequestFactory
 from django.urls import reverse
@@ -36,8 +34,10 @@ from django.utils import timezone, translation
 
 from hubrise_sync.models import Connection, InboundEvent, QuarantinedCallback
 from orders.models import ApiKey, Establishment, Membership
+from team.models import Invitation
 from tests.factories import PASSWORD, make_establishment, make_order, make_user
 from tests.security.tenants import path_to_establishment, rows_of
+from tests.snapshot import changed_tables, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -91,6 +91,7 @@ def world(settings) -> World:
     )
     their_order = make_order(theirs, customer_notes="Gaspard-Secret")
     ApiKey.generate(theirs, "Clé de la brasserie secrète")
+    Invitation.objects.create(establishment=theirs, name="Gaspard-Secret", role=Membership.Role.MANAGER)
     InboundEvent.objects.create(
         event_id="evt-secret", connection=connection, order=their_order, via="webhook", outcome="applied", location_id="zz9-1"
     )
@@ -115,19 +116,6 @@ def world(settings) -> World:
 
 
 # --- The database before and after --------------------------------------------------------------
-
-
-def snapshot() -> dict[str, list[tuple]]:
-    """Every row of every table (sessions aside: logging in writes them)."""
-    return {
-        model._meta.label: list(model._default_manager.order_by("pk").values_list())
-        for model in apps.get_models()
-        if model is not Session and not model._meta.proxy
-    }
-
-
-def changed_tables(before: dict, after: dict) -> list[str]:
-    return [label for label in before if before[label] != after[label]]
 
 
 def changes_made_by(post, url: str, data: dict) -> tuple[list[str], str]:
@@ -328,7 +316,7 @@ def requests_for(model: type[models.Model], model_admin: ModelAdmin, world: Worl
 
 def test_a_manager_marked_staff_changes_and_reads_nothing_through_any_admin_page_form_inline_or_autocomplete(world):
     registered = dict(admin.site._registry)
-    assert {Membership, User, Establishment, Connection, AccessLog} <= set(registered)
+    assert {Membership, User, Establishment, Connection, AccessLog, Invitation} <= set(registered)
     login_url = reverse("admin:login")
     refused, not_refused, changed = 0, [], []
 

@@ -23,8 +23,9 @@ from rest_framework.authentication import SessionAuthentication
 
 from hubrise_sync.models import Connection
 from orders.models import ApiKey, Membership, Order
+from team.models import Invitation
 from tests.factories import make_establishment, make_order, make_user
-from tests.security.tenants import path_to_establishment
+from tests.security.tenants import path_to_establishment, rows_of
 
 pytestmark = pytest.mark.django_db
 
@@ -66,11 +67,26 @@ def all_routes() -> list[Route]:
     return routes
 
 
+def model_named_by(kwarg: str) -> type[models.Model] | None:
+    """The model a ``<model>_id`` keyword names (``membership_id``, ``apikey_id``), if it belongs to an establishment."""
+    if not kwarg.endswith("_id") or kwarg in ESTABLISHMENT_KWARGS:
+        return None
+    name = kwarg.removesuffix("_id").replace("_", "")
+    for model in apps.get_models():
+        if model._meta.model_name == name and path_to_establishment(model) is not None:
+            return model
+    return None
+
+
+def names_a_tenant(kwarg: str) -> bool:
+    return kwarg in ESTABLISHMENT_KWARGS | ORDER_KWARGS | OBJECT_KWARGS or model_named_by(kwarg) is not None
+
+
 def tenant_routes() -> list[Route]:
     return [
         route
         for route in all_routes()
-        if route.kwargs & (ESTABLISHMENT_KWARGS | ORDER_KWARGS | OBJECT_KWARGS) and not route.name.endswith(UNNAMED)
+        if any(names_a_tenant(kwarg) for kwarg in route.kwargs) and not route.name.endswith(UNNAMED)
     ]
 
 
@@ -79,9 +95,7 @@ def unnamed_tenant_routes() -> list[Route]:
     return [
         route
         for route in all_routes()
-        if route.name.endswith(UNNAMED)
-        and not route.is_admin
-        and route.kwargs & (ESTABLISHMENT_KWARGS | ORDER_KWARGS | OBJECT_KWARGS)
+        if route.name.endswith(UNNAMED) and not route.is_admin and any(names_a_tenant(kwarg) for kwarg in route.kwargs)
     ]
 
 
@@ -110,6 +124,7 @@ def world(settings):
     Connection.objects.create(establishment=theirs, location_id="zz9-1", location_name=OTHER_NAME, access_token=OTHER_TOKEN)
     their_order = make_order(theirs, customer_notes=OTHER_NAME)
     ApiKey.generate(theirs, "Site de la brasserie")
+    Invitation.objects.create(establishment=theirs, name=OTHER_NAME, role=Membership.Role.MANAGER)
 
     client = Client()
     client.force_login(alice)
@@ -125,7 +140,8 @@ def world(settings):
 
 
 def candidate_kwargs(route: Route, world: dict) -> list[dict]:
-    """Ways to point the URL at the other restaurant: their ids, and their order under our establishment."""
+    """Ways to point the URL at the other restaurant: their ids, and their order (or membership, key…) under
+    our establishment."""
     ours, theirs, their_order = world["ours"], world["theirs"], world["their_order"]
     if route.is_admin:
         model = admin_model(route)
@@ -142,6 +158,10 @@ def candidate_kwargs(route: Route, world: dict) -> list[dict]:
         for name in route.kwargs:
             if name in ESTABLISHMENT_KWARGS:
                 values[name] = establishment.pk
+            elif model := model_named_by(name):
+                theirs_row = rows_of(model, [theirs]).first()
+                assert theirs_row is not None, f"the other establishment needs a {model.__name__} to walk {route.name}"
+                values[name] = theirs_row.pk
             else:
                 values[name] = their_order.pk
         if establishment is ours and not route.kwargs - ESTABLISHMENT_KWARGS:
@@ -153,7 +173,18 @@ def candidate_kwargs(route: Route, world: dict) -> list[dict]:
 def test_the_walk_finds_the_urls_it_must_protect():
     names = {route.name for route in tenant_routes()}
 
-    for expected in ("orders:detail", "orders:change_status", "hubrise:settings", "hubrise:disconnect", "v1:order-detail"):
+    for expected in (
+        "orders:detail",
+        "orders:change_status",
+        "hubrise:settings",
+        "hubrise:disconnect",
+        "v1:order-detail",
+        "team:members",
+        "team:change_role",
+        "team:password_link",
+        "team:cancel_invitation",
+        "team:revoke_api_key",
+    ):
         assert expected in names, sorted(names)
     assert unnamed_tenant_routes() == [], "a URL that takes an id has no name, so it cannot be checked"
 
@@ -179,6 +210,8 @@ def test_every_url_refuses_another_establishments_ids(world):
 
     assert leaks == []
     assert any("/orders/" in url for url in checked)
+    assert any("/team/" in url and "/role/" in url for url in checked)
+    assert any("/api-keys/" in url and "/revoke/" in url for url in checked)
     assert any(url.startswith("/admin/orders/order/") for url in checked)
     assert any(url.startswith("/admin/hubrise_sync/connection/") for url in checked) or not admin_registers(Connection)
 
