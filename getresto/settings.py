@@ -296,6 +296,28 @@ CELERY_BEAT_SCHEDULE["hubrise-reconcile-orders"] = {
     "options": {"expires": HUBRISE_RECONCILE_INTERVAL},
 }
 
+# Callbacks refused for their signature (hubrise_sync.quarantine): anyone can POST them,
+# so of each only the first KEEP_BYTES are kept (a genuine event fits whole and can be
+# replayed), at most MAX_PER_HOUR a clock hour (the rest only counted), and one address
+# past PER_ADDRESS_MINUTE refusals in a minute is answered 429 until the minute ends.
+HUBRISE_QUARANTINE_KEEP_BYTES = env_int("HUBRISE_QUARANTINE_KEEP_BYTES", 16 * 1024)
+HUBRISE_QUARANTINE_MAX_PER_HOUR = env_int("HUBRISE_QUARANTINE_MAX_PER_HOUR", 100)
+HUBRISE_QUARANTINE_PER_ADDRESS_MINUTE = env_int("HUBRISE_QUARANTINE_PER_ADDRESS_MINUTE", 20)
+
+# Retention (hubrise_sync.retention, run by beat every RETENTION_INTERVAL seconds): what
+# is older than this many days is deleted. Pending events and undelivered messages never are.
+HUBRISE_QUARANTINE_RETENTION_DAYS = env_float("HUBRISE_QUARANTINE_RETENTION_DAYS", 7)
+HUBRISE_EVENT_RETENTION_DAYS = env_float("HUBRISE_EVENT_RETENTION_DAYS", 30)
+HUBRISE_OUTBOX_RETENTION_DAYS = env_float("HUBRISE_OUTBOX_RETENTION_DAYS", 30)
+RETENTION_INTERVAL = env_float("RETENTION_INTERVAL", 3600.0)
+# hubrise_sync.tasks imports the modules of the sync engine; the retention task is registered here.
+CELERY_IMPORTS = ["hubrise_sync.tasks.retention"]
+CELERY_BEAT_SCHEDULE["purge-old-records"] = {
+    "task": "hubrise_sync.tasks.retention.purge_old_records",
+    "schedule": RETENTION_INTERVAL,
+    "options": {"expires": RETENTION_INTERVAL},
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
