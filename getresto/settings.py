@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # API paths answer a JSON 503 when the database is unreachable.
+    "getresto.middleware.DatabaseUnavailableAsJSON",
 ]
 
 ROOT_URLCONF = "getresto.urls"
@@ -154,6 +156,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,
 }
+# How long the intake API remembers an Idempotency-Key and its answer (orders.api.idempotency).
+IDEMPOTENCY_KEY_HOURS = env_float("IDEMPOTENCY_KEY_HOURS", 24)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Get Resto back office API",
     "DESCRIPTION": "Order intake for the ordering front, and the HubRise webhook.",

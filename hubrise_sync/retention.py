@@ -1,5 +1,7 @@
 """Deleting what is no longer useful, on a documented retention (README, "Retention").
 
+The HubRise records, and the intake API's Idempotency-Keys: one task purges them all.
+
 Run by beat (hubrise_sync.tasks.retention) every RETENTION_INTERVAL seconds. What
 is still to do is never deleted, whatever its age: a pending event, a message not
 yet delivered. Each kind is deleted in small batches, so that no run holds long
@@ -16,6 +18,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from hubrise_sync.models import InboundEvent, OutboxMessage, QuarantinedCallback, RefusedCallbackTally
+from orders.api import idempotency
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +49,8 @@ def purge_old_records(now: datetime | None = None) -> dict[str, int]:
                 | Q(state=OutboxMessage.State.SUPERSEDED, created_at__lt=outbox_cutoff)
             )
         ),
+        # The intake API's Idempotency-Keys: the API no longer honours them past their hours anyway.
+        "idempotency keys": delete_in_batches(idempotency.expired(now)),
     }
     if any(deleted.values()):
         logger.info("Retention: deleted %s", ", ".join(f"{count} {kind}" for kind, count in deleted.items()))
