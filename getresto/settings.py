@@ -121,11 +121,14 @@ LOGIN_REDIRECT_URL = "orders:home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Brute-force protection: a burst of wrong passwords locks that username from
-# that address for a while, without locking out colleagues at the same till.
+# that address for a while, without locking out colleagues at the same till; many
+# more across usernames (password spraying) lock the address (getresto.login_throttle).
 AXES_ENABLED = env_bool("AXES_ENABLED", ENVIRONMENT != "test")
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 20)
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 100)
 AXES_COOLOFF_TIME = env_float("AXES_COOLOFF_HOURS", 0.25)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "getresto.login_throttle.AddressCeilingHandler"
 AXES_RESET_ON_SUCCESS = True
 
 LANGUAGE_CODE = "fr"

@@ -48,6 +48,7 @@ Via = InboundEvent.Via
 # Events outside these years are not HubRise's (and some cannot even be shown in UTC).
 MIN_EVENT_YEAR = 1970
 MAX_EVENT_YEAR = 9998
+EVENT_ID_MAX_LENGTH = InboundEvent._meta.get_field("event_id").max_length
 # The longest rejection cause kept in the order history.
 MAX_REASON_LENGTH = 2000
 
@@ -144,6 +145,9 @@ def event_from_json(body: Any, raw: str) -> Event:
     for field in ("id", "resource_type", "event_type", "created_at"):
         if not isinstance(body.get(field), str) or not body[field]:
             raise MalformedEvent(f"The event has no {field}.")
+    # Cut to the column, two different ids could become one, and the second event be taken for a redelivery.
+    if len(body["id"]) > EVENT_ID_MAX_LENGTH:
+        raise MalformedEvent(f"The event id is longer than {EVENT_ID_MAX_LENGTH} characters.")
     try:
         created_at = parse_datetime(body["created_at"])
     except ValueError:  # well formed but impossible, e.g. 30 February
@@ -171,7 +175,7 @@ def event_from_json(body: Any, raw: str) -> Event:
         if body["event_type"] == "update" and not isinstance(state.get("status"), str):
             raise MalformedEvent("The order.update event has no new_state.status.")
     return Event(
-        id=body["id"][:64],
+        id=body["id"],
         resource_type=body["resource_type"][:32],
         event_type=body["event_type"][:32],
         created_at=created_at,

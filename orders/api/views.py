@@ -10,7 +10,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,6 +17,7 @@ from rest_framework.views import exception_handler
 
 from orders.api import idempotency
 from orders.api.authentication import ApiKeyAuthentication, HasApiKey
+from orders.api.parsers import JSONParser
 from orders.api.serializers import OrderInputSerializer, OrderSerializer
 from orders.models import Order, StatusChange
 from orders.services import OrderError, create_order
