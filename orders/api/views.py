@@ -77,7 +77,7 @@ ValidationErrorSerializer = inline_serializer(
         ),
     },
 )
-AUTH_ERRORS = {
+COMMON_ERRORS = {
     401: OpenApiResponse(ErrorSerializer, description=_("Missing, wrong or revoked API key.")),
     # getresto.middleware.DatabaseUnavailableAsJSON, on every API path.
     503: OpenApiResponse(ErrorSerializer, description=_("The database cannot be reached: retry after Retry-After seconds.")),
@@ -132,13 +132,13 @@ def orders_of(establishment_id: int) -> QuerySet[Order]:
             200: OrderSerializer(many=True),
             400: ValidationErrorSerializer,
             404: OpenApiResponse(ErrorSerializer, description=_("Invalid cursor.")),
-            **AUTH_ERRORS,
+            **COMMON_ERRORS,
         },
     ),
     retrieve=extend_schema(
         summary="Read one order",
         parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
-        responses={200: OrderSerializer, 404: ErrorSerializer, **AUTH_ERRORS},
+        responses={200: OrderSerializer, 404: ErrorSerializer, **COMMON_ERRORS},
     ),
     create=extend_schema(
         summary="Create an order (HubRise vocabulary)",
@@ -163,7 +163,7 @@ def orders_of(establishment_id: int) -> QuerySet[Order]:
             400: ValidationErrorSerializer,
             409: OpenApiResponse(ErrorSerializer, description=_("Another request with this key is being handled: retry.")),
             422: OpenApiResponse(ErrorSerializer, description=_("The Idempotency-Key was used with another body.")),
-            **AUTH_ERRORS,
+            **COMMON_ERRORS,
         },
     ),
 )
