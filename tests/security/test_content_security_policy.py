@@ -81,12 +81,23 @@ def test_every_staff_page_and_fragment_carries_the_strict_policy(staff, establis
         reverse("orders:list_live", args=[establishment.pk]),
         reverse("orders:detail", args=ids),
         reverse("orders:detail_live", args=ids),
-        reverse("hubrise:settings", args=[establishment.pk]),
         reverse("orders:list", args=[establishment.pk + 1000]),
     ]
     for url in pages:
         assert_strict(staff.get(url))
     assert_strict(staff.post(reverse("orders:change_status", args=ids), {"status": "accepted", "expected_current": "new"}))
+
+
+def test_the_hubrise_page_may_send_its_connect_form_on_to_hubrise_only(staff, establishment, settings):
+    # Browsers apply form-action to the redirect after the POST: Connect leads to HubRise's consent page.
+    settings.HUBRISE_OAUTH_URL = "https://manager.hubrise.com/oauth2/v1"
+
+    policy = policy_of(staff.get(reverse("hubrise:settings", args=[establishment.pk])))
+
+    assert policy["form-action"] == "'self' https://manager.hubrise.com"
+    assert {name: policy[name] for name in STRICT if name != "form-action"} == {
+        name: value for name, value in STRICT.items() if name != "form-action"
+    }
 
 
 def test_the_admin_carries_the_strict_policy(superuser, order):
