@@ -8,6 +8,7 @@ listed in the README.
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -65,7 +67,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    # API paths answer a JSON 503 when the database is unreachable.
+    "getresto.middleware.DatabaseUnavailableAsJSON",
 ]
 
 ROOT_URLCONF = "getresto.urls"
@@ -123,11 +128,14 @@ LOGIN_REDIRECT_URL = "orders:home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Brute-force protection: a burst of wrong passwords locks that username from
-# that address for a while, without locking out colleagues at the same till.
+# that address for a while, without locking out colleagues at the same till; many
+# more across usernames (password spraying) lock the address (getresto.login_throttle).
 AXES_ENABLED = env_bool("AXES_ENABLED", ENVIRONMENT != "test")
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 20)
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 100)
 AXES_COOLOFF_TIME = env_float("AXES_COOLOFF_HOURS", 0.25)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "getresto.login_throttle.AddressCeilingHandler"
 AXES_RESET_ON_SUCCESS = True
 
 LANGUAGE_CODE = "fr"
@@ -158,6 +166,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,
 }
+# How long the intake API remembers an Idempotency-Key and its answer (orders.api.idempotency).
+IDEMPOTENCY_KEY_HOURS = env_float("IDEMPOTENCY_KEY_HOURS", 24)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Get Resto back office API",
     "DESCRIPTION": "Order intake for the ordering front, and the HubRise webhook.",
@@ -300,6 +310,28 @@ CELERY_BEAT_SCHEDULE["hubrise-reconcile-orders"] = {
     "options": {"expires": HUBRISE_RECONCILE_INTERVAL},
 }
 
+# Callbacks refused for their signature (hubrise_sync.quarantine): anyone can POST them,
+# so of each only the first KEEP_BYTES are kept (a genuine event fits whole and can be
+# replayed), at most MAX_PER_HOUR a clock hour (the rest only counted), and one address
+# past PER_ADDRESS_MINUTE refusals in a minute is answered 429 until the minute ends.
+HUBRISE_QUARANTINE_KEEP_BYTES = env_int("HUBRISE_QUARANTINE_KEEP_BYTES", 16 * 1024)
+HUBRISE_QUARANTINE_MAX_PER_HOUR = env_int("HUBRISE_QUARANTINE_MAX_PER_HOUR", 100)
+HUBRISE_QUARANTINE_PER_ADDRESS_MINUTE = env_int("HUBRISE_QUARANTINE_PER_ADDRESS_MINUTE", 20)
+
+# Retention (hubrise_sync.retention, run by beat every RETENTION_INTERVAL seconds): what
+# is older than this many days is deleted. Pending events and undelivered messages never are.
+HUBRISE_QUARANTINE_RETENTION_DAYS = env_float("HUBRISE_QUARANTINE_RETENTION_DAYS", 7)
+HUBRISE_EVENT_RETENTION_DAYS = env_float("HUBRISE_EVENT_RETENTION_DAYS", 30)
+HUBRISE_OUTBOX_RETENTION_DAYS = env_float("HUBRISE_OUTBOX_RETENTION_DAYS", 30)
+RETENTION_INTERVAL = env_float("RETENTION_INTERVAL", 3600.0)
+# hubrise_sync.tasks imports the modules of the sync engine; the retention task is registered here.
+CELERY_IMPORTS = ["hubrise_sync.tasks.retention"]
+CELERY_BEAT_SCHEDULE["purge-old-records"] = {
+    "task": "hubrise_sync.tasks.retention.purge_old_records",
+    "schedule": RETENTION_INTERVAL,
+    "options": {"expires": RETENTION_INTERVAL},
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -317,6 +349,24 @@ if IS_PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+# Content-Security-Policy (django-csp): scripts, styles and everything else from our own
+# origin only, no inline script or style, no plugin, no framing. Pico's icons are data:
+# images. The API docs pages loosen it for what Swagger UI and Redoc need (orders/api/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "media-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -9,7 +9,11 @@ from __future__ import annotations
 import json
 import logging
 import time
+from functools import wraps
+from urllib.parse import urlsplit
 
+from csp.decorators import csp_update
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -54,8 +58,25 @@ def _render(request: HttpRequest, establishment: Establishment, template: str, c
         return render(request, template, context, status=status)
 
 
+def _forms_may_lead_to_hubrise(view):
+    """The Content-Security-Policy's form-action also allows HubRise's OAuth origin on this page.
+
+    Browsers apply form-action to the redirects that follow a form's POST too: the
+    Connect button POSTs here and is sent on to HubRise's consent page. Read per
+    request, as HUBRISE_OAUTH_URL is (the sandbox's under dev.py run and in tests).
+    """
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        address = urlsplit(settings.HUBRISE_OAUTH_URL)
+        return csp_update({"form-action": [f"{address.scheme}://{address.netloc}"]})(view)(request, *args, **kwargs)
+
+    return wrapped
+
+
 @login_required
 @require_GET
+@_forms_may_lead_to_hubrise
 def settings_page(request: HttpRequest, establishment_id: int) -> HttpResponse:
     establishment = _member_establishment(request, establishment_id)
     context = {

@@ -348,3 +348,32 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.ref or str(self.amount)
+
+
+class IdempotentRequest(models.Model):
+    """An order the intake API created for an ``Idempotency-Key``, and the answer it gave.
+
+    A client that retries (its first answer lost to a timeout or a 5xx) sends the
+    same key and gets this answer again instead of a second order. The unique
+    constraint is what serialises two requests with one key: the second waits on
+    the first's uncommitted row and then reads its answer. Kept for
+    IDEMPOTENCY_KEY_HOURS (24 h), then purged by the retention task.
+    """
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+", verbose_name=_("API key"))
+    key = models.CharField(_("idempotency key"), max_length=255)
+    # SHA-256 of the request body as canonical JSON: the same order sent again, whatever its spacing or key order.
+    fingerprint = models.CharField(max_length=64)
+    order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    status_code = models.PositiveSmallIntegerField()
+    # The body exactly as first sent, so that a retry gets the same bytes.
+    response_body = models.TextField()
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotent request")
+        verbose_name_plural = _("idempotent requests")
+        constraints = [models.UniqueConstraint(fields=["api_key", "key"], name="one_answer_per_idempotency_key")]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.order_id}"

@@ -288,14 +288,18 @@ def change_order_status(request: HttpRequest, establishment_id: int, order_id: i
     establishment = selectors.establishment_for(request.user, establishment_id)
     order = get_object_or_404(selectors.orders_of(establishment), pk=order_id)
     target = request.POST.get("status", "")
+    expected_current = request.POST.get("expected_current", "")
     try:
+        if not expected_current:
+            # Without the status the page showed, a stale page could overwrite a newer status unseen.
+            raise services.StaleStatus(_("The page did not say which status it showed: reload it and choose again."))
         change = services.change_status(
             order,
             target,
             source=StatusChange.Source.STAFF,
             actor=request.user,
             reason=request.POST.get("reason", ""),
-            expected_current=request.POST.get("expected_current") or None,
+            expected_current=expected_current,
         )
     except services.OrderError as error:
         messages.error(request, str(error))

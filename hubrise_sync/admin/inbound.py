@@ -9,8 +9,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from hubrise_sync import inbound
-from hubrise_sync.models import InboundEvent, QuarantinedCallback
+from hubrise_sync import quarantine
+from hubrise_sync.models import InboundEvent, QuarantinedCallback, RefusedCallbackTally
 
 
 class RecordAdmin(admin.ModelAdmin):
@@ -37,7 +37,7 @@ class InboundEventAdmin(RecordAdmin):
 
 @admin.register(QuarantinedCallback)
 class QuarantinedCallbackAdmin(RecordAdmin):
-    list_display = ["received_at", "reason", "remote_addr", "body_size", "replayed_at", "replay_result"]
+    list_display = ["received_at", "reason", "remote_addr", "body_size", "body_is_whole", "replayed_at", "replay_result"]
     list_filter = ["reason", ("replayed_at", admin.EmptyFieldListFilter)]
     readonly_fields = [
         "received_at",
@@ -46,12 +46,17 @@ class QuarantinedCallbackAdmin(RecordAdmin):
         "headers",
         "body_text",
         "body_size",
+        "body_sha256",
         "replayed_at",
         "replay_result",
         "event",
     ]
     exclude = ["body"]
     actions = ["reverify_and_replay"]
+
+    @admin.display(description=_("kept whole (replayable)"), boolean=True)
+    def body_is_whole(self, kept: QuarantinedCallback) -> bool:
+        return kept.body_is_whole
 
     @admin.display(description=_("body"))
     def body_text(self, kept: QuarantinedCallback) -> str:
@@ -60,5 +65,12 @@ class QuarantinedCallbackAdmin(RecordAdmin):
     @admin.action(description=_("Re-verify with the current client secret and replay"))
     def reverify_and_replay(self, request: HttpRequest, queryset: QuerySet[QuarantinedCallback]) -> None:
         for kept in queryset.order_by("received_at", "id"):
-            result = inbound.replay_quarantined(kept)
+            result = quarantine.replay(kept)
             messages.info(request, f"{kept}: {result}")
+
+
+@admin.register(RefusedCallbackTally)
+class RefusedCallbackTallyAdmin(RecordAdmin):
+    list_display = ["hour", "kept", "not_kept", "throttled"]
+    date_hierarchy = "hour"
+    readonly_fields = ["hour", "kept", "not_kept", "throttled"]

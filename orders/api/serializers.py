@@ -16,6 +16,7 @@ from rest_framework import serializers
 from orders.api.fields import (
     DecimalStringField,
     MoneyField,
+    NonNegativeMoneyField,
     OffsetDateTimeField,
     StrictBooleanField,
     StrictCharField,
@@ -24,7 +25,7 @@ from orders.api.fields import (
 )
 from orders.inputs import NewCharge, NewCustomer, NewDeal, NewDiscount, NewItem, NewOption, NewOrder, NewPayment
 from orders.models import Order, OrderItem, StatusChange
-from orders.services import item_subtotal, order_total
+from orders.services import creation_problems, item_subtotal, order_total
 from orders.status import OrderStatus, ServiceType
 
 MAX_ITEMS = 200
@@ -85,7 +86,7 @@ class OptionInputSerializer(serializers.Serializer):
     option_list_name = StrictCharField(max_length=200)
     name = StrictCharField(max_length=200)
     ref = text(100)
-    price = MoneyField(required=False, default=Decimal("0"), help_text=_("Omitted means free."))
+    price = NonNegativeMoneyField(required=False, default=Decimal("0"), help_text=_("Omitted means free."))
     quantity = StrictPositiveIntegerField(required=False, default=1, help_text=_("Per item unit; a JSON integer."))
     removed = StrictBooleanField(required=False, default=False)
 
@@ -109,7 +110,7 @@ class DealLineInputSerializer(serializers.Serializer):
         return attrs
 
     def _check_money(self, value: str) -> None:
-        field = MoneyField()
+        field = NonNegativeMoneyField()
         field.bind("pricing_value", self)
         try:
             field.to_internal_value(value)
@@ -120,16 +121,18 @@ class DealLineInputSerializer(serializers.Serializer):
         field = DecimalStringField(decimal_places=3, min_value=Decimal("0"), below=Decimal("1000"))
         field.bind("pricing_value", self)
         try:
-            field.to_internal_value(value)
+            percentage = field.to_internal_value(value)
         except serializers.ValidationError as error:
             raise serializers.ValidationError({"pricing_value": error.detail}) from None
+        if percentage > 100:
+            raise serializers.ValidationError({"pricing_value": [_("A percentage off cannot exceed 100.")]})
 
 
 class ItemInputSerializer(serializers.Serializer):
     product_name = StrictCharField(max_length=200)
     sku_name = text(200)
     sku_ref = text(100)
-    price = MoneyField(help_text=_("Unit price, options excluded."))
+    price = NonNegativeMoneyField(help_text=_("Unit price, options excluded."))
     quantity = quantity_field()
     tax_rate = tax_rate_field()
     customer_notes = text(2000)
@@ -145,20 +148,20 @@ class DealInputSerializer(serializers.Serializer):
 class DiscountInputSerializer(serializers.Serializer):
     name = StrictCharField(max_length=200)
     ref = text(100)
-    price_off = MoneyField(allow_negative=False)
+    price_off = NonNegativeMoneyField()
 
 
 class ChargeInputSerializer(serializers.Serializer):
     name = StrictCharField(max_length=200)
     ref = text(100)
-    price = MoneyField()
+    price = NonNegativeMoneyField()
     tax_rate = tax_rate_field()
 
 
 class PaymentInputSerializer(serializers.Serializer):
     name = text(200)
     ref = text(100)
-    amount = MoneyField()
+    amount = NonNegativeMoneyField()
     info = serializers.DictField(
         required=False, allow_null=True, default=dict, help_text=_("Free object, e.g. a transaction id.")
     )
@@ -260,6 +263,9 @@ class OrderInputSerializer(serializers.Serializer):
         too_big = _("The amounts are too large.")
         if any(abs(item_subtotal(item)) >= MONEY_LIMIT for item in new_order.items) or abs(order_total(new_order)) >= MONEY_LIMIT:
             raise serializers.ValidationError({"items": [too_big]})
+        problems = creation_problems(new_order)
+        if problems:
+            raise serializers.ValidationError({field: [message] for field, message in problems.items()})
         attrs["new_order"] = new_order
         return attrs
 

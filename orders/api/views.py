@@ -2,18 +2,22 @@
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
+from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from orders.api import idempotency
 from orders.api.authentication import ApiKeyAuthentication, HasApiKey
+from orders.api.parsers import JSONParser
 from orders.api.serializers import OrderInputSerializer, OrderSerializer
 from orders.models import Order, StatusChange
 from orders.services import OrderError, create_order
@@ -73,7 +77,11 @@ ValidationErrorSerializer = inline_serializer(
         ),
     },
 )
-AUTH_ERRORS = {401: OpenApiResponse(ErrorSerializer, description=_("Missing, wrong or revoked API key."))}
+COMMON_ERRORS = {
+    401: OpenApiResponse(ErrorSerializer, description=_("Missing, wrong or revoked API key.")),
+    # getresto.middleware.DatabaseUnavailableAsJSON, on every API path.
+    503: OpenApiResponse(ErrorSerializer, description=_("The database cannot be reached: retry after Retry-After seconds.")),
+}
 
 
 class OrderPagination(CursorPagination):
@@ -124,18 +132,39 @@ def orders_of(establishment_id: int) -> QuerySet[Order]:
             200: OrderSerializer(many=True),
             400: ValidationErrorSerializer,
             404: OpenApiResponse(ErrorSerializer, description=_("Invalid cursor.")),
-            **AUTH_ERRORS,
+            **COMMON_ERRORS,
         },
     ),
     retrieve=extend_schema(
         summary="Read one order",
         parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
-        responses={200: OrderSerializer, 404: ErrorSerializer, **AUTH_ERRORS},
+        responses={200: OrderSerializer, 404: ErrorSerializer, **COMMON_ERRORS},
     ),
     create=extend_schema(
         summary="Create an order (HubRise vocabulary)",
         request=OrderInputSerializer,
-        responses={201: OrderSerializer, 400: ValidationErrorSerializer, **AUTH_ERRORS},
+        parameters=[
+            OpenApiParameter(
+                idempotency.HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                pattern=r"^[\x21-\x7e]{1,255}$",
+                description=_(
+                    "Any unique string per order (a UUID, say), 1 to 255 visible ASCII characters. Sent again with the "
+                    "same body within 24 hours, the request creates nothing and gets the first answer again (status and "
+                    "body, with the header Idempotent-Replayed: true); with another body, a 422. Two requests with one "
+                    "key at once make one order: the second waits for the first and gets its answer. Keys are per API key."
+                ),
+            ),
+        ],
+        responses={
+            201: OrderSerializer,
+            400: ValidationErrorSerializer,
+            409: OpenApiResponse(ErrorSerializer, description=_("Another request with this key is being handled: retry.")),
+            422: OpenApiResponse(ErrorSerializer, description=_("The Idempotency-Key was used with another body.")),
+            **COMMON_ERRORS,
+        },
     ),
 )
 class OrderViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -174,13 +203,29 @@ class OrderViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retrie
             context["currency"] = api_key.establishment.currency
         return context
 
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response | HttpResponse:
+        key = idempotency.key_of(request.headers)
+        if key is not None:
+            body_fingerprint = idempotency.fingerprint(request.data)
+            earlier = idempotency.earlier_answer(request.auth, key, body_fingerprint)
+            if earlier is not None:
+                return earlier
         incoming = self.get_serializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        establishment = request.auth.establishment
+        if key is not None:
+            return idempotency.create_once(request.auth, key, body_fingerprint, lambda: self._create(incoming, rendered=True))
+        # The read of the new order is in its transaction: an order is never committed
+        # without its answer (a database that fails in between gives a 503 and no order).
+        with transaction.atomic():
+            _order, data = self._create(incoming)
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    def _create(self, incoming: OrderInputSerializer, *, rendered: bool = False) -> tuple[Order, Any]:
+        establishment = self.request.auth.establishment
         try:
             order = create_order(establishment, incoming.new_order(), source=StatusChange.Source.API)
         except OrderError as error:
             raise ValidationError({NON_FIELD: [str(error)]}) from error
         created = orders_of(establishment.pk).get(pk=order.pk)
-        return Response(OrderSerializer(created, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)
+        data = OrderSerializer(created, context=self.get_serializer_context()).data
+        return order, JSONRenderer().render(data) if rendered else data

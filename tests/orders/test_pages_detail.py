@@ -268,10 +268,21 @@ def test_rejecting_with_a_reason_keeps_it_in_the_history(client, establishment):
 def test_clicking_twice_on_the_same_status_is_not_an_error(client, establishment):
     order = make_order(establishment, ref="0011", status="accepted")
 
-    response = client.post(status_url(order), {"status": "accepted"}, follow=True)
+    response = client.post(status_url(order), {"status": "accepted", "expected_current": "new"}, follow=True)
 
     assert order.history.count() == 1
     assert "La commande 0011 était déjà « Acceptée »." in response.content.decode()
+
+
+def test_a_status_change_that_does_not_say_what_the_page_showed_is_refused(client, establishment):
+    order = make_order(establishment, ref="0012")
+
+    response = client.post(status_url(order), {"status": "accepted"}, follow=True)
+
+    order.refresh_from_db()
+    assert order.status == "new"
+    assert order.history.count() == 1
+    assert "La page n’a pas dit quel statut elle montrait" in response.content.decode()
 
 
 def test_an_unknown_status_is_refused_with_a_message(client, establishment):
@@ -288,8 +299,10 @@ def test_the_status_change_returns_to_a_local_next_page_but_never_to_another_sit
     order = make_order(establishment)
     back_to_list = reverse("orders:list", args=[establishment.pk]) + "?tab=recu"
 
-    local = client.post(status_url(order), {"status": "accepted", "next": back_to_list})
-    foreign = client.post(status_url(order), {"status": "in_preparation", "next": "https://evil.example/"})
+    local = client.post(status_url(order), {"status": "accepted", "expected_current": "new", "next": back_to_list})
+    foreign = client.post(
+        status_url(order), {"status": "in_preparation", "expected_current": "accepted", "next": "https://evil.example/"}
+    )
 
     assert local["Location"] == back_to_list
     assert foreign["Location"] == detail_url(order)
