@@ -46,7 +46,8 @@ def catalog_id(hubrise_sandbox) -> str:
 
 
 def api_with(hubrise_sandbox, scope: str, **extra) -> ApiClient:
-    return ApiClient(hubrise_sandbox.api_url, hubrise_sandbox.connect(scope=scope, **extra)["access_token"])
+    """A connection of its own (re-authorising the same device would give back the same token)."""
+    return ApiClient(hubrise_sandbox.api_url, hubrise_sandbox.connect(scope=scope, device_id=scope, **extra)["access_token"])
 
 
 # Reading ----------------------------------------------------------------------------------------
