@@ -76,9 +76,13 @@ class HubRiseSandbox:
         self.db_path = process.db_path
 
     def _control(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = requests.request(method, f"{self.control_url}{path}", timeout=10, **kwargs)
+        response = self.control(method, path, **kwargs)
         response.raise_for_status()
         return response.json()
+
+    def control(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """Any control API call (``path`` under /_sandbox), answered as is: to see a refusal."""
+        return requests.request(method, f"{self.control_url}{path}", timeout=10, **kwargs)
 
     def locations(self) -> list[dict]:
         """The seeded locations, each with its account, catalogs and customer lists (with customers)."""
@@ -161,6 +165,10 @@ class HubRiseSandbox:
         ``data`` as it is, to hand a client a catalog HubRise would never accept."""
         payload = {**body, "as": as_app, "unchecked": unchecked}
         return self._control("PUT", f"/catalogs/{catalog_id or self.catalog_id}", json=payload)
+
+    def create_catalog_as_pos(self, body: dict, location_id: str | None = None, *, level: str = "location") -> dict:
+        """A catalog created by the POS (``level`` "account": an account-level one): fires ``catalog.create``."""
+        return self._control("POST", f"/locations/{location_id or self.location_id}/catalogs", json={**body, "level": level})
 
     def set_sku_price(self, sku_ref: str, price: str, catalog_id: str | None = None) -> dict:
         """The POS changes one price: a whole-catalog PUT behind, so ``catalog.update``."""

@@ -517,7 +517,7 @@ def test_a_product_added_by_the_pos_reaches_a_passive_callback(hubrise_sandbox, 
 
 
 def test_a_catalog_created_by_another_app_sends_catalog_create(hubrise_sandbox, catalog_events):
-    created = hubrise_sandbox._control("POST", f"/locations/{hubrise_sandbox.location_id}/catalogs", json=a_catalog())
+    created = hubrise_sandbox.create_catalog_as_pos(a_catalog())
 
     event = catalog_events.wait_for(1)[0].json()
 
@@ -549,9 +549,7 @@ def test_events_wait_for_a_subscriber_and_reach_other_locations_only_for_account
     other.post("/callback", {"url": None, "events": {"catalog": ["create", "update"]}})
 
     hubrise_sandbox.set_sku_price("STEAK-FRITES", "20.00 EUR")
-    hubrise_sandbox._control(
-        "POST", f"/locations/{hubrise_sandbox.location_id}/catalogs", json={**a_catalog(), "name": "Commune", "level": "account"}
-    )
+    hubrise_sandbox.create_catalog_as_pos({**a_catalog(), "name": "Commune"}, level="account")
     wait_until(lambda: len(catalog_events.received) == 2)
 
     assert [e["event_type"] for e in other.get("/callback/events").json()] == ["create"]
