@@ -18,6 +18,7 @@ from .routes_deliveries import api_deliveries, control_other_apps
 from .routes_location import api_location, control_location
 from .sandbox import Sandbox
 from .web import web
+from .web_pos import web_pos
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         control_location,
         control_other_apps,
         web,
+        web_pos,
     ):
         app.register_blueprint(blueprint)
 
