@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from .sandbox import Connection, Sandbox
 
 APP_SCOPE = "location[orders.write,catalog.read,inventory.read]"
+# The sandbox's own connections for the apps it plays, apart from any token a test made for them.
+PLAYED_DEVICE = "played-by-the-sandbox"
 FIRST_NAMES = ("Camille", "Léa", "Hugo", "Chloé", "Nathan", "Manon", "Louis", "Inès", "Jules", "Sarah", "Yanis", "Emma")
 LAST_INITIALS = "BDFGLMPRST"
 STREETS = (
@@ -96,7 +98,7 @@ class OtherApps:
     def connection(self, role: str, location_id: str) -> Connection:
         """The app's connection to the location, made on first use as its owner would through OAuth."""
         client = self.sandbox.client_by_role(role)
-        answer = self.sandbox.connect(client["id"], location_id, APP_SCOPE)
+        answer = self.sandbox.connect(client["id"], location_id, APP_SCOPE, PLAYED_DEVICE)
         return self.sandbox.authenticate(answer["access_token"])
 
     def create_order(self, location_id: str, request: dict) -> dict:
