@@ -270,7 +270,16 @@ class Catalogs:
             image_id = unused_id(db, "catalog_images")
             db.execute(
                 "INSERT INTO catalog_images (id, catalog_id, type, size, md5, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (image_id, catalog_id, content_type, len(body), hashlib.md5(body).hexdigest(), body, time.time()),  # noqa: S324 - HubRise's checksum
+                # HubRise's checksum to spot an image already uploaded, not a security hash.
+                (
+                    image_id,
+                    catalog_id,
+                    content_type,
+                    len(body),
+                    hashlib.md5(body, usedforsecurity=False).hexdigest(),
+                    body,
+                    time.time(),
+                ),
             )
         return self.image(connection, catalog_id, image_id)
 
