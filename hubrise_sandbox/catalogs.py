@@ -19,7 +19,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .catalog_rules import DATA_KEYS, CatalogView, check_upload, to_upload
+from .catalog_rules import DATA_KEYS, check_upload
+from .catalog_view import CatalogView, to_upload
 from .errors import ApiError, ValidationFailed, not_found, unauthorized
 from .events import emit
 from .formats import local_time

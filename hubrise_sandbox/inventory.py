@@ -15,7 +15,7 @@ import json
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .catalog_rules import sku_and_option_refs
+from .catalog_view import sku_and_option_refs
 from .catalogs import visible_catalogs
 from .errors import ApiError, Errors, not_found
 from .events import emit

@@ -7,7 +7,7 @@ import json
 from flask import Blueprint, Response, g, jsonify, request
 
 from .api import authenticated, json_body, location_of, paginated, sandbox
-from .catalog_rules import to_upload
+from .catalog_view import to_upload
 from .control import acting_client, control_body, require_loopback
 from .errors import ApiError, ValidationFailed, not_found
 from .paging import page_of

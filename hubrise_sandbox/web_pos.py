@@ -15,7 +15,7 @@ from datetime import timedelta
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from .api import sandbox
-from .catalog_rules import CatalogView
+from .catalog_view import CatalogView
 from .control import require_loopback
 from .errors import ApiError
 from .formats import local_time
