@@ -179,7 +179,8 @@ class OtherApps:
             display_id = f"{rng.getrandbits(20):05X}" if app.role == "uber_eats" else f"{rng.randint(1000, 9999)}"
             payload.update(
                 ref=display_id,
-                private_ref=str(uuid.UUID(int=rng.getrandbits(128))) if options.get("seed") is not None else str(uuid.uuid4()),
+                # The platform's own order id: unique even for two orders made with the same seed.
+                private_ref=str(uuid.uuid4()),
                 collection_code=display_id,
                 expected_time=local_time(ready_at, timezone),
                 customer=self._platform_customer(rng, app, service_type == "delivery" and options["delivery_by"] == "restaurant"),
@@ -361,7 +362,9 @@ class OtherApps:
             return [{"name": name, "ref": ref, "amount": total, "info": {"paid_online": True}}]
         if parse_money(total, currency) == 0:
             return []
-        method = rng.choice([m for m in POS_CODES["payment_methods"] if m["ref"] in ("CB", "CB", "ESPECES", "TITRE-RESTO")])
+        # Mostly by card, as in a French bistro.
+        ref = rng.choice(("CB", "CB", "CB", "ESPECES", "TITRE-RESTO"))
+        method = next(m for m in POS_CODES["payment_methods"] if m["ref"] == ref)
         return [{"name": method["name"], "ref": method["ref"], "amount": total}]
 
     # Edits ------------------------------------------------------------------------------------

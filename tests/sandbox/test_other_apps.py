@@ -212,3 +212,12 @@ def test_the_pos_codes_name_every_ref_the_apps_use(hubrise_sandbox):
     payment_refs = {code["ref"] for code in codes["payment_methods"]}
     assert all(order["service_type_ref"] in service_refs for order in orders)
     assert all(payment["ref"] in payment_refs for order in orders for payment in order["payments"])
+
+
+def test_a_seed_gives_the_same_content_again_as_another_order(hubrise_sandbox):
+    first = hubrise_sandbox.create_order_as("uber_eats", seed=9, dispatch=False)
+    second = hubrise_sandbox.create_order_as("uber_eats", seed=9, dispatch=False)
+
+    assert first["id"] != second["id"]
+    assert [i["sku_ref"] for i in first["items"]] == [i["sku_ref"] for i in second["items"]]
+    assert first["total"] == second["total"]
