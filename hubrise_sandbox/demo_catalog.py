@@ -384,8 +384,10 @@ POS_CODES = {
         {"service_type": "collection", "name": "À emporter", "ref": "EMPORTER"},
         {"service_type": "delivery", "name": "Livraison par le restaurant", "ref": "LIVRAISON"},
         {"service_type": "delivery", "name": "Uber Eats, livré par Uber", "ref": "UBER-LIV"},
+        {"service_type": "delivery", "name": "Uber Eats, livré par le restaurant", "ref": "UBER-LIV-RESTO"},
         {"service_type": "collection", "name": "Uber Eats, à emporter", "ref": "UBER-EMP"},
         {"service_type": "delivery", "name": "Deliveroo, livré par Deliveroo", "ref": "DELIVEROO-LIV"},
+        {"service_type": "delivery", "name": "Deliveroo, livré par le restaurant", "ref": "DELIVEROO-LIV-RESTO"},
         {"service_type": "collection", "name": "Deliveroo, à emporter", "ref": "DELIVEROO-EMP"},
     ],
     "payment_methods": [

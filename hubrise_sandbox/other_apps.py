@@ -69,7 +69,7 @@ APPS = {
         "LIVRAISON",
         ("Deliveroo", "DELIVEROO"),
         "+33199002020",
-        {"delivery": "DELIVEROO-LIV", "collection": "DELIVEROO-EMP"},
+        {"delivery": "DELIVEROO-LIV", "restaurant_delivery": "DELIVEROO-LIV-RESTO", "collection": "DELIVEROO-EMP"},
     ),
     "pos": App(
         "pos", "Caisse", "SUR-PLACE", None, None, {"eat_in": "SUR-PLACE", "collection": "EMPORTER", "delivery": "LIVRAISON"}
@@ -166,7 +166,9 @@ class OtherApps:
         preparation = location["details"]["preparation_time"] + (acceptance.get("extra_preparation_time") or 0)
         ready_at = now + preparation * 60
         timezone = location["timezone"]
-        payload.update(channel=app.channel, service_type=service_type, service_type_ref=app.service_refs[service_type])
+        restaurant_delivers = service_type == "delivery" and options["delivery_by"] == "restaurant"
+        service_ref = app.service_refs["restaurant_delivery" if restaurant_delivers else service_type]
+        payload.update(channel=app.channel, service_type=service_type, service_type_ref=service_ref)
         if app.role == "pos":
             ticket = rng.randint(1, 999)
             payload.update(ref=f"T-{ticket:04d}", confirmed_time=local_time(ready_at, timezone))
@@ -183,7 +185,7 @@ class OtherApps:
                 private_ref=str(uuid.uuid4()),
                 collection_code=display_id,
                 expected_time=local_time(ready_at, timezone),
-                customer=self._platform_customer(rng, app, service_type == "delivery" and options["delivery_by"] == "restaurant"),
+                customer=self._platform_customer(rng, app, restaurant_delivers),
             )
             note = options.get("customer_notes", rng.choice(ORDER_NOTES))
             if note:

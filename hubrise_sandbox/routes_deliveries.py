@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, jsonify
 
 from .api import authenticated, json_body, location_of, sandbox
 from .control import acting_client, control_body, require_loopback
-from .errors import ValidationFailed, not_found
+from .errors import ValidationFailed
 
 api_deliveries = Blueprint("api_deliveries", __name__, url_prefix="/v1")
 control_other_apps = Blueprint("control_other_apps", __name__, url_prefix="/_sandbox")
@@ -47,22 +45,14 @@ def edit_order_as_another_app(order_id: str):
     return jsonify(sandbox().other_apps.edit_order(order_id, control_body()))
 
 
-def _order_body(order_id: str) -> tuple[dict, dict]:
-    row = sandbox().order_row(order_id)
-    if row is None:
-        raise not_found(f"Order {order_id!r} not found")
-    return dict(row), json.loads(row["body"])
-
-
 @control_other_apps.post("/orders/<order_id>/delivery")
 def dispatch_courier(order_id: str):
-    """Attaches a delivery as the carrier (by default the platform that created the order, else
-    Uber Direct) and moves it on every ``step_seconds`` (0: only on ``.../advance``)."""
+    """Attaches a delivery as its carrier (by default Uber Direct, the restaurant's courier app; ``as``
+    "uber_eats" or "deliveroo" for a platform's own courier) and moves it on every ``step_seconds``
+    (0: only on ``.../advance``)."""
     body = control_body()
-    row, _ = _order_body(order_id)
-    creator = sandbox().client(row["created_by_client_id"])
-    if "client_id" not in body and "as" not in body:
-        body["as"] = creator["role"] if creator["role"] in ("uber_eats", "deliveroo") else "carrier"
+    if "client_id" not in body:
+        body.setdefault("as", "carrier")
     client_id = acting_client(body)
     step_seconds = body.pop("step_seconds", 20)
     if isinstance(step_seconds, bool) or not isinstance(step_seconds, (int, float)) or step_seconds < 0:

@@ -69,7 +69,7 @@ def test_a_deliveroo_order_names_items_and_options_by_their_ref_codes(hubrise_sa
     assert order["customer"]["address_1"] and order["customer"]["latitude"]
     assert {charge["name"] for charge in order["charges"]} >= {"Delivery charge", "Bag fee"}
     assert order["delivery"] is None
-    assert order["service_type_ref"] == "DELIVEROO-LIV"
+    assert order["service_type_ref"] == "DELIVEROO-LIV-RESTO"
 
 
 def test_a_pos_order_is_accepted_at_a_table_and_paid_at_the_till(hubrise_sandbox):
