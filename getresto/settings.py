@@ -39,7 +39,9 @@ INSTALLED_APPS = [
     # extension points that the orders templates leave for it.
     "hubrise_sync",
     "orders",
-    "django.contrib.admin",
+    "team",
+    # The admin, for superusers only (getresto/admin_site.py).
+    "getresto.apps.PlatformAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -114,6 +116,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# A manager's password reset link (team app) works once, for a day.
+PASSWORD_RESET_TIMEOUT = 24 * 3600
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "orders:home"
 LOGOUT_REDIRECT_URL = "login"

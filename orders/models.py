@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from orders.status import OrderStatus, ServiceType, Tab
 
@@ -55,7 +56,8 @@ class Establishment(models.Model):
 class Membership(models.Model):
     class Role(models.TextChoices):
         MANAGER = "manager", _("Manager")
-        STAFF = "staff", _("Staff")
+        # Its own context: in French the role ("Employé") is not the source of a change ("Équipe").
+        STAFF = "staff", pgettext_lazy("role", "Staff")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     establishment = models.ForeignKey(Establishment, on_delete=models.CASCADE, related_name="memberships")
@@ -73,6 +75,10 @@ class Membership(models.Model):
 class ApiKeyQuerySet(models.QuerySet):
     def active(self):
         return self.filter(revoked_at__isnull=True)
+
+    def revoke(self) -> int:
+        """Revoke the keys still active, at once for every request that uses them; returns how many."""
+        return self.active().update(revoked_at=timezone.now())
 
 
 class ApiKey(models.Model):

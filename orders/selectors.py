@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import IntegerField, Prefetch, Q, QuerySet
+from django.db.models import F, IntegerField, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -16,7 +16,8 @@ from orders.status import TAB_STATUSES, OrderStatus, Tab
 
 
 def establishments_of(user: AbstractBaseUser) -> QuerySet[Establishment]:
-    return Establishment.objects.filter(memberships__user=user).order_by("name")
+    """The user's establishments, each with ``user_role``, the user's role there (from the same join)."""
+    return Establishment.objects.filter(memberships__user=user).annotate(user_role=F("memberships__role")).order_by("name")
 
 
 def establishment_for(user: AbstractBaseUser, establishment_id: int) -> Establishment:

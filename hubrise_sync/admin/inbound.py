@@ -1,7 +1,7 @@
 """Admin of what HubRise tells us: every event and its outcome, and the quarantine of refused callbacks.
 
-Both are for the platform's administrators (superusers): a refused callback
-cannot be attributed to an establishment, and events show other apps' orders.
+Both are records of what happened, read-only; like the whole admin, only
+superusers reach them (getresto/admin_site.py).
 """
 
 from django.contrib import admin, messages
@@ -13,13 +13,7 @@ from hubrise_sync import inbound
 from hubrise_sync.models import InboundEvent, QuarantinedCallback
 
 
-class SuperuserOnlyAdmin(admin.ModelAdmin):
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return request.user.is_active and request.user.is_superuser
-
+class RecordAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
@@ -28,7 +22,7 @@ class SuperuserOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(InboundEvent)
-class InboundEventAdmin(SuperuserOnlyAdmin):
+class InboundEventAdmin(RecordAdmin):
     list_display = ["received_at", "event_id", "via", "kind", "hubrise_order_id", "order", "new_status", "outcome", "detail"]
     list_filter = ["outcome", "via", "resource_type", "event_type"]
     list_select_related = ["order"]
@@ -42,7 +36,7 @@ class InboundEventAdmin(SuperuserOnlyAdmin):
 
 
 @admin.register(QuarantinedCallback)
-class QuarantinedCallbackAdmin(SuperuserOnlyAdmin):
+class QuarantinedCallbackAdmin(RecordAdmin):
     list_display = ["received_at", "reason", "remote_addr", "body_size", "replayed_at", "replay_result"]
     list_filter = ["reason", ("replayed_at", admin.EmptyFieldListFilter)]
     readonly_fields = [

@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from orders import extensions
+from orders.permissions import role_in
 from orders.selectors import NEW_ORDER_ALERT_AFTER
 from orders.status import FINISHED_STATUSES, OrderStatus, Tab, tab_of
 
@@ -84,9 +85,23 @@ def is_unopened(order) -> bool:
 
 @register.simple_tag(takes_context=True)
 def establishment_menu(context) -> list[tuple[str, str]]:
-    """The top bar's entries that other apps registered, with their URLs for this establishment."""
-    establishment_id = context["establishment"].pk
-    return [(label, reverse(url_name, args=[establishment_id])) for label, url_name in extensions.establishment_menu]
+    """The top bar's entries that other apps registered and the user may see, with their URLs for this establishment."""
+    establishment = context["establishment"]
+    menu = extensions.establishment_menu
+    role = _role_of_viewer(context, establishment) if any(len(entry) > 2 for entry in menu) else None
+    return [
+        (label, reverse(url_name, args=[establishment.pk]))
+        for label, url_name, *only_for in menu
+        if not only_for or only_for[0] == role
+    ]
+
+
+def _role_of_viewer(context, establishment) -> str | None:
+    # Pages load their establishment through selectors.establishments_of, which brings the user's role along.
+    if hasattr(establishment, "user_role"):
+        return establishment.user_role
+    request = context.get("request")
+    return role_in(request.user, establishment) if request is not None else None
 
 
 @register.simple_tag

@@ -306,7 +306,7 @@ def test_a_quarantined_callback_is_applied_once_replayed_after_the_secret_is_fix
     settings.HUBRISE_CLIENT_SECRET = SECRET
     result = inbound.replay_quarantined(kept)
 
-    assert result == "Replayed: Applied."
+    assert result == f"Replayed: {InboundEvent.Outcome.APPLIED.label}."
     order.refresh_from_db()
     assert order.status == "accepted"
     kept.refresh_from_db()

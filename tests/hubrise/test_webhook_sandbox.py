@@ -59,5 +59,5 @@ def test_with_a_wrong_secret_the_refused_callback_waits_in_quarantine_until_repl
     assert Order.objects.get(pk=order.pk).status == "new"
 
     settings.HUBRISE_CLIENT_SECRET = sandbox.client_secret
-    assert inbound.replay_quarantined(QuarantinedCallback.objects.get()) == "Replayed: Applied."
+    assert inbound.replay_quarantined(QuarantinedCallback.objects.get()) == f"Replayed: {InboundEvent.Outcome.APPLIED.label}."
     assert Order.objects.get(pk=order.pk).status == "accepted"
