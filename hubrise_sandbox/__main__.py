@@ -31,6 +31,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     sandbox.dispatcher.start()
+    sandbox.scheduler.start()
     logging.info(
         "HubRise sandbox on http://%s:%s (API /v1, OAuth /oauth2/v1, page /, control /_sandbox), db %s",
         settings.host,
@@ -41,6 +42,7 @@ def main() -> int:
         server.serve_forever()
     finally:
         sandbox.dispatcher.stop()
+        sandbox.scheduler.stop()
         sandbox.store.close()
     return 0
 
