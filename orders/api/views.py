@@ -1,8 +1,10 @@
 """The order intake API: thin views over orders.services and orders.selectors."""
 
+import math
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -16,7 +18,7 @@ from rest_framework.views import exception_handler
 from orders.api.authentication import ApiKeyAuthentication, HasApiKey
 from orders.api.serializers import OrderInputSerializer, OrderSerializer
 from orders.models import Order, StatusChange
-from orders.services import OrderError, create_order
+from orders.services import OrderError, OrdersPaused, create_order
 from orders.status import OrderStatus
 
 NON_FIELD = "non_field_errors"
@@ -63,6 +65,13 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
 
 
 ErrorSerializer = inline_serializer("Error", fields={"message": serializers.CharField()})
+PausedSerializer = inline_serializer(
+    "OrdersPaused",
+    fields={
+        "message": serializers.CharField(),
+        "resume_at": serializers.DateTimeField(allow_null=True, help_text=_("When orders resume; null: until further notice.")),
+    },
+)
 ValidationErrorSerializer = inline_serializer(
     "ValidationError",
     fields={
@@ -135,7 +144,18 @@ def orders_of(establishment_id: int) -> QuerySet[Order]:
     create=extend_schema(
         summary="Create an order (HubRise vocabulary)",
         request=OrderInputSerializer,
-        responses={201: OrderSerializer, 400: ValidationErrorSerializer, **AUTH_ERRORS},
+        responses={
+            201: OrderSerializer,
+            400: ValidationErrorSerializer,
+            503: OpenApiResponse(
+                PausedSerializer,
+                description=_(
+                    "The establishment has paused new orders: nothing was created. The message says until when, "
+                    "for the guest; Retry-After gives the seconds left when the pause has an end."
+                ),
+            ),
+            **AUTH_ERRORS,
+        },
     ),
 )
 class OrderViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -172,6 +192,8 @@ class OrderViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retrie
         api_key = getattr(self.request, "auth", None)
         if api_key is not None:
             context["currency"] = api_key.establishment.currency
+            context["country"] = api_key.establishment.country
+            context["channel"] = api_key.name
         return context
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -180,7 +202,18 @@ class OrderViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retrie
         establishment = request.auth.establishment
         try:
             order = create_order(establishment, incoming.new_order(), source=StatusChange.Source.API)
+        except OrdersPaused as paused:
+            return _paused_response(paused, establishment)
         except OrderError as error:
             raise ValidationError({NON_FIELD: [str(error)]}) from error
         created = orders_of(establishment.pk).get(pk=order.pk)
         return Response(OrderSerializer(created, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)
+
+
+def _paused_response(paused: OrdersPaused, establishment) -> Response:
+    headers = {}
+    resume_at = None
+    if paused.resume_at is not None:
+        resume_at = timezone.localtime(paused.resume_at, establishment.tzinfo).isoformat(timespec="seconds")
+        headers["Retry-After"] = str(max(1, math.ceil((paused.resume_at - timezone.now()).total_seconds())))
+    return Response({"message": str(paused), "resume_at": resume_at}, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=headers)

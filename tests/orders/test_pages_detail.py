@@ -86,6 +86,7 @@ def delivery_order(establishment):
             collection_code="842",
             coupon_codes=("BIENVENUE",),
         ),
+        created_at=datetime(2026, 6, 1, 10, 30, tzinfo=UTC),
     )
 
 
