@@ -194,5 +194,6 @@ def test_the_language_switch_shows_the_pages_in_english(client, establishment):
     assert "€21.00" in html
     assert ">New</span>" in html
     assert "Order 0001" in detail
-    assert 'class="action primary-action">Accepted</button>' in detail
+    assert "Accept: ready in" in detail
+    assert 'class="action ready-in primary-action">15 min</button>' in detail
     assert ">Français</button>" in html
