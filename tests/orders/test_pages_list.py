@@ -67,7 +67,7 @@ def test_a_card_shows_ref_times_service_customer_dishes_total_and_status_in_the_
     local = timezone.localtime(placed, establishment.tzinfo).strftime("%H:%M")
     assert f"passée à {local} · il y a 3 min" in html
     assert "dès que possible" in html
-    assert 'Sur place</span> · <span class="table-name">table 12</span>' in html
+    assert 'Sur place</span> · <span class="table-name">table 12</span></span>' in html
     assert '<span class="customer">Léa Martin</span>' in html
     assert "<li>2\u00a0×\u00a0Croque-monsieur</li>" in html
     assert "21,00\u00a0€" in html
