@@ -17,7 +17,7 @@ _STEMS = (
     r"anaphyla",
     r"epipen",
     r"intoleran",
-    r"co?eliac",
+    r"co?elia[cq]",
     # The fourteen allergens European menus must declare, as guests write them.
     r"gluten",
     r"arachide",
