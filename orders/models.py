@@ -189,7 +189,7 @@ class Order(models.Model):
     source = models.CharField(_("source"), max_length=16, default="api")
     # Where the guest ordered, as HubRise's order "channel" names it: our ordering fronts (by their
     # API key's name unless they say), the delivery platforms of orders that come through HubRise.
-    channel = models.CharField(_("channel"), max_length=100, blank=True)
+    channel = models.CharField(_("channel"), max_length=100, blank=True, db_default="")
 
     service_type = models.CharField(_("service type"), max_length=16, choices=ServiceType.choices, blank=True)
     service_type_ref = models.CharField(_("service type code"), max_length=100, blank=True)

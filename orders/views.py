@@ -292,7 +292,7 @@ def change_order_status(request: HttpRequest, establishment_id: int, order_id: i
                 order,
                 source=StatusChange.Source.STAFF,
                 actor=request.user,
-                ready_at=_asked_ready_time(request, establishment),
+                ready_at=_asked_ready_time(request, establishment, order),
                 expected_current=expected_current,
             )
         else:
@@ -336,13 +336,18 @@ def delay_order(request: HttpRequest, establishment_id: int, order_id: int) -> H
     return redirect(reverse("orders:detail", args=[establishment.pk, order.pk]))
 
 
-def _asked_ready_time(request: HttpRequest, establishment: Establishment) -> datetime | None:
+def _asked_ready_time(request: HttpRequest, establishment: Establishment, order: Order) -> datetime | None:
     """The ready time the accept buttons sent: in N minutes, the guest's time, or a typed HH:MM."""
     now = timezone.now()
+    if request.POST.get("ready") == "requested" and order.expected_time is not None:
+        # The exact time, whatever its day: a pre-order for tomorrow is not "12:30 today".
+        return order.expected_time
     minutes = request.POST.get("ready_in", "")
     if minutes.isdigit() and 0 < int(minutes) <= 24 * 60:
         return now + timedelta(minutes=int(minutes))
     clock = request.POST.get("ready_at", "")
+    if request.POST.get("ready") == "at" and not clock:
+        raise services.OrderError(_("Type the ready time as hours and minutes, e.g. 19:30."))
     if clock:
         try:
             return ready_time_at(time.fromisoformat(clock), now, establishment.tzinfo)

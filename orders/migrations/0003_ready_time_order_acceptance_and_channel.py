@@ -82,7 +82,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='order',
             name='channel',
-            field=models.CharField(blank=True, max_length=100, verbose_name='channel'),
+            field=models.CharField(blank=True, db_default='', max_length=100, verbose_name='channel'),
         ),
         migrations.CreateModel(
             name='ReadyTimeChange',

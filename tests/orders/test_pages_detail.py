@@ -187,8 +187,8 @@ def test_there_is_one_button_per_allowed_status_and_the_usual_next_step_comes_fi
     html = response.content.decode()
     assert "Accepter\u00a0: prête dans" in html
     assert 'class="action secondary outline">En préparation</button>' in html
-    # Each plain button, the two accept forms (ready in N min, ready at a time), and the reason forms (presets, other).
-    assert html.count('name="expected_current" value="new"') == len(actions) + 3
+    # Each plain button, the accept form, and the two reason forms of Rejeter and Annuler (presets, other).
+    assert html.count('name="expected_current" value="new"') == len(actions) + 2
 
 
 def test_accept_offers_ready_in_10_to_45_minutes_with_the_preparation_time_first(client, establishment):
@@ -201,7 +201,7 @@ def test_accept_offers_ready_in_10_to_45_minutes_with_the_preparation_time_first
     offered = [int(value) for value in re.findall(r'name="ready_in" value="(\d+)"', html)]
     assert offered == [10, 15, 20, 25, 30, 45]
     assert 'name="ready_in" value="25" class="action ready-in primary-action">25 min</button>' in html
-    assert '<input type="time" id="ready-at" name="ready_at" required>' in html
+    assert '<input type="time" id="ready-at" name="ready_at">' in html
 
 
 def test_accept_offers_the_time_the_guest_asked_for_first_when_the_kitchen_can_make_it(client, establishment):
@@ -210,8 +210,18 @@ def test_accept_offers_the_time_the_guest_asked_for_first_when_the_kitchen_can_m
 
     html = client.get(detail_url(order)).content.decode()
 
-    button = f'name="ready_at" value="{asked}" class="action ready-requested primary-action">À l’heure demandée, {asked}</button>'
+    button = f'name="ready" value="requested" class="action ready-requested primary-action">À l’heure demandée, {asked}</button>'
     assert button in html
+
+
+def test_accepting_a_pre_order_for_tomorrow_at_the_time_asked_keeps_its_day(client, establishment):
+    tomorrow = timezone.now() + timedelta(days=1, hours=-3)
+    order = make_order(establishment, expected_time=tomorrow)
+
+    client.post(status_url(order), {"status": "accepted", "ready": "requested", "expected_current": "new"})
+
+    order.refresh_from_db()
+    assert (order.status, order.confirmed_time) == ("accepted", tomorrow)
 
 
 def test_accepting_ready_in_20_minutes_sets_that_ready_time_and_shows_it(client, establishment, cook):
