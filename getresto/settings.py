@@ -141,6 +141,8 @@ AXES_RESET_ON_SUCCESS = True
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# English dates day first (en-GB) rather than Django's American "en": getresto/formats/en/.
+FORMAT_MODULE_PATH = ["getresto.formats"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True

@@ -25,6 +25,7 @@ from orders.api.fields import (
 )
 from orders.inputs import NewCharge, NewCustomer, NewDeal, NewDiscount, NewItem, NewOption, NewOrder, NewPayment
 from orders.models import Order, OrderItem, StatusChange
+from orders.phones import InvalidPhoneNumber, to_e164
 from orders.services import creation_problems, item_subtotal, order_total
 from orders.status import OrderStatus, ServiceType
 
@@ -177,13 +178,31 @@ class CustomerInputSerializer(serializers.Serializer):
     last_name = text(100)
     company_name = text(200)
     email = StrictEmailField(max_length=254, required=False, allow_blank=True, allow_null=True, default="")
-    phone = text(32, help_text=_("E.164, e.g. +33612345678."))
+    phone = text(
+        32,
+        help_text=_(
+            "Stored and answered in E.164 (+33612345678); a number without country code, such as "
+            "06 12 34 56 78, is read as the establishment's country's. A number that cannot exist is refused."
+        ),
+    )
     address_1 = text(255)
     address_2 = text(255)
     postal_code = text(20)
     city = text(100)
     country = text(100)
     delivery_notes = text(2000)
+
+    def validate_phone(self, value: str | None) -> str:
+        if not value or not value.strip():
+            return ""
+        country = self.context.get("country", "FR")
+        try:
+            return to_e164(value, country)
+        except InvalidPhoneNumber:
+            raise serializers.ValidationError(
+                _("Not a valid phone number. Send it with its country code (+33…) or as a %(country)s number.")
+                % {"country": country}
+            ) from None
 
 
 class RestaurantFieldsSerializer(serializers.Serializer):
@@ -199,6 +218,9 @@ class OrderInputSerializer(serializers.Serializer):
 
     status = serializers.ChoiceField(choices=OrderStatus.choices, required=False, default=OrderStatus.NEW)
     ref = text(64, help_text=_("Your reference; a number is given when empty."))
+    channel = text(
+        100, help_text=_("Where the guest ordered, e.g. \"Menu QR code\" (HubRise's channel); the API key's name when empty.")
+    )
     service_type = serializers.ChoiceField(
         choices=ServiceType.choices, required=False, allow_blank=True, allow_null=True, default=""
     )
@@ -274,6 +296,7 @@ class OrderInputSerializer(serializers.Serializer):
         return NewOrder(
             status=data["status"],
             ref=_clean(data["ref"]),
+            channel=_clean(data["channel"]).strip() or self.context.get("channel", ""),
             service_type=_clean(data["service_type"]),
             service_type_ref=_clean(data["service_type_ref"]),
             table_name=data["table_name"],
@@ -445,6 +468,7 @@ class OrderSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     uid = serializers.UUIDField(help_text=_("Our unique id, sent to HubRise as private_ref."))
     ref = serializers.CharField()
+    channel = serializers.CharField()
     status = serializers.ChoiceField(choices=OrderStatus.choices)
     status_changed_at = OffsetDateTimeField(per_instance=_order_tz)
     created_at = OffsetDateTimeField(per_instance=_order_tz)

@@ -32,6 +32,24 @@ def money(value: Decimal | None, currency: str = "EUR") -> str:
     return f"{amount}{NBSP}{symbol}"
 
 
+# French contracts "de" with the article that starts a name: "Commandes du Petit Bistrot".
+_FRENCH_OF = (("le ", "du "), ("les ", "des "), ("la ", "de la "), ("l'", "de l'"), ("l’", "de l’"))
+
+
+@register.filter
+def of_name(name: str) -> str:
+    """ "of <name>" in the current language: "du Petit Bistrot", "de la Brasserie du Port", "of Chez Paul"."""
+    if not (get_language() or "").startswith("fr"):
+        return f"of {name}"
+    lowered = name.lower()
+    for article, contracted in _FRENCH_OF:
+        if lowered.startswith(article):
+            return contracted + name[len(article) :]
+    if lowered[:1] in "aeiouyhàâéèêîôû":
+        return f"d’{name}"
+    return f"de {name}"
+
+
 @register.filter
 def waited(since: datetime | None) -> str:
     """How long ago, as a cook reads it at a glance: "8 min", "1 h 05"."""

@@ -16,7 +16,7 @@ User = get_user_model()
 
 def seed() -> str:
     out = StringIO()
-    call_command("seed_demo", orders=2, stdout=out)
+    call_command("seed_demo", stdout=out)
     return out.getvalue()
 
 
