@@ -45,8 +45,8 @@ def test_the_order_list_refreshes_and_the_order_page_works_without_any_policy_vi
 
     page.get_by_role("link", name="0042", exact=True).click()
     page.get_by_role("heading", name="Commande 0042").wait_for()
-    page.get_by_role("button", name="Acceptée").first.click()
-    page.get_by_text("La commande 0042 est maintenant « Acceptée ».").wait_for()
+    page.get_by_role("group", name="Accepter\u00a0: prête dans").get_by_role("button", name="20 min").click()
+    page.get_by_text("La commande 0042 est maintenant «\u00a0Acceptée\u00a0».").wait_for()
     order.refresh_from_db()
     assert order.status == "accepted"
     assert page.evaluate("window.__cspViolations") == []
