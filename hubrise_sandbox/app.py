@@ -13,6 +13,7 @@ from .control import control
 from .errors import ApiError
 from .network import NetworkLayer
 from .oauth import oauth
+from .printer import attach as attach_printers
 from .sandbox import Sandbox
 from .web import web
 
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["hubrise_sandbox"] = sandbox
     for blueprint in (api, oauth, control, web):
         app.register_blueprint(blueprint)
+    attach_printers(app)
 
     @app.errorhandler(ApiError)
     def api_error(error: ApiError):
