@@ -223,3 +223,17 @@ def test_the_admin_lists_only_the_printers_of_the_managers_establishments(client
 
     assert "Notre cuisine" in page and "Leur cuisine" not in page
     assert client.get(reverse("admin:printing_printer_change", args=[theirs.pk])).status_code in (302, 404)
+
+
+def test_the_demo_restaurant_gets_a_kitchen_printer_that_prints_only_new_orders(settings):
+    from django.core.management import call_command
+
+    call_command("seed_demo", orders=6, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("seed_demo_printer", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("seed_demo_printer", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+    (printer,) = Printer.objects.all()
+    assert (printer.establishment.name, printer.host, printer.port) == ("Le Petit Bistrot", "127.0.0.1", 9100)
+    assert not PrintJob.objects.exists()
+    make_order(printer.establishment)
+    assert PrintJob.objects.get().printer == printer

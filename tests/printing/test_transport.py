@@ -115,3 +115,15 @@ def test_a_printer_without_real_time_status_still_gets_the_ticket():
     server.close()
 
     assert not delivery.answered_status and bytes(received).endswith(TICKET)
+
+
+def test_the_virtual_printers_page_shows_what_came_out(virtual_printer, hubrise_sandbox_process):
+    import requests
+
+    printer = virtual_printer("Bar")
+    send_to(printer)
+
+    page = requests.get(f"{hubrise_sandbox_process.base_url}/printers", timeout=10)
+
+    assert page.ok and "Ligne 29 · crème brûlée" in page.text and "Bar" in page.text
+    assert "style=" not in page.text and "<script" not in page.text
