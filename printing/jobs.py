@@ -219,10 +219,15 @@ def ticket_for(job: PrintJob, printer: Printer, *, resumed: bool) -> bytes:
     return render.ticket_bytes(ticket)
 
 
-def print_claimed(claimed: Claim) -> bool:
-    """Send one claimed job and record the outcome; True if it printed."""
+def print_claimed(claimed: Claim, printer: Printer | None = None) -> bool:
+    """Send one claimed job and record the outcome; True if it printed.
+
+    ``printer`` is the job's printer as its drain thread last read it (a run
+    prints one printer's jobs one after another): read again when not given.
+    """
     job = claimed.job
-    printer = Printer.objects.select_related("establishment").filter(pk=job.printer_id).first()
+    if printer is None or printer.pk != job.printer_id:
+        printer = Printer.objects.select_related("establishment").filter(pk=job.printer_id).first()
     started = timezone.now()
     clock = time.monotonic()
     if printer is None:
@@ -250,8 +255,13 @@ def print_claimed(claimed: Claim) -> bool:
             problem=error.problem,
             bytes_sent=error.bytes_sent,
         )
+        printer.failing_since = printer.failing_since or timezone.now()
         return False
-    _record(claimed, Outcome.PRINTED, started=started, clock=clock, bytes_sent=delivery.bytes_sent)
+    healthy = printer.failing_since is None and printer.last_success_at is not None
+    healthy = healthy and printer.last_success_at > timezone.now() - HEALTH_REFRESH
+    _record(claimed, Outcome.PRINTED, started=started, clock=clock, bytes_sent=delivery.bytes_sent, known_healthy=healthy)
+    if not healthy:
+        printer.failing_since, printer.last_success_at = None, timezone.now()
     return True
 
 
@@ -264,6 +274,7 @@ def _record(
     error: str = "",
     problem: str = "",
     bytes_sent: int = 0,
+    known_healthy: bool = False,
 ) -> None:
     job = claimed.job
     now = timezone.now()
@@ -287,7 +298,7 @@ def _record(
             outcome=outcome,
             error=error[:300],
         )
-        if job.printer_id is not None:
+        if job.printer_id is not None and not known_healthy:
             _note_health(job.printer_id, now, problem=problem, error=error)
     if not kept:
         logger.warning("Print job %s outlived its lease; another worker took it over", job.pk)
@@ -374,8 +385,9 @@ def _print_until(deadline: float) -> tuple[int, bool]:
         if claimed is None:
             return printed, False
         printer_id = claimed.job.printer_id
+        printer = Printer.objects.select_related("establishment").filter(pk=printer_id).first()
         for _position in range(RUN_LENGTH):
-            if not print_claimed(claimed):
+            if not print_claimed(claimed, printer):
                 break  # that printer's next jobs wait behind this one
             printed += 1
             if time.monotonic() >= deadline:
