@@ -203,14 +203,13 @@ def ticket_for(job: PrintJob, printer: Printer, *, resumed: bool) -> bytes:
                 zone=establishment.tzinfo,
             )
         else:
-            order = (
-                Order.objects.select_related("establishment")
-                .prefetch_related("items__options", "deals", "discounts", "charges", "payments")
-                .get(pk=job.order_id)
-            )
+            receipt = printer.ticket_kind == TicketKind.RECEIPT
+            # A kitchen ticket shows no money: three round trips fewer for most tickets.
+            lines = ("items__options", "deals", *(("discounts", "charges", "payments") if receipt else ()))
+            order = Order.objects.select_related("establishment").prefetch_related(*lines).get(pk=job.order_id)
             ticket = order_ticket(
                 order,
-                receipt=printer.ticket_kind == TicketKind.RECEIPT,
+                receipt=receipt,
                 columns=printer.columns,
                 duplicate=job.reason == Reason.REPRINT,
                 resumed=resumed,
