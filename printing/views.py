@@ -150,7 +150,7 @@ def banner(request: HttpRequest, establishment_id: int) -> HttpResponse:
     establishment = _establishment(request, establishment_id)
     # Its "try again" button brings staff back to the page they are on, not to this fragment.
     back = urlsplit(request.headers.get("HX-Current-URL", "")).path
-    return _render(request, establishment, "printing/_printer_banner.html", {"back": back})
+    return _render(request, establishment, "printing/_printer_banner.html", {"back": back, "refreshed": True})
 
 
 # An order's ticket ------------------------------------------------------------------------

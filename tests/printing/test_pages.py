@@ -175,12 +175,14 @@ def test_the_banner_names_the_printer_unreachable_for_over_a_minute_and_its_wait
     since = timezone.now() - timedelta(minutes=2)
     Printer.objects.filter(pk=printer.pk).update(failing_since=since, problem="unreachable", last_error="connexion refusée")
 
-    html = client.get(reverse("orders:list", args=[establishment.pk])).content.decode()
+    page = client.get(reverse("orders:list", args=[establishment.pk])).content.decode()
+    banner = client.get(reverse("printing:banner", args=[establishment.pk])).content.decode()
 
+    # The page asks for the banner as soon as it is shown, then every 10 s.
+    assert f'hx-get="{reverse("printing:banner", args=[establishment.pk])}" hx-trigger="load"' in page
     local = timezone.localtime(since, establishment.tzinfo).strftime("%H:%M")
-    assert f"Imprimante Cuisine injoignable depuis {local} : 3 tickets en attente" in html
-    fragment = client.get(reverse("printing:banner", args=[establishment.pk])).content.decode()
-    assert "injoignable" in fragment
+    assert f"Imprimante Cuisine injoignable depuis {local} : 3 tickets en attente" in banner
+    assert 'hx-trigger="every 10s"' in banner
 
 
 def test_a_printer_failing_for_less_than_a_minute_raises_no_banner(client, establishment, cook):
@@ -188,7 +190,7 @@ def test_a_printer_failing_for_less_than_a_minute_raises_no_banner(client, estab
     make_order(establishment)
     Printer.objects.filter(pk=printer.pk).update(failing_since=timezone.now() - timedelta(seconds=20), problem="unreachable")
 
-    assert "injoignable" not in client.get(reverse("orders:list", args=[establishment.pk])).content.decode()
+    assert "injoignable" not in client.get(reverse("printing:banner", args=[establishment.pk])).content.decode()
 
 
 def test_retry_now_puts_the_printers_waiting_tickets_back_in_line(client, establishment, cook):
