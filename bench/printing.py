@@ -180,6 +180,10 @@ def run(mode: str, orders: int, workdir: Path, sandbox_url: str, env: dict) -> d
         seen[(ticket["printer_id"], ref)] += 1
         establishment_id = establishment_of_printer[port_of[ticket["printer_id"]]]
         latencies.append(ticket["finished_at"] - committed[(establishment_id, ref)])
+    spans = {}
+    for printer in virtual:
+        cuts = [ticket["finished_at"] for ticket in printed if ticket["printer_id"] == printer["id"]]
+        spans[printer["name"]] = (min(cuts), max(cuts)) if cuts else (0.0, 0.0)
     first_commit = min(committed.values())
     last_cut = max(ticket["finished_at"] for ticket in printed)
     return {
@@ -193,6 +197,7 @@ def run(mode: str, orders: int, workdir: Path, sandbox_url: str, env: dict) -> d
         "burst_seconds": burst,
         "latencies": latencies,
         "per_second": len(printed) / (last_cut - first_commit),
+        "spans": {name: (start - first_commit, end - first_commit) for name, (start, end) in spans.items()},
     }
 
 
@@ -208,6 +213,8 @@ def report(result: dict) -> None:
         f"p99 {percentile(ms, 0.99):.0f}  max {max(ms):.0f}  mean {statistics.fmean(ms):.0f}"
     )
     print(f"  tickets per second (first commit to last cut): {result['per_second']:.0f}")
+    spans = ", ".join(f"{name} {start:.1f}-{end:.1f} s" for name, (start, end) in result["spans"].items())
+    print(f"  each printer's first and last cut, after the first commit: {spans}")
     print(f"  load {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
 
 
