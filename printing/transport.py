@@ -106,14 +106,21 @@ def _connect(host: str, port: int, connect_timeout: float) -> socket.socket:
     return sock
 
 
-def _send_all(sock: socket.socket, data: bytes) -> int:
+def _send_all(sock: socket.socket, data: bytes, io_timeout: float) -> int:
+    """The ticket within ``io_timeout`` in all, however slowly the printer reads: a job's lease outlasts every send."""
     sent = 0
     view = memoryview(data)
-    while sent < len(data):
-        try:
+    deadline = time.monotonic() + io_timeout
+    try:
+        while sent < len(data):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            sock.settimeout(remaining)
             sent += sock.send(view[sent : sent + CHUNK])
-        except OSError as error:
-            raise _Interrupted(sent, error) from None
+    except OSError as error:
+        raise _Interrupted(sent, error) from None
+    sock.settimeout(io_timeout)
     return sent
 
 
@@ -145,7 +152,7 @@ def send(host: str, port: int, data: bytes, *, connect_timeout: float, io_timeou
         paper_out = _paper_out(status_port, sock, io_timeout)
         if paper_out:
             raise PrinterError(str(_("out of paper")), problem=PAPER_OUT)
-        sent = _send_all(sock, data)
+        sent = _send_all(sock, data, io_timeout)
         if paper_out is not None and _paper_out(status_port, sock, io_timeout):
             raise PrinterError(str(_("ran out of paper during the ticket")), problem=PAPER_OUT, bytes_sent=sent)
         sock.shutdown(socket.SHUT_WR)
