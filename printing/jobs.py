@@ -164,23 +164,27 @@ def claim(*, printer_id: int | None = None, job_id: int | None = None) -> Claim 
     the lock is released: until the lease ends no other worker takes the job,
     and past it the worker is presumed dead.
     """
+    with transaction.atomic():
+        return _claim_in_transaction(printer_id=printer_id, job_id=job_id)
+
+
+def _claim_in_transaction(*, printer_id: int | None = None, job_id: int | None = None) -> Claim | None:
     now = timezone.now()
     token = uuid.uuid4()
     until = now + lease_duration()
-    with transaction.atomic():
-        candidates = claimable(now).select_for_update(skip_locked=True, of=("self",))
-        if printer_id is not None:
-            candidates = candidates.filter(printer_id=printer_id)
-        if job_id is not None:
-            candidates = candidates.filter(pk=job_id)
-        job = candidates.order_by("next_attempt_at", "id").first()
-        if job is None:
-            return None
-        # More tries started than recorded: a worker died while sending this ticket.
-        resumed = job.may_have_printed or job.claims > job.attempts
-        PrintJob.objects.filter(pk=job.pk).update(
-            lease_token=token, leased_until=until, next_attempt_at=until, claims=F("claims") + 1, may_have_printed=resumed
-        )
+    candidates = claimable(now).select_for_update(skip_locked=True, of=("self",))
+    if printer_id is not None:
+        candidates = candidates.filter(printer_id=printer_id)
+    if job_id is not None:
+        candidates = candidates.filter(pk=job_id)
+    job = candidates.order_by("next_attempt_at", "id").first()
+    if job is None:
+        return None
+    # More tries started than recorded: a worker died while sending this ticket.
+    resumed = job.may_have_printed or job.claims > job.attempts
+    PrintJob.objects.filter(pk=job.pk).update(
+        lease_token=token, leased_until=until, next_attempt_at=until, claims=F("claims") + 1, may_have_printed=resumed
+    )
     job.lease_token, job.leased_until, job.may_have_printed = token, until, resumed
     return Claim(job, token, resumed)
 
@@ -227,8 +231,18 @@ def ticket_for(job: PrintJob, printer: Printer, *, resumed: bool, orders: dict[i
     return render.ticket_bytes(ticket)
 
 
-def print_claimed(claimed: Claim, printer: Printer | None = None, orders: dict[int, Order] | None = None) -> bool:
+def print_claimed(
+    claimed: Claim,
+    printer: Printer | None = None,
+    orders: dict[int, Order] | None = None,
+    *,
+    claim_next: list[Claim] | None = None,
+) -> bool:
     """Send one claimed job and record the outcome; True if it printed.
+
+    With ``claim_next``, once the job printed, the next job of its printer is
+    claimed in the transaction that records it (one commit a ticket instead of
+    two) and added to that list.
 
     ``printer`` is the job's printer as its drain thread last read it (a run
     prints one printer's jobs one after another): read again when not given.
@@ -268,7 +282,15 @@ def print_claimed(claimed: Claim, printer: Printer | None = None, orders: dict[i
         return False
     healthy = printer.failing_since is None and printer.last_success_at is not None
     healthy = healthy and printer.last_success_at > timezone.now() - HEALTH_REFRESH
-    _record(claimed, Outcome.PRINTED, started=started, clock=clock, bytes_sent=delivery.bytes_sent, known_healthy=healthy)
+    _record(
+        claimed,
+        Outcome.PRINTED,
+        started=started,
+        clock=clock,
+        bytes_sent=delivery.bytes_sent,
+        known_healthy=healthy,
+        claim_next=claim_next,
+    )
     if not healthy:
         printer.failing_since, printer.last_success_at = None, timezone.now()
     return True
@@ -284,6 +306,7 @@ def _record(
     problem: str = "",
     bytes_sent: int = 0,
     known_healthy: bool = False,
+    claim_next: list[Claim] | None = None,
 ) -> None:
     job = claimed.job
     now = timezone.now()
@@ -309,6 +332,10 @@ def _record(
         )
         if job.printer_id is not None and not known_healthy:
             _note_health(job.printer_id, now, problem=problem, error=error)
+        if claim_next is not None and kept and outcome == Outcome.PRINTED and job.printer_id is not None:
+            following = _claim_in_transaction(printer_id=job.printer_id)
+            if following is not None:
+                claim_next.append(following)
     if not kept:
         logger.warning("Print job %s outlived its lease; another worker took it over", job.pk)
     elif outcome != Outcome.PRINTED:
@@ -399,12 +426,14 @@ def _print_until(deadline: float) -> tuple[int, bool]:
         for _position in range(RUN_LENGTH):
             if claimed.job.order_id is not None and claimed.job.order_id not in orders:
                 orders = _orders_ahead(printer)
-            if not print_claimed(claimed, printer, orders):
+            following: list[Claim] = []
+            if not print_claimed(claimed, printer, orders, claim_next=following):
                 break  # that printer's next jobs wait behind this one
             printed += 1
+            claimed = following[0] if following else None
             if time.monotonic() >= deadline:
+                _release(claimed)
                 return printed, True
-            claimed = claim(printer_id=printer_id)
             if claimed is None:
                 break
         else:
