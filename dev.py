@@ -83,11 +83,15 @@ def run() -> int:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     manage(env, "migrate", "--no-input", "-v", "0")
     manage(env, "seed_demo")
+    if uses_sandbox:
+        # The sandbox also runs a virtual kitchen printer: the demo's orders come out on its page.
+        manage(env, "seed_demo_printer")
     processes = ["web", "worker", "beat"] + (["sandbox"] if uses_sandbox else [])
     port = env.get("WEB_PORT", "8000")
     print(f"\n  Back office : http://127.0.0.1:{port}/", flush=True)
     if uses_sandbox:
         print(f"  HubRise sandbox : http://127.0.0.1:{SANDBOX_PORT}/", flush=True)
+        print(f"  Kitchen printer : http://127.0.0.1:{SANDBOX_PORT}/printers", flush=True)
     print(f"  Logs of the web requests, the worker and beat: {LOG_DIR.relative_to(ROOT)}/", flush=True)
     print("  Stop everything with Ctrl+C.\n", flush=True)
     try:

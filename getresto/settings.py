@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "hubrise_sync",
     "orders",
     "team",
+    "printing",
     # The admin, for superusers only (getresto/admin_site.py).
     "getresto.apps.PlatformAdminConfig",
     "django.contrib.auth",
@@ -332,6 +333,30 @@ CELERY_BEAT_SCHEDULE["purge-old-records"] = {
     "task": "hubrise_sync.tasks.retention.purge_old_records",
     "schedule": RETENTION_INTERVAL,
     "options": {"expires": RETENTION_INTERVAL},
+}
+# Kitchen tickets (printing.jobs). A printer gets CONNECT_TIMEOUT seconds to accept
+# the connection and IO_TIMEOUT seconds for each read or write after that; a
+# failed job is retried after BACKOFF_BASE seconds, doubling up to BACKOFF_CAP,
+# with jitter and no limit in count. A worker owns a job for LEASE seconds; the
+# sweep (every SWEEP_INTERVAL seconds) wakes the drains for due jobs whose drain
+# was queued more than REQUEUE_AFTER seconds ago. Staff see a banner once a
+# printer has failed for BANNER_AFTER seconds.
+PRINTING_CONNECT_TIMEOUT = env_float("PRINTING_CONNECT_TIMEOUT", 3.0)
+PRINTING_IO_TIMEOUT = env_float("PRINTING_IO_TIMEOUT", 10.0)
+PRINTING_BACKOFF_BASE = env_float("PRINTING_BACKOFF_BASE", 2.0)
+PRINTING_BACKOFF_CAP = env_float("PRINTING_BACKOFF_CAP", 60.0)
+PRINTING_LEASE = env_float("PRINTING_LEASE", PRINTING_CONNECT_TIMEOUT + 3 * PRINTING_IO_TIMEOUT + 10)
+PRINTING_REQUEUE_AFTER = env_float("PRINTING_REQUEUE_AFTER", 30.0)
+PRINTING_SWEEP_INTERVAL = env_float("PRINTING_SWEEP_INTERVAL", 5.0)
+PRINTING_BANNER_AFTER = env_float("PRINTING_BANNER_AFTER", 60.0)
+# Drains queued at most at once (each a worker process), and printers each drain serves side by side (threads).
+PRINTING_DRAINS = env_int("PRINTING_DRAINS", 2)
+PRINTING_DRAIN_THREADS = env_int("PRINTING_DRAIN_THREADS", 4)
+PRINTING_DRAIN_SECONDS = env_float("PRINTING_DRAIN_SECONDS", 5.0)
+CELERY_BEAT_SCHEDULE["printing-sweep"] = {
+    "task": "printing.sweep",
+    "schedule": PRINTING_SWEEP_INTERVAL,
+    "options": {"expires": PRINTING_SWEEP_INTERVAL},
 }
 
 LOGGING = {

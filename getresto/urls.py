@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/", include("orders.api.urls")),
     path("hubrise/", include("hubrise_sync.urls")),
     path("", include("team.urls")),
+    path("", include("printing.urls")),
     path("", include("orders.urls")),
 ]

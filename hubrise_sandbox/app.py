@@ -13,6 +13,7 @@ from .control import control
 from .errors import ApiError
 from .network import NetworkLayer
 from .oauth import oauth
+from .printer import attach as attach_printers
 from .routes_catalogs import api_catalogs, control_catalogs
 from .routes_deliveries import api_deliveries, control_other_apps
 from .routes_location import api_location, control_location
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         web_pos,
     ):
         app.register_blueprint(blueprint)
+    attach_printers(app)
 
     @app.errorhandler(ApiError)
     def api_error(error: ApiError):

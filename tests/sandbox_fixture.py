@@ -44,6 +44,8 @@ class SandboxProcess(ChildProcess):
             "HUBRISE_SANDBOX_DEMO_TOKEN": "",
             "HUBRISE_SANDBOX_TIME_UNIT": str(FAST_TIME_UNIT),
             "HUBRISE_SANDBOX_DELIVERY_TIMEOUT": "2",
+            # The demo's virtual printer on any free port: 9100 may be taken on a shared machine.
+            "HUBRISE_SANDBOX_PRINTER_PORT": "0",
         }
         env = repository_env(**{**settings, **(extra_env or {})})
         command = [sys.executable, "-m", "hubrise_sandbox"]

