@@ -173,6 +173,11 @@ def order_payload(order: Order, *, status: str, timezone_name: str) -> dict:
     return body
 
 
+def confirmed_time_payload(confirmed_time: datetime | None, *, timezone_name: str) -> dict:
+    """The body of PATCH /locations/:location_id/orders/:id when only the confirmed time changed (null clears it)."""
+    return {"confirmed_time": local_time(confirmed_time, timezone_name)}
+
+
 def status_payload(status: str, *, confirmed_time: datetime | None, timezone_name: str, reason: str = "") -> dict:
     """The body of PATCH /locations/:location_id/orders/:id for a status change.
 

@@ -16,9 +16,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, Max, OuterRef
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from hubrise_sync import inbound, push, ratelimit
+from hubrise_sync import order_updates, ratelimit
+from hubrise_sync.checks import put_first_in_line
 from hubrise_sync.client import HubRiseClient, HubRiseError
 from hubrise_sync.models import Connection, InboundEvent, OutboxMessage, ReconcileCheck
 from orders.models import Order
@@ -102,7 +103,7 @@ def reconcile_connection(connection: Connection, limit: int | None = None) -> Re
 
 def check_order(order: Order) -> str:
     """Asks HubRise for one order's status now and applies it if it differs; returns what was done."""
-    connection = push.connection_of(order.establishment_id)
+    connection = Connection.objects.filter(establishment_id=order.establishment_id).first()
     link = getattr(order, "hubrise", None)
     if connection is None or connection.is_broken or link is None or not link.hubrise_order_id:
         return "not connected"
@@ -118,11 +119,6 @@ def check_order(order: Order) -> str:
         put_first_in_line(order.pk)
         return f"HubRise answered {error}: left to reconciliation"
     return _compare(connection, order, state, asked_at)
-
-
-def put_first_in_line(order_id: int) -> None:
-    """The next reconciliation run checks this order first (never-checked orders come first)."""
-    ReconcileCheck.objects.filter(order_id=order_id).delete()
 
 
 def _compare(connection: Connection, order: Order, state: dict, asked_at) -> str:
@@ -145,9 +141,11 @@ def _compare(connection: Connection, order: Order, state: dict, asked_at) -> str
             outcome=InboundEvent.Outcome.NO_CHANGE,
             raw_body=json.dumps(state, ensure_ascii=False),
         )
-        record.outcome, record.detail = inbound.apply_status(order, state, happened_at=asked_at)
+        record.outcome, record.detail = order_updates.apply_status(order, state, happened_at=asked_at)
         record.save(update_fields=["outcome", "detail"])
-        _checked(order, asked_at, f"{record.get_outcome_display()}: {record.detail}"[:200])
+        # In the admins' language-neutral words, as every detail of these records.
+        with translation.override(None):
+            _checked(order, asked_at, f"{record.get_outcome_display()}: {record.detail}"[:200])
     if record.outcome == InboundEvent.Outcome.APPLIED:
         logger.info("Reconciliation applied a missed HubRise change to order %s: %s", order.pk, record.detail)
     return record.outcome
