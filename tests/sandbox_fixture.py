@@ -123,6 +123,10 @@ class HubRiseSandbox:
         }
         return self._control("POST", "/faults", json={k: v for k, v in body.items() if v is not None})
 
+    def clear_faults(self) -> None:
+        """Forgets the faults not yet used and releases held requests."""
+        self._control("DELETE", "/faults")
+
     def held_requests(self) -> int:
         """How many requests a "hold" fault keeps waiting right now."""
         return self._control("GET", "/faults/held")["held"]
