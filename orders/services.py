@@ -28,7 +28,7 @@ from orders.models import (
     Payment,
     StatusChange,
 )
-from orders.status import REASON_REQUIRED, OrderStatus, can_staff_change, is_known_status, tab_of
+from orders.status import FINISHED_STATUSES, REASON_REQUIRED, OrderStatus, can_staff_change, is_known_status, tab_of
 
 CENT = Decimal("0.01")
 Source = StatusChange.Source
@@ -64,6 +64,10 @@ class StaleStatus(OrderError):
 
 class OutdatedChange(OrderError):
     """A change that happened before the order's last status change."""
+
+
+class OrderFinished(OrderError):
+    pass
 
 
 def money(value: Decimal) -> Decimal:
@@ -280,6 +284,24 @@ def change_status(
         order.confirmed_time = locked.confirmed_time
     signals.status_changed.send(sender=Order, order=locked, change=change)
     return change
+
+
+@transaction.atomic
+def change_confirmed_time(order: Order, confirmed_time: datetime | None, *, source: str) -> bool:
+    """Sets the time the restaurant commits to (HubRise's confirmed_time) without changing the status.
+
+    Returns False when the order already had that time. Sends ``order_updated``
+    (fields ["confirmed_time"]) in the transaction, so that hubrise_sync sends it on.
+    """
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    if locked.status in FINISHED_STATUSES:
+        raise OrderFinished(_("Order %(ref)s is finished: its confirmed time no longer changes.") % {"ref": locked.ref})
+    if locked.confirmed_time == confirmed_time:
+        return False
+    locked.confirmed_time = order.confirmed_time = confirmed_time
+    locked.save(update_fields=["confirmed_time"])
+    signals.order_updated.send(sender=Order, order=locked, fields=["confirmed_time"], source=source)
+    return True
 
 
 def _add_to_counts(establishment_id: int, deltas: dict[str, int]) -> None:

@@ -11,4 +11,9 @@ urlpatterns = [
     path("e/<int:establishment_id>/orders/<int:order_id>/", views.order_detail, name="detail"),
     path("e/<int:establishment_id>/orders/<int:order_id>/live/", views.order_status_live, name="detail_live"),
     path("e/<int:establishment_id>/orders/<int:order_id>/status/", views.change_order_status, name="change_status"),
+    path(
+        "e/<int:establishment_id>/orders/<int:order_id>/confirmed-time/",
+        views.change_order_confirmed_time,
+        name="change_confirmed_time",
+    ),
 ]

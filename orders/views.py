@@ -310,5 +310,31 @@ def change_order_status(request: HttpRequest, establishment_id: int, order_id: i
     return redirect(reverse("orders:detail", args=[establishment.pk, order.pk]))
 
 
+@login_required
+@require_POST
+def change_order_confirmed_time(request: HttpRequest, establishment_id: int, order_id: int) -> HttpResponse:
+    """The time the kitchen commits to ("Confirmée pour 19:45"), on the day the order is for."""
+    establishment = selectors.establishment_for(request.user, establishment_id)
+    order = get_object_or_404(selectors.orders_of(establishment), pk=order_id)
+    detail = redirect(reverse("orders:detail", args=[establishment.pk, order.pk]))
+    try:
+        at = datetime.strptime(request.POST.get("confirmed_time", "").strip(), "%H:%M").time()
+    except ValueError:
+        messages.error(request, _("Give a time such as 19:45."))
+        return detail
+    tz = establishment.tzinfo
+    day = timezone.localtime(order.confirmed_time or order.expected_time or timezone.now(), tz).date()
+    try:
+        changed = services.change_confirmed_time(order, datetime.combine(day, at, tzinfo=tz), source=StatusChange.Source.STAFF)
+    except services.OrderError as error:
+        messages.error(request, str(error))
+        return detail
+    if changed:
+        messages.success(
+            request, _("Order %(ref)s is now confirmed for %(time)s.") % {"ref": order.ref, "time": at.strftime("%H:%M")}
+        )
+    return detail
+
+
 def _ref_and_status(order: Order) -> dict[str, str]:
     return {"ref": order.ref, "status": order.get_status_display()}
