@@ -51,7 +51,7 @@ class OutboxMessage(models.Model):
     # the next attempt then looks the order up by private_ref instead of posting it twice.
     create_may_have_landed = models.BooleanField(default=False, editable=False)
     # A HubRise change of the order was applied while this message was out at HubRise: once its
-    # outcome is known, HubRise is asked which status it holds (hubrise_sync.outbox.state.mark_crossed).
+    # outcome is known, HubRise is asked which status it holds (hubrise_sync.outbox.state.overtaken_by_hubrise).
     crossed_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(_("last error"), blank=True)
     last_status_code = models.PositiveIntegerField(_("last HTTP code"), null=True, blank=True)

@@ -44,5 +44,5 @@ class Kind:
     # is harmless: False. A lookup counts in HubRise's heavy limit.
     look_up_before_retry: bool = False
     # The message sets the order's status at HubRise: a HubRise status change applied while it is
-    # out means HubRise is asked afterwards which status is current (outbox.state.mark_crossed).
+    # out means HubRise is asked afterwards which status is current (outbox.state.overtaken_by_hubrise).
     carries_status: bool = False

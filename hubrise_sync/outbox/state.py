@@ -8,7 +8,7 @@ or a stale belief behind::
 
     new ─▶ pending ──claim──▶ leased ──record──▶ delivered | pending (retry) | held | failed
       └──▶ held                  └──release──▶ pending      (no call was made)
-    pending, held, failed ──supersede──▶ superseded   (a newer status replaced it)
+    pending, held, failed ──supersede, overtaken_by_hubrise──▶ superseded   (a newer status replaced it)
     held ──release_held──▶ pending     failed, pending ──retry (staff, admin)──▶ pending
 
 Rules kept here:
@@ -18,8 +18,8 @@ Rules kept here:
 - A lease outlasts a lookup and a call together (``lease_duration``); past it the
   worker is presumed dead and another may take the message.
 - Retries back off exponentially with jitter, never give up (``retry_delay``).
-- A status message that was out at HubRise when a HubRise change of its order
-  was applied is marked ``crossed_at``: once its outcome is known, HubRise is asked
+- A HubRise change of an order supersedes our messages of it not yet sent; one
+  that was out at HubRise at that moment is marked ``crossed_at``: once its outcome is known, HubRise is asked
   which status is current (the rule: docs/hubrise/orders.md, "Who wins").
 """
 
@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from hubrise_sync.models import Connection, DeliveryAttempt, OrderLink, OutboxMessage
@@ -168,18 +168,27 @@ def claim(limit: int, *, look_up_kinds: list[str], skip_connections: frozenset[i
 
 
 def release(claimed: Claim, *, next_attempt_at: datetime) -> None:
-    """Gives the message back untouched (no call was made), due at ``next_attempt_at``."""
+    """Gives the message back untouched (no call was made), due at ``next_attempt_at``.
+
+    One a HubRise change crossed meanwhile is superseded instead: it never went out.
+    """
+    fields = _lifecycle(State.PENDING, next_attempt_at=next_attempt_at)
+    fields["state"] = _superseded_if_crossed(State.PENDING)
     OutboxMessage.objects.filter(pk=claimed.message.pk, lease_token=claimed.token).update(
-        **_lifecycle(State.PENDING, next_attempt_at=next_attempt_at), create_may_have_landed=claimed.look_up_first
+        **fields, create_may_have_landed=claimed.look_up_first, crossed_at=None
     )
+
+
+def _superseded_if_crossed(state: str) -> Case:
+    return Case(When(crossed_at__isnull=False, then=Value(State.SUPERSEDED)), default=Value(state))
 
 
 def hold(claimed: Claim, connection: Connection | None) -> None:
     """The establishment has no working connection: the message waits for ``release_held``."""
+    fields = _lifecycle(State.HELD, next_attempt_at=timezone.now())
+    fields["state"] = _superseded_if_crossed(State.HELD)
     OutboxMessage.objects.filter(pk=claimed.message.pk, lease_token=claimed.token).update(
-        **_lifecycle(State.HELD, next_attempt_at=timezone.now()),
-        connection=connection,
-        last_error=connection.last_failed_reason if connection else "",
+        **fields, connection=connection, last_error=connection.last_failed_reason if connection else "", crossed_at=None
     )
 
 
@@ -326,10 +335,10 @@ def _attempt_of(s: Sent, now: datetime) -> DeliveryAttempt:
 
 
 def supersede_waiting(order: Order, kinds: list[str]) -> None:
-    """A newer change replaces the order's messages of these kinds not yet sent.
+    """A newer change of ours replaces the order's messages of these kinds not yet sent.
 
     Called under the order's row lock (inside ``change_status``). One being sent
-    right now (a live lease) is left alone: see ``mark_crossed``.
+    right now (a live lease) is left alone: the new message waits behind it.
     """
     now = timezone.now()
     OutboxMessage.objects.filter(order=order, kind__in=kinds, state__in=UNFINISHED).filter(_not_leased(now)).update(
@@ -337,16 +346,25 @@ def supersede_waiting(order: Order, kinds: list[str]) -> None:
     )
 
 
-def mark_crossed(order: Order, kinds: list[str]) -> None:
-    """A HubRise change of the order was applied while messages of these kinds were out at HubRise.
+def overtaken_by_hubrise(order: Order, kinds: list[str]) -> None:
+    """A HubRise change of the order was applied: our messages of these kinds are older than it.
 
-    Which of the two HubRise took last cannot be told yet; ``record`` reads the mark.
-    Called under the order's row lock, which ``record`` takes too.
+    Those waiting are superseded (sent now, they would overwrite HubRise's newer
+    status). Those out at HubRise right now (a live lease) are marked crossed:
+    which of the two HubRise took last cannot be told yet, and ``record`` reads the
+    mark. One statement, under the order's row lock (which ``record`` takes too),
+    so that a message given back meanwhile is superseded, not missed.
     """
     now = timezone.now()
-    OutboxMessage.objects.filter(
-        order=order, kind__in=kinds, state=State.PENDING, lease_token__isnull=False, leased_until__gte=now
-    ).update(crossed_at=now)
+    out_at_hubrise = Q(state=State.PENDING, lease_token__isnull=False, leased_until__gte=now)
+    OutboxMessage.objects.filter(order=order, kind__in=kinds, state__in=UNFINISHED).update(
+        state=Case(When(out_at_hubrise, then=F("state")), default=Value(State.SUPERSEDED)),
+        crossed_at=Case(When(out_at_hubrise, then=Value(now)), default=F("crossed_at")),
+        lease_token=Case(When(out_at_hubrise, then=F("lease_token")), default=None),
+        leased_until=Case(When(out_at_hubrise, then=F("leased_until")), default=None),
+        queued_until=Case(When(out_at_hubrise, then=F("queued_until")), default=None),
+        next_attempt_at=Case(When(out_at_hubrise, then=F("next_attempt_at")), default=Value(now)),
+    )
 
 
 # By hand, and after a reconnection ---------------------------------------------------

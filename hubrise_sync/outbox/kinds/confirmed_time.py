@@ -26,7 +26,7 @@ def on_order_updated(sender: type, order: Order, fields: list[str], source: str,
     if "confirmed_time" not in fields:
         return
     if source == StatusChange.Source.HUBRISE:
-        state.supersede_waiting(order, [NAME])
+        state.overtaken_by_hubrise(order, [NAME])
         return
     connection = pushed_connection(order)
     if connection is None:

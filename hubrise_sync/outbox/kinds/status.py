@@ -24,9 +24,8 @@ NAME = "update_status"
 
 def on_status_changed(sender: type, order: Order, change: StatusChange, **kwargs: object) -> None:
     if change.source == StatusChange.Source.HUBRISE:
-        # Our waiting statuses are older than HubRise's: sent now, they would overwrite it.
-        state.supersede_waiting(order, [NAME])
-        state.mark_crossed(order, [NAME])
+        # Our statuses not yet at HubRise are older than its change: sent now, they would overwrite it.
+        state.overtaken_by_hubrise(order, [NAME])
         return
     connection = pushed_connection(order)
     if connection is None:
