@@ -355,16 +355,32 @@ def overtaken_by_hubrise(order: Order, kinds: list[str]) -> None:
     mark. One statement, under the order's row lock (which ``record`` takes too),
     so that a message given back meanwhile is superseded, not missed.
     """
-    now = timezone.now()
-    out_at_hubrise = Q(state=State.PENDING, lease_token__isnull=False, leased_until__gte=now)
-    OutboxMessage.objects.filter(order=order, kind__in=kinds, state__in=UNFINISHED).update(
-        state=Case(When(out_at_hubrise, then=F("state")), default=Value(State.SUPERSEDED)),
-        crossed_at=Case(When(out_at_hubrise, then=Value(now)), default=F("crossed_at")),
-        lease_token=Case(When(out_at_hubrise, then=F("lease_token")), default=None),
-        leased_until=Case(When(out_at_hubrise, then=F("leased_until")), default=None),
-        queued_until=Case(When(out_at_hubrise, then=F("queued_until")), default=None),
-        next_attempt_at=Case(When(out_at_hubrise, then=F("next_attempt_at")), default=Value(now)),
-    )
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            _OVERTAKEN_SQL.format(table=db_connection.ops.quote_name(OutboxMessage._meta.db_table)),
+            {
+                "order": order.pk,
+                "kinds": list(kinds),
+                "unfinished": tuple(UNFINISHED),
+                "pending": State.PENDING,
+                "superseded": State.SUPERSEDED,
+                "now": timezone.now(),
+            },
+        )
+
+
+# Every applied HubRise event runs it: plain SQL rather than six ORM CASE expressions compiled each time.
+# Each CASE reads the row as it is when updated (the latest version, if another writer got there first).
+_OVERTAKEN_SQL = """
+UPDATE {table} SET
+    state = CASE WHEN {out} THEN state ELSE %(superseded)s END,
+    crossed_at = CASE WHEN {out} THEN %(now)s ELSE crossed_at END,
+    next_attempt_at = CASE WHEN {out} THEN next_attempt_at ELSE %(now)s END,
+    lease_token = CASE WHEN {out} THEN lease_token END,
+    leased_until = CASE WHEN {out} THEN leased_until END,
+    queued_until = CASE WHEN {out} THEN queued_until END
+WHERE order_id = %(order)s AND kind = ANY(%(kinds)s) AND state IN %(unfinished)s
+""".replace("{out}", "(state = %(pending)s AND lease_token IS NOT NULL AND leased_until >= %(now)s)")
 
 
 # By hand, and after a reconnection ---------------------------------------------------
