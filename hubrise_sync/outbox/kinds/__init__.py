@@ -6,7 +6,9 @@ How to add a kind (say a catalog PUT, or an inventory PATCH):
    - receivers of the signal that calls for the message: each checks it concerns a
      pushed order (``write.pushed_connection``), supersedes its own waiting messages
      if a newer one makes them useless (``state.supersede_waiting``), and writes the
-     message with ``write.write_message`` (in the sender's transaction);
+     message with ``write.write_message`` (in the sender's transaction); a change that
+     came from HubRise is never sent back, and makes the kind's messages not yet at
+     HubRise useless (``state.overtaken_by_hubrise``);
    - ``send(sending) -> Result``: builds the payload (in ``mapping``) and makes the
      call through ``result.call``, which turns HubRise's answer into the outcome the
      retry rules need; it never writes the message itself;
