@@ -7,7 +7,7 @@ messages: 3 in 4 orders delivered history, the rest waiting, with creates pendin
 refused and status updates waiting behind them), and times in-process, each run in a
 transaction rolled back so that every run sees the same outbox:
 
-- the beat sweep (``push.sweep(limit=500)``: release held messages, select the 500
+- the beat sweep (``outbox.sweep.sweep(limit=500)``: release held messages, select the 500
   longest-due claimable messages not believed queued, mark and publish them), and its
   two queries alone;
 - the claims: of one message (what a delivery task does), of an order's next message
@@ -83,29 +83,22 @@ def figures(latencies: list[float]) -> tuple[float, float]:
 def measure(repeat: int) -> dict[str, tuple[float, float]]:
     from django.utils import timezone
 
-    from hubrise_sync import push
-    from hubrise_sync.models import OutboxMessage
+    from hubrise_sync.outbox import drain, kinds, state, sweep
 
-    head = push._claimable(timezone.now()).order_by("-next_attempt_at", "-id").first()
-    blocked_order = (
-        OutboxMessage.objects.filter(state=OutboxMessage.State.FAILED, kind=OutboxMessage.Kind.CREATE)
-        .order_by("-id")
-        .values_list("order_id", flat=True)
-        .first()
-    )
+    look_up_kinds = kinds.looked_up_before_retry()
 
     def due_query() -> None:
         now = timezone.now()
-        list(push._claimable(now).order_by("next_attempt_at", "id").values_list("pk", flat=True)[:SWEEP_LIMIT])
+        list(state.claimable(now).order_by("next_attempt_at", "id").values_list("pk", flat=True)[:SWEEP_LIMIT])
 
     cases = {
-        f"sweep(limit={SWEEP_LIMIT})": lambda: push.sweep(limit=SWEEP_LIMIT),
-        "  its query for establishments with held messages": push.establishments_with_held_messages,
+        f"sweep(limit={SWEEP_LIMIT})": lambda: sweep.sweep(limit=SWEEP_LIMIT),
+        "  its query for establishments with held messages": sweep.establishments_with_held_messages,
         f"  its selection of {SWEEP_LIMIT} due messages": due_query,
-        "claim(message_id=) of a due message": lambda: push.claim(message_id=head.pk),
-        "claim(order_id=) of its order": lambda: push.claim(order_id=head.order_id),
-        "claim(order_id=) blocked by a refused create": lambda: push.claim(order_id=blocked_order),
-        "claim() the longest due of all": lambda: push.claim(),
+        "claim(1) the longest due of all": lambda: state.claim(1, look_up_kinds=look_up_kinds),
+        f"claim({drain.CLAIMS_PER_ROUND}) a drain's round": lambda: state.claim(
+            drain.CLAIMS_PER_ROUND, look_up_kinds=look_up_kinds
+        ),
     }
     for operation in cases.values():
         rolled_back(operation, 2)
@@ -116,13 +109,13 @@ def print_plans() -> None:
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from hubrise_sync import push
+    from hubrise_sync.outbox import drain, kinds, state, sweep
 
     with transaction.atomic():
         with CaptureQueriesContext(connection) as sweep_queries:
-            push.sweep(limit=SWEEP_LIMIT)
+            sweep.sweep(limit=SWEEP_LIMIT)
         with CaptureQueriesContext(connection) as claim_queries:
-            push.claim()
+            state.claim(drain.CLAIMS_PER_ROUND, look_up_kinds=kinds.looked_up_before_retry())
         statements = [
             ("sweep: establishments with held messages", q["sql"])
             for q in sweep_queries.captured_queries

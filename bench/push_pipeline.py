@@ -520,7 +520,7 @@ def check_log(sandbox: Sandbox, rows: list[sqlite3.Row], location_ids: list[str]
     expected: dict[str, list[str]] = defaultdict(list)
     messages = OutboxMessage.objects.filter(state=OutboxMessage.State.DELIVERED).order_by("id")
     for hid, kind, status in messages.values_list("order__hubrise__hubrise_order_id", "kind", "status"):
-        expected[hid].append("create" if kind == OutboxMessage.Kind.CREATE else status)
+        expected[hid].append("create" if kind == "create" else status)
     order_mismatches = [
         f"{hid}: ours {want}, HubRise saw {seen.get(hid, [])}" for hid, want in expected.items() if seen.get(hid, []) != want
     ]
@@ -700,7 +700,7 @@ def latency(run: Run) -> None:
 def throughput(run: Run) -> None:
     from django.db import transaction
 
-    from hubrise_sync import push
+    from hubrise_sync.outbox import wake
     from orders.models import Order, StatusChange
     from orders.services import change_status
 
@@ -711,7 +711,7 @@ def throughput(run: Run) -> None:
         location_id = sandbox.control("GET", "/locations")[0]["id"]
         establishment, _connection, token = connect("Bench débit", sandbox, location_id)
         # As create_order() would leave them with the worker stopped: written, and their tasks queued.
-        push.publish(load_orders(count, [establishment.pk], accepted=False, queued=True))
+        wake.publish(load_orders(count, [establishment.pk], accepted=False, queued=True))
         print(f"  {count:,} orders loaded and their creates queued; the worker delivers them; {load()}", flush=True)
         workers.start()
         creates_took = wait_until(lambda: undelivered() == 0, 120 + count, "the creates", every=0.2)

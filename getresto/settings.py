@@ -247,7 +247,7 @@ if HUBRISE_CALLBACK_MODE not in {"auto", "active", "passive"}:
 # from SECRET_KEY so that a single secret is enough to start.
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "")
 
-# Pushing orders to HubRise (hubrise_sync.push). Retries back off exponentially
+# Pushing orders to HubRise (hubrise_sync.outbox). Retries back off exponentially
 # from BASE seconds up to CAP, without a limit in count; a worker owns a message
 # for LEASE seconds (longer than a lookup plus a call can take) before another
 # may take it over; the sweep re-queues a due message once REQUEUE_AFTER seconds

@@ -143,6 +143,16 @@ def clear_faults():
     return jsonify([])
 
 
+@control.get("/faults/held")
+def held_requests():
+    return jsonify({"held": sandbox().faults.held()})
+
+
+@control.post("/faults/release")
+def release_held_requests():
+    return jsonify({"released": sandbox().faults.release_held()})
+
+
 @control.post("/orders/<order_id>/status")
 def change_status(order_id: str):
     body = _json()

@@ -20,7 +20,7 @@ from typing import Any
 
 from .store import Store, mask_token
 
-FAULT_MODES = ("500", "502", "503", "429", "hang", "drop")
+FAULT_MODES = ("500", "502", "503", "429", "hang", "drop", "hold")
 # What the load balancer in front of HubRise answers when the API behind it is down: HTML, not JSON.
 GATEWAY_ERRORS = {"502": "502 BAD GATEWAY", "503": "503 SERVICE UNAVAILABLE"}
 BODY_KEPT = 2000
@@ -56,6 +56,9 @@ class FaultBoard:
         self._next_id = 1
         # Hanging requests wait on this, so a reset frees them at once.
         self._wake = threading.Event()
+        # Held requests wait on this until released (or a reset, or their fault's seconds).
+        self._release = threading.Event()
+        self._held = 0
 
     def add(self, fault: Fault) -> Fault:
         with self._lock:
@@ -83,6 +86,30 @@ class FaultBoard:
             self._faults.clear()
             self._wake.set()
             self._wake = threading.Event()
+        self.release_held()
+
+    def hold(self, seconds: float) -> None:
+        """Keeps the calling request waiting until ``release_held`` (or ``seconds``)."""
+        with self._lock:
+            release = self._release
+            self._held += 1
+        try:
+            release.wait(seconds)
+        finally:
+            with self._lock:
+                self._held -= 1
+
+    def held(self) -> int:
+        with self._lock:
+            return self._held
+
+    def release_held(self) -> int:
+        """Lets every held request go on; how many were waiting."""
+        with self._lock:
+            count = self._held
+            self._release.set()
+            self._release = threading.Event()
+        return count
 
     def sleep(self, seconds: float) -> None:
         with self._lock:
@@ -142,6 +169,11 @@ class NetworkLayer:
             "fault": None,
         }
         fault = self.faults.take(method, path)
+        if fault is not None and fault.mode == "hold":
+            # In flight: received, not yet carried out, until the test releases it.
+            self.faults.hold(fault.seconds)
+            entry["fault"] = fault.mode
+            fault = None
         response: tuple[str, list, bytes] | None = None
         if fault is None or fault.processed:
             response = self._run_app(environ)

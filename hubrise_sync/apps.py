@@ -7,11 +7,14 @@ class HubriseSyncConfig(AppConfig):
     verbose_name = "HubRise"
 
     def ready(self) -> None:
-        from hubrise_sync import checks, push  # noqa: F401 (checks registers itself)
-        from orders import extensions, signals
+        # Registers the Celery tasks in every process (web too): hubrise_sync.queue queues them by
+        # name, and a registered task honours CELERY_TASK_ALWAYS_EAGER where send_task would not.
+        from hubrise_sync import checks, tasks  # noqa: F401 (checks registers the system checks)
+        from hubrise_sync.outbox import kinds
+        from orders import extensions
 
-        signals.order_created.connect(push.on_order_created, dispatch_uid="hubrise_push_order_created")
-        signals.status_changed.connect(push.on_status_changed, dispatch_uid="hubrise_push_status_changed")
+        # Each kind of outbox message writes its message from the orders signal that calls for it.
+        kinds.connect_receivers()
         # What the sync badge reads, loaded with the order pages' own queries.
         extensions.list_select_related.append("hubrise")
         extensions.list_prefetch_related.append("hubrise_messages")

@@ -11,7 +11,11 @@ _clients: dict[str, object] = {}
 
 
 def redis_client():
-    """The broker's Redis (one client per process and URL), or None when the broker is not Redis."""
+    """The broker's Redis (one client per process and URL).
+
+    Celery's broker is Redis; None for another URL is left for the rate limiter's
+    database store (hubrise_sync.ratelimit), on its way out.
+    """
     url = settings.CELERY_BROKER_URL
     if not url.startswith("redis"):
         return None
@@ -39,11 +43,8 @@ def set_drain_flag(client, kind: str, slot: int) -> bool:
 
 def clear_drain_flag(kind: str, slot: int) -> None:
     """Called by a drain as it starts, before it reads its work: whatever arrives later queues the next one."""
-    flags = redis_client()
-    if flags is None:
-        return
     try:
-        flags.delete(drain_flag(kind, slot))
+        redis_client().delete(drain_flag(kind, slot))
     except Exception as error:  # Redis' errors vary; the flag expires by itself anyway
         logging.getLogger(__name__).warning(
             "Could not clear the %s drain flag (%s); it expires by itself", kind, type(error).__name__

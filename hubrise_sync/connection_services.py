@@ -16,7 +16,7 @@ from django.utils import timezone
 from hubrise_sync import oauth
 from hubrise_sync.client import HubRiseClient, HubRiseError
 from hubrise_sync.models import Connection
-from hubrise_sync.push import release_held_messages
+from hubrise_sync.outbox.sweep import release_held_messages
 from orders.models import Establishment
 
 logger = logging.getLogger(__name__)

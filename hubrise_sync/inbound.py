@@ -1,10 +1,13 @@
-"""What HubRise tells us: the one code path for webhook, passive polling and reconciliation.
+"""HubRise's events: checked, recorded once (HubRise's event id is unique), then applied.
 
-Every event goes through ``receive_event``: it records the event once (HubRise's
-event id is unique) and applies it in the same transaction, so an event is either
-recorded and applied, or neither (and HubRise, or the next poll, tries again).
-Statuses change only through ``orders.services.change_status`` with source
-"hubrise", which the push side never sends back to HubRise (no echo).
+The webhook records an event (``record_event``) and answers; a worker applies it
+moments later (``drain``). Polling and replays record and apply in one transaction
+(``receive_event``), so an event is either recorded and applied, or neither (and
+the next poll brings it again). What an order update means for our order is
+decided in ``order_updates``, the one path shared with reconciliation; statuses
+change only through ``orders.services.change_status`` with source "hubrise",
+which the push side never sends back to HubRise (no echo). The contract:
+docs/hubrise/callbacks.md.
 """
 
 from __future__ import annotations
@@ -22,22 +25,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, router, transaction
-from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Mod
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from hubrise_sync import broker
-from hubrise_sync.models import (
-    Connection,
-    DeliveryAttempt,
-    InboundEvent,
-    OrderLink,
-    OutboxMessage,
-)
-from orders.models import Order, StatusChange
-from orders.services import OrderError, OutdatedChange, change_status
-from orders.status import OrderStatus
+from hubrise_sync import broker, order_updates, queue
+from hubrise_sync.models import Connection, InboundEvent, OrderLink
+from orders.models import Order
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +43,6 @@ Via = InboundEvent.Via
 MIN_EVENT_YEAR = 1970
 MAX_EVENT_YEAR = 9998
 EVENT_ID_MAX_LENGTH = InboundEvent._meta.get_field("event_id").max_length
-# The longest rejection cause kept in the order history.
-MAX_REASON_LENGTH = 2000
 
 
 class MalformedEvent(ValueError):
@@ -271,21 +263,18 @@ def wake_applier(slots: Iterable[int] | None = None) -> None:
     """Queue a drain of the recorded events of each slot (all by default), unless one is queued already; never raises.
 
     Events are shared among HUBRISE_INBOUND_APPLIERS drains (by primary key), so
-    that as many worker processes apply them at once. With a Redis broker a
-    flag per slot says its drain is queued: a burst of events costs one Redis
-    round trip per event (per slot woken) and a task per slot, not a task per event. A drain
-    clears its flag before it reads the events, so an event recorded after its
-    last read always queues the next drain.
+    that as many worker processes apply them at once. A flag per slot in Redis
+    says its drain is queued: a burst of events costs one Redis round trip per
+    event and a task per slot, not a task per event. A drain clears its flag
+    before it reads the events, so an event recorded after its last read always
+    queues the next drain.
     """
-    from hubrise_sync.tasks.inbound import apply_recorded_events
-
     slots = range(settings.HUBRISE_INBOUND_APPLIERS) if slots is None else slots
     try:
         flags = broker.redis_client()
         # A webhook call wakes one slot: one SET, cheaper than a pipeline of one.
-        to_queue = list(slots) if flags is None else [slot for slot in slots if broker.set_drain_flag(flags, "inbound", slot)]
-        for slot in to_queue:
-            apply_recorded_events.apply_async((slot,), retry=False)
+        for slot in [slot for slot in slots if broker.set_drain_flag(flags, "inbound", slot)]:
+            queue.apply_recorded_events(slot)
     except Exception as error:  # the broker's errors vary with the transport
         logger.warning("Could not queue the applying of HubRise events (%s); the sweep will apply them", type(error).__name__)
 
@@ -432,7 +421,9 @@ def _apply(record: InboundEvent, event: Event, connection: Connection | None, *,
         record.detail = f"No order of ours is HubRise order {event.order_id} at location {location_id}."
         return
     record.order = order
-    record.outcome, record.detail = apply_status(order, event.new_state or {}, happened_at=event.created_at, locked=locked)
+    record.outcome, record.detail = order_updates.apply_status(
+        order, event.new_state or {}, happened_at=event.created_at, locked=locked
+    )
 
 
 def find_order(location_id: str, hubrise_order_id: str, private_ref: Any = None) -> Order | None:
@@ -452,159 +443,3 @@ def find_order(location_id: str, hubrise_order_id: str, private_ref: Any = None)
             return None
         return Order.objects.filter(uid=uid, establishment__hubrise_connection__location_id=location_id).first()
     return None
-
-
-def event_time(created_at: datetime) -> datetime:
-    """When the change happened, at the latest.
-
-    HubRise stamps events to the second while our history has microseconds: a
-    POS change in the same second as ours must not look older than it, so a
-    whole-second time stands for the end of that second.
-    """
-    if created_at.microsecond == 0:
-        return created_at + timedelta(seconds=1) - timedelta(microseconds=1)
-    return created_at
-
-
-def apply_status(order: Order, state: dict, *, happened_at: datetime, locked: bool = False) -> tuple[str, str]:
-    """Brings our order to HubRise's status as of ``happened_at``; returns (outcome, detail) for the record.
-
-    Call inside a transaction; ``locked`` says the caller holds the order's row lock
-    and passes the order as read under it. Out-of-order delivery is decided against two
-    clocks: HubRise's, for changes that came from HubRise (an event older than
-    one already applied is stale), and ours, for changes made here (an event
-    older than our last local change would roll it back).
-    """
-    status = state.get("status")
-    if status not in OrderStatus.values:
-        return Outcome.IGNORED_UNSUPPORTED, f"Unknown status {status!r}."
-    # Events of one order are decided one at a time, each seeing what the previous applied.
-    if not locked:
-        order = Order.objects.select_for_update().get(pk=order.pk)
-    facts = _facts_of(order)
-    newest_applied = facts["newest_applied"]
-    if newest_applied is not None and happened_at < newest_applied:
-        return Outcome.IGNORED_OUTDATED, (
-            f"HubRise says {status} as of {_when(happened_at)}, but a newer HubRise change"
-            f" (of {_when(newest_applied)}) was already applied."
-        )
-    if facts["delivered_at"] is not None:
-        sent_status, started_at, delivered_at = facts["sent_status"], facts["sent_at"], facts["delivered_at"]
-        if event_time(happened_at) < started_at:
-            # Our status reached HubRise after this change: HubRise holds ours, not this one.
-            return Outcome.IGNORED_OUTDATED, (
-                f"HubRise says {status} as of {_when(happened_at)}, but our status {sent_status}"
-                f" reached HubRise after that (sent at {_when(started_at)})."
-            )
-        if happened_at < delivered_at:
-            # The same second as our call: which came last at HubRise cannot be told
-            # from the times, so HubRise is asked for the order's status instead.
-            check_order_soon(order.pk)
-            return Outcome.IGNORED_OUTDATED, (
-                f"HubRise says {status} as of {_when(happened_at)}, in the same second as our status"
-                f" {sent_status} reached it: HubRise is asked which is current."
-            )
-    guard = event_time(happened_at)
-    if facts["last_change_source"] == StatusChange.Source.HUBRISE:
-        # Our clock stamped that change when we applied it, possibly long after it
-        # happened (HubRise retries for an hour): only a change made here since counts.
-        guard = max(guard, order.status_changed_at)
-    reason = rejection_cause(state) if status == OrderStatus.REJECTED else ""
-    try:
-        change = change_status(
-            order, status, source=StatusChange.Source.HUBRISE, reason=reason, unless_changed_after=guard, order_locked=True
-        )
-    except OutdatedChange:
-        return Outcome.IGNORED_OUTDATED, (
-            f"HubRise says {status} as of {_when(happened_at)}, but our order changed later"
-            f" (to {order.status} at {_when(order.status_changed_at)})."
-        )
-    except OrderError as error:
-        return Outcome.IGNORED_UNSUPPORTED, str(error)
-    if change is None:
-        return Outcome.NO_CHANGE, f"Already {status}."
-    detail = f"{change.from_status} → {change.to_status}"
-    return Outcome.APPLIED, detail + (f" ({reason})" if reason else "")
-
-
-def _facts_of(order: Order) -> dict[str, Any]:
-    """What apply_status weighs an event against, in one query (read under the order's lock).
-
-    - newest_applied: HubRise's time of the newest event of the order already applied;
-    - sent_status, sent_at, delivered_at: the last status change we delivered for the order (the
-      status, when the call started, when HubRise answered), all None unless HubRise answered;
-      not the create, as a change made at HubRise always follows the order's creation there;
-    - last_change_source: where the order's last status change came from.
-    """
-    alias = router.db_for_read(Order)
-    if connections[alias].vendor == "postgresql":
-        sql, params = _facts_statement(alias)
-        with connections[alias].cursor() as cursor:
-            cursor.execute(sql, [order.pk if param == _ANY_ORDER else param for param in params])
-            facts = dict(zip((column[0] for column in cursor.description), cursor.fetchone(), strict=True))
-    else:
-        # SQLite answers a raw statement's times as text: the ORM converts them.
-        facts = _facts_queryset(order.pk).get()
-    if facts["delivered_at"] is None:
-        facts["sent_status"] = facts["sent_at"] = None
-    return facts
-
-
-# No order has this id: it stands for the order in the statement compiled once.
-_ANY_ORDER = -1
-
-
-def _facts_queryset(order_id: int):
-    applied = InboundEvent.objects.filter(order=OuterRef("pk"), outcome=Outcome.APPLIED, created_at__isnull=False)
-    delivered = DeliveryAttempt.objects.filter(
-        message__order=OuterRef("pk"),
-        message__kind=OutboxMessage.Kind.UPDATE_STATUS,
-        outcome=DeliveryAttempt.Outcome.DELIVERED,
-    ).order_by("-started_at", "-id")
-    history = StatusChange.objects.filter(order=OuterRef("pk")).order_by("-at", "-id")
-    return Order.objects.filter(pk=order_id).values(
-        newest_applied=Subquery(applied.order_by("-created_at").values("created_at")[:1]),
-        sent_status=Subquery(delivered.values("message__status")[:1]),
-        sent_at=Subquery(delivered.values("started_at")[:1]),
-        delivered_at=Subquery(delivered.values("message__delivered_at")[:1]),
-        last_change_source=Subquery(history.values("source")[:1]),
-    )
-
-
-@functools.cache
-def _facts_statement(alias: str) -> tuple[str, tuple]:
-    """The query of ``_facts_of``, compiled once per database: each event applied runs it."""
-    sql, params = _facts_queryset(_ANY_ORDER).query.get_compiler(alias).as_sql()
-    if params.count(_ANY_ORDER) != 1:
-        raise AssertionError("the facts query must hold the order's id once")
-    return sql, params
-
-
-def check_order_soon(order_id: int) -> None:
-    """Once the transaction commits, ask HubRise for the order's status and apply it if it differs."""
-
-    def queue() -> None:
-        from hubrise_sync.tasks.inbound import check_order
-
-        try:
-            check_order.apply_async((order_id,), retry=False)
-        except Exception as error:  # the broker's errors vary with the transport
-            from hubrise_sync.reconcile import put_first_in_line
-
-            put_first_in_line(order_id)
-            logger.warning("Could not queue a HubRise status check (%s); reconciliation will do it", type(error).__name__)
-
-    transaction.on_commit(queue)
-
-
-def _when(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def rejection_cause(state: dict) -> str:
-    """custom_fields.epos.rejection.cause, HubRise's convention for why the EPOS rejected an order."""
-    fields = state.get("custom_fields")
-    epos = fields.get("epos") if isinstance(fields, dict) else None
-    rejection = epos.get("rejection") if isinstance(epos, dict) else None
-    cause = rejection.get("cause") if isinstance(rejection, dict) else None
-    return cause.strip()[:MAX_REASON_LENGTH] if isinstance(cause, str) else ""

@@ -1,4 +1,4 @@
-"""Our orders in HubRise's vocabulary (see shared/hubrise-api.md §3 and §4).
+"""Our orders in HubRise's vocabulary (docs/hubrise/orders.md).
 
 Pure functions: they read an order already loaded with its lines and return the
 JSON body HubRise expects. Money is a "9.00 EUR" string, other decimals are
@@ -9,13 +9,12 @@ UTC offset. Optional fields are left out rather than sent empty.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from orders.models import Order, OrderItem, OrderItemOption
+from orders.money import format_money as money
 from orders.status import OrderStatus, ServiceType
-
-CENT = Decimal("0.01")
 
 # HubRise reads "no payment" as "unpaid", but its integration guide asks for at
 # least one payment on every order so that the EPOS knows how the bill is
@@ -41,14 +40,6 @@ _GUEST_FIELDS = (
     ("country", "customer_country"),
     ("delivery_notes", "customer_delivery_notes"),
 )
-
-
-def money(amount: Decimal, currency: str) -> str:
-    """ "8.90 EUR", "-0.05 GBP": two decimals, a space, the ISO code."""
-    rounded = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
-    if rounded == 0:
-        rounded = abs(rounded)  # never "-0.00"
-    return f"{rounded} {currency}"
 
 
 def decimal_string(value: Decimal, *, min_places: int = 0) -> str:
@@ -173,11 +164,16 @@ def order_payload(order: Order, *, status: str, timezone_name: str) -> dict:
     return body
 
 
+def confirmed_time_payload(confirmed_time: datetime | None, *, timezone_name: str) -> dict:
+    """The body of PATCH /locations/:location_id/orders/:id when only the confirmed time changed (null clears it)."""
+    return {"confirmed_time": local_time(confirmed_time, timezone_name)}
+
+
 def status_payload(status: str, *, confirmed_time: datetime | None, timezone_name: str, reason: str = "") -> dict:
     """The body of PATCH /locations/:location_id/orders/:id for a status change.
 
     HubRise wants confirmed_time in the same request as "accepted", and the
-    cause of a rejection in custom_fields.epos.rejection (conventions.md).
+    cause of a rejection in custom_fields.epos.rejection (docs/hubrise/orders.md, "Update").
     """
     body: dict = {"status": status}
     if status == OrderStatus.ACCEPTED and confirmed_time is not None:

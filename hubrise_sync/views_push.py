@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from hubrise_sync import push
+from hubrise_sync.outbox import badge
 from orders import selectors
 
 
@@ -16,7 +16,7 @@ from orders import selectors
 def retry_order(request: HttpRequest, establishment_id: int, order_id: int) -> HttpResponse:
     establishment = selectors.establishment_for(request.user, establishment_id)
     order = get_object_or_404(selectors.orders_of(establishment), pk=order_id)
-    if push.retry_order(order):
+    if badge.retry_order(order):
         messages.success(request, _("Order %(ref)s will be sent to HubRise again.") % {"ref": order.ref})
     else:
         messages.info(request, _("Order %(ref)s has nothing waiting for HubRise.") % {"ref": order.ref})

@@ -69,6 +69,10 @@ class OutdatedChange(OrderError):
     """A change that happened before the order's last status change."""
 
 
+class OrderFinished(OrderError):
+    """A finished order: what it promised no longer changes."""
+
+
 class PastReadyTime(OrderError):
     """A ready time that has already passed: the guest would be told a time that cannot be kept."""
 
@@ -432,33 +436,54 @@ def accept_order(
 
 
 @transaction.atomic
-def delay_order(order: Order | int, minutes: int, *, source: str, actor: AbstractBaseUser | None = None) -> ReadyTimeChange:
-    """Push an accepted order's ready time back by ``minutes`` (counted from now if it has passed).
+def set_ready_time(
+    order: Order | int, ready_at: datetime, *, source: str, actor: AbstractBaseUser | None = None
+) -> ReadyTimeChange | None:
+    """Set when the order will be ready (HubRise's confirmed_time) without changing its status.
 
-    Sends orders.signals.order_updated with fields {"confirmed_time"} inside the
-    transaction, so that HubRise is told the new time like a status change.
+    The one way the order page, a delay and HubRise (the POS moved it) change it. A finished
+    order keeps its time; staff and the ordering front cannot set one already past (HubRise
+    reports what happened elsewhere and is taken as it is). Returns None when the order
+    already had that time. Sends orders.signals.order_updated with fields {"confirmed_time"}
+    inside the transaction, so that HubRise is told the new time like a status change.
     """
-    if minutes < 1:
-        raise NotDelayable(_("A delay is a positive number of minutes."))
     order_id = order.pk if isinstance(order, Order) else order
     locked = Order.objects.select_for_update().get(pk=order_id)
-    if locked.status not in _HAS_READY_TIME:
-        raise NotDelayable(
-            _("An order that is “%(status)s” has no ready time to push back.") % {"status": locked.get_status_display()}
-        )
+    if locked.status in FINISHED_STATUSES:
+        raise OrderFinished(_("Order %(ref)s is finished: its ready time no longer changes.") % {"ref": locked.ref})
     now = timezone.now()
+    if source in _RULE_BOUND_SOURCES and ready_at < now - _CLOCK_SLACK:
+        raise PastReadyTime(_("This ready time has already passed: choose a later one."))
     previous_time = locked.confirmed_time
-    locked.confirmed_time = max(previous_time or now, now) + timedelta(minutes=minutes)
+    if previous_time == ready_at:
+        return None
+    locked.confirmed_time = ready_at
     locked.due_at = _due_at(locked)
     locked.save(update_fields=["confirmed_time", "due_at"])
     change = ReadyTimeChange.objects.create(
-        order=locked, at=now, actor=actor, source=source, previous_time=previous_time, confirmed_time=locked.confirmed_time
+        order=locked, at=now, actor=actor, source=source, previous_time=previous_time, confirmed_time=ready_at
     )
     if isinstance(order, Order):
         order.confirmed_time = locked.confirmed_time
         order.due_at = locked.due_at
     signals.order_updated.send(sender=Order, order=locked, fields={"confirmed_time"}, source=source)
     return change
+
+
+def delay_order(order: Order | int, minutes: int, *, source: str, actor: AbstractBaseUser | None = None) -> ReadyTimeChange:
+    """Push an accepted order's ready time back by ``minutes`` (counted from now if it has passed)."""
+    if minutes < 1:
+        raise NotDelayable(_("A delay is a positive number of minutes."))
+    order_id = order.pk if isinstance(order, Order) else order
+    with transaction.atomic():
+        current = Order.objects.select_for_update().only("status", "confirmed_time").get(pk=order_id)
+        if current.status not in _HAS_READY_TIME:
+            raise NotDelayable(
+                _("An order that is “%(status)s” has no ready time to push back.") % {"status": current.get_status_display()}
+            )
+        now = timezone.now()
+        ready_at = max(current.confirmed_time or now, now) + timedelta(minutes=minutes)
+        return set_ready_time(order, ready_at, source=source, actor=actor)
 
 
 def _add_to_counts(establishment_id: int, deltas: dict[str, int]) -> None:

@@ -1,6 +1,6 @@
 """The hooks other apps use to act inside an order's transaction.
 
-Both signals are sent synchronously *inside* the database transaction of the
+Every signal is sent synchronously *inside* the database transaction of the
 service that changes the order, after the order row is written and locked. A
 receiver that writes rows (hubrise_sync writes its outbox message there) thus
 commits or rolls back together with the change; anything that must wait for
@@ -17,7 +17,7 @@ order_created = Signal()
 # kwargs: order (Order, already saved with the new status), change (StatusChange)
 status_changed = Signal()
 
-# kwargs: order (Order, saved), fields (set of the field names that changed, e.g. {"confirmed_time"}),
+# kwargs: order (Order, saved), fields (set of the names of the fields that changed, e.g. {"confirmed_time"}),
 # source (StatusChange.Source value). For changes that are not a status change, such as a delay.
 order_updated = Signal()
 

@@ -18,4 +18,9 @@ urlpatterns = [
     path("e/<int:establishment_id>/service/busy/", views_service.busy, name="busy"),
     path("e/<int:establishment_id>/service/resume/", views_service.resume, name="resume"),
     path("e/<int:establishment_id>/service/settings/", views_service.settings, name="service_settings"),
+    path(
+        "e/<int:establishment_id>/orders/<int:order_id>/confirmed-time/",
+        views.change_order_confirmed_time,
+        name="change_confirmed_time",
+    ),
 ]

@@ -340,6 +340,32 @@ def delay_order(request: HttpRequest, establishment_id: int, order_id: int) -> H
     return redirect(reverse("orders:detail", args=[establishment.pk, order.pk]))
 
 
+@login_required
+@require_POST
+def change_order_confirmed_time(request: HttpRequest, establishment_id: int, order_id: int) -> HttpResponse:
+    """A ready time typed on the order page ("Prête à 19:45"): the next time the clock shows it."""
+    establishment = selectors.establishment_for(request.user, establishment_id)
+    order = get_object_or_404(selectors.orders_of(establishment), pk=order_id)
+    try:
+        clock = time.fromisoformat(request.POST.get("confirmed_time", "").strip())
+    except ValueError:
+        messages.error(request, _("Type the ready time as hours and minutes, e.g. 19:30."))
+        return redirect(reverse("orders:detail", args=[establishment.pk, order.pk]))
+    try:
+        ready_at = ready_time_at(clock, timezone.now(), establishment.tzinfo)
+        changed = services.set_ready_time(order, ready_at, source=StatusChange.Source.STAFF, actor=request.user)
+    except PastReadyTime:
+        messages.error(request, _("This ready time has already passed: choose a later one."))
+    except services.OrderError as error:
+        messages.error(request, str(error))
+    else:
+        if changed:
+            messages.success(
+                request, _("Order %(ref)s will be ready at %(time)s.") % {"ref": order.ref, "time": clock.strftime("%H:%M")}
+            )
+    return redirect(reverse("orders:detail", args=[establishment.pk, order.pk]))
+
+
 def _asked_ready_time(request: HttpRequest, establishment: Establishment, order: Order) -> datetime | None:
     """The ready time the accept buttons sent: in N minutes, the guest's time, or a typed HH:MM."""
     now = timezone.now()

@@ -119,7 +119,7 @@ class HubRiseSandbox:
         seconds: float | None = None,
         processed: bool = False,
     ) -> dict:
-        """``mode`` is "500", "502", "503", "429", "hang" or "drop"; ``processed=True`` carries the request out first."""
+        """``mode`` is "500", "502", "503", "429", "hang", "drop" or "hold"; ``processed=True`` carries the request out first."""
         body = {
             "mode": str(mode),
             "count": count,
@@ -130,6 +130,18 @@ class HubRiseSandbox:
             "processed": processed,
         }
         return self._control("POST", "/faults", json={k: v for k, v in body.items() if v is not None})
+
+    def clear_faults(self) -> None:
+        """Forgets the faults not yet used and releases held requests."""
+        self._control("DELETE", "/faults")
+
+    def held_requests(self) -> int:
+        """How many requests a "hold" fault keeps waiting right now."""
+        return self._control("GET", "/faults/held")["held"]
+
+    def release_held(self) -> int:
+        """Lets the held requests be carried out and answered; how many there were."""
+        return self._control("POST", "/faults/release")["released"]
 
     def change_status_as_pos(self, order_id: str, status: str, **fields: Any) -> dict:
         """Changes the order as another app (the POS) would: this is what fires callbacks to ours."""

@@ -9,8 +9,8 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from hubrise_sync import push
 from hubrise_sync.models import Connection, DeliveryAttempt, OutboxMessage
+from hubrise_sync.outbox import badge
 
 
 class DeliveryAttemptInline(admin.TabularInline):
@@ -89,7 +89,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Send the selected messages again now"), permissions=["view"])
     def retry_now(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
-        count = push.retry_messages(queryset)
+        count = badge.retry_messages(queryset)
         self.message_user(
             request,
             ngettext("%(count)d message will be sent again.", "%(count)d messages will be sent again.", count) % {"count": count},

@@ -10,14 +10,11 @@ from orders.status import OrderStatus
 class OutboxMessage(models.Model):
     """One thing HubRise must learn about one of our orders.
 
-    Written in the transaction that changes the order (see hubrise_sync.push), so
+    Written in the transaction that changes the order (hubrise_sync.outbox.write), so
     a change and its message commit or vanish together. The messages of one order
-    are delivered one at a time, oldest first; the rules live in hubrise_sync.push.
+    are delivered one at a time, oldest first; their state and lease are written by
+    hubrise_sync.outbox.state only.
     """
-
-    class Kind(models.TextChoices):
-        CREATE = "create", _("Create the order")
-        UPDATE_STATUS = "update_status", _("Send the status")
 
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting")
@@ -34,7 +31,8 @@ class OutboxMessage(models.Model):
     connection = models.ForeignKey(
         Connection, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages", verbose_name=_("connection")
     )
-    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    # One of hubrise_sync.outbox.kinds.KINDS (their labels are there): a new kind needs no migration.
+    kind = models.CharField(_("kind"), max_length=32)
     # The status this message sends: the order's first status for a create, the new one for an update.
     status = models.CharField(_("status"), max_length=32, choices=OrderStatus.choices)
     change = models.ForeignKey(
@@ -52,6 +50,9 @@ class OutboxMessage(models.Model):
     # Set before a create goes out and cleared only when HubRise surely did not record it:
     # the next attempt then looks the order up by private_ref instead of posting it twice.
     create_may_have_landed = models.BooleanField(default=False, editable=False)
+    # A HubRise change of the order was applied while this message was out at HubRise: once its
+    # outcome is known, HubRise is asked which status it holds (hubrise_sync.outbox.state.overtaken_by_hubrise).
+    crossed_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(_("last error"), blank=True)
     last_status_code = models.PositiveIntegerField(_("last HTTP code"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
@@ -68,7 +69,7 @@ class OutboxMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.get_kind_display()} ({self.get_state_display()})"
+        return f"#{self.pk} {self.kind} ({self.get_state_display()})"
 
 
 class DeliveryAttempt(models.Model):

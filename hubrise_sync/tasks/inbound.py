@@ -1,8 +1,11 @@
-"""Celery tasks of the inbound side: thin wrappers that take an id and call hubrise_sync.inbound / .polling / .reconcile."""
+"""Celery tasks of the inbound side: thin wrappers that take an id and call hubrise_sync.inbound / .polling / .reconcile.
+
+Queued by name through hubrise_sync.queue.
+"""
 
 from celery import shared_task
 
-from hubrise_sync import inbound, polling, reconcile
+from hubrise_sync import inbound, polling, queue, reconcile
 from hubrise_sync.models import Connection
 from orders.models import Order
 
@@ -24,7 +27,7 @@ def poll_passive_callbacks() -> int:
     """Beat: queue one poll per passive connection that is due."""
     due = polling.claim_due_connections()
     for connection_id in due:
-        poll_connection.delay(connection_id)
+        queue.poll_connection(connection_id)
     return len(due)
 
 
@@ -41,7 +44,7 @@ def reconcile_orders() -> int:
     """Beat: queue one reconciliation run per healthy connection."""
     connection_ids = list(Connection.objects.healthy().values_list("pk", flat=True))
     for connection_id in connection_ids:
-        reconcile_connection.delay(connection_id)
+        queue.reconcile_connection(connection_id)
     return len(connection_ids)
 
 

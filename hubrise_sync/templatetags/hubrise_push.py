@@ -1,7 +1,8 @@
 from django import template
 
 from hubrise_sync.models import Connection
-from hubrise_sync.push import SyncState, sync_state
+from hubrise_sync.outbox import kinds
+from hubrise_sync.outbox.badge import SyncState, sync_state
 from orders.models import Establishment, Order
 
 register = template.Library()
@@ -16,3 +17,9 @@ def hubrise_sync_state(order: Order, establishment: Establishment) -> SyncState:
     except Connection.DoesNotExist:
         connection = None
     return sync_state(order, connection)
+
+
+@register.filter
+def outbox_kind(name: str) -> str:
+    """What an outbox message does, in the reader's language ("Send the status")."""
+    return kinds.label(name)

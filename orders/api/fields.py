@@ -16,15 +16,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from orders.money import format_money
+
 MONEY_PATTERN = r"^-?[0-9]{1,10}\.[0-9]{2} [A-Z]{3}$"
 NON_NEGATIVE_MONEY_PATTERN = r"^[0-9]{1,10}\.[0-9]{2} [A-Z]{3}$"
 DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 _MONEY_RE = re.compile(MONEY_PATTERN)
 _DECIMAL_RE = re.compile(DECIMAL_PATTERN)
-
-
-def format_money(amount: Decimal, currency: str) -> str:
-    return f"{amount:.2f} {currency}"
 
 
 def format_decimal(value: Decimal) -> str:

@@ -1,4 +1,4 @@
-"""The intake API's bodies, in HubRise's order vocabulary (hubrise-api.md §4).
+"""The intake API's bodies, in HubRise's order vocabulary (docs/hubrise/orders.md).
 
 Input serializers only validate and build orders.inputs.NewOrder; the order is
 created by orders.services.create_order. Output serializers render a stored

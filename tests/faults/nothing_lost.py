@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import pairwise
 
-from hubrise_sync import push
 from hubrise_sync.models import Connection, OrderLink, OutboxMessage
+from hubrise_sync.outbox import state
 from orders.models import Order
 
 
@@ -30,7 +30,7 @@ def at_hubrise(sandbox, order: Order) -> list[dict]:
 
 
 def delivered(order: Order) -> bool:
-    return not OutboxMessage.objects.filter(order=order, state__in=push.UNFINISHED).exists()
+    return not OutboxMessage.objects.filter(order=order, state__in=state.UNFINISHED).exists()
 
 
 def hubrise_status_is(sandbox, order: Order, status: str) -> bool:
@@ -78,7 +78,7 @@ def assert_nothing_lost(sandbox, orders: Iterable[Order] | None = None) -> None:
         if ref is not None:
             by_ref.setdefault(ref, []).append(hubrise_order)
     links = dict(OrderLink.objects.filter(order__in=ours).values_list("order_id", "hubrise_order_id"))
-    unfinished = OutboxMessage.objects.filter(order__in=ours, state__in=push.UNFINISHED)
+    unfinished = OutboxMessage.objects.filter(order__in=ours, state__in=state.UNFINISHED)
     unfinished = list(unfinished.values_list("order__ref", "kind", "status", "state"))
 
     problems = [f"order {ref}: {kind} ({status}) still {state} in the outbox" for ref, kind, status, state in unfinished]

@@ -26,8 +26,8 @@ from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from hubrise_sync import push
 from hubrise_sync.models import DeliveryAttempt, OrderLink, OutboxMessage
+from hubrise_sync.outbox import drain as outbox_drain
 from orders.models import Order, StatusChange
 from orders.services import change_status
 from tests.factories import make_establishment, make_order, make_user
@@ -110,7 +110,7 @@ def accepted_by_staff(staff, order: Order):
 
 def left_for_the_sweep(order: Order) -> bool:
     """The change is committed but no task could be queued for it."""
-    message = OutboxMessage.objects.get(order=order, kind=OutboxMessage.Kind.UPDATE_STATUS)
+    message = OutboxMessage.objects.get(order=order, kind="update_status")
     return message.state == OutboxMessage.State.PENDING and message.queued_until is None
 
 
@@ -250,7 +250,7 @@ def test_five_failures_in_a_row_then_ok_deliver_a_create_and_a_status_change_onc
 
     posts = [(e["status"], e["fault"]) for e in reversed(hubrise_sandbox.requests_log(method="POST", path_prefix=ORDERS_PATH))]
     assert posts == [(500, "500"), (502, "502"), (None, "hang"), (500, "500"), (None, "hang"), (200, None)]
-    create = OutboxMessage.objects.get(order=order, kind=OutboxMessage.Kind.CREATE)
+    create = OutboxMessage.objects.get(order=order, kind="create")
     outcomes = list(create.attempts_log.values_list("outcome", flat=True))
     assert outcomes == ["retry"] * 5 + ["delivered"]
 
@@ -376,7 +376,7 @@ def test_a_create_that_timed_out_after_hubrise_stored_it_is_adopted_not_duplicat
     order = make_order(restaurant)
     wait_until(lambda: delivered(order), what="the create")
 
-    create = OutboxMessage.objects.get(order=order, kind=OutboxMessage.Kind.CREATE)
+    create = OutboxMessage.objects.get(order=order, kind="create")
     assert list(create.attempts_log.values_list("outcome", flat=True)) == ["retry", "retry", "adopted"]
     assert len(hubrise_sandbox.requests_log(method="POST", path_prefix=ORDERS_PATH)) == 1
     lookups = list(reversed(hubrise_sandbox.requests_log(method="GET", path_prefix=ORDERS_PATH)))
@@ -395,8 +395,8 @@ def test_creates_in_doubt_after_an_outage_are_settled_with_one_listing_not_a_loo
     hubrise_sandbox.inject_fault("drop", count=7, method="POST", path_prefix=ORDERS_PATH, processed=True)
     hubrise_sandbox.inject_fault("drop", count=5, method="POST", path_prefix=ORDERS_PATH)
     orders = [make_order(restaurant, ref=f"D-{n:02d}") for n in range(12)]
-    push.drain(threads=1)
-    creates = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.CREATE)
+    outbox_drain.drain(threads=1)
+    creates = OutboxMessage.objects.filter(kind="create")
     assert list(creates.values_list("state", "create_may_have_landed")) == [("pending", True)] * 12
     assert [len(at_hubrise(hubrise_sandbox, order)) for order in orders] == [1] * 7 + [0] * 5
 
@@ -404,7 +404,7 @@ def test_creates_in_doubt_after_an_outage_are_settled_with_one_listing_not_a_loo
     # for the first ten settles the last two as well.
     since = hubrise_sandbox.requests_log(limit=1)[0]["id"]
     creates.update(next_attempt_at=timezone.now())
-    assert push.drain(threads=1) == 12
+    assert outbox_drain.drain(threads=1) == 12
 
     log = reversed(hubrise_sandbox.requests_log(path_prefix=ORDERS_PATH, since_id=since))
     calls = [(entry["method"], entry["query"]) for entry in log]
@@ -419,10 +419,10 @@ def test_creates_in_doubt_after_an_outage_are_settled_with_one_listing_not_a_loo
     # it since): it is looked up on its own, found, and not posted twice.
     hubrise_sandbox.inject_fault("drop", method="POST", path_prefix=ORDERS_PATH, processed=True)
     late = make_order(restaurant, ref="D-late")
-    push.drain(threads=1)
+    outbox_drain.drain(threads=1)
     since = hubrise_sandbox.requests_log(limit=1)[0]["id"]
     OutboxMessage.objects.filter(order=late).update(next_attempt_at=timezone.now())
-    assert push.drain(threads=1) == 1
+    assert outbox_drain.drain(threads=1) == 1
     log = reversed(hubrise_sandbox.requests_log(path_prefix=ORDERS_PATH, since_id=since))
     assert [(entry["method"], entry["query"]) for entry in log] == [("GET", f"private_ref={late.uid}")]
     assert len(at_hubrise(hubrise_sandbox, late)) == 1
@@ -438,20 +438,20 @@ def test_after_a_slow_answer_the_rest_of_the_round_goes_back_rather_than_out_pas
     # A status call may take 1.5 s: half a second into a round, a claim's lease no longer covers one.
     settings.HUBRISE_PUSH_LEASE = 2
     orders = [make_order(restaurant, ref=f"S-{n}") for n in range(4)]
-    assert push.drain(threads=1) == 4
+    assert outbox_drain.drain(threads=1) == 4
     for order in orders:
         change_status(order, "accepted", source=StatusChange.Source.STAFF)
     hubrise_sandbox.inject_fault("hang", method="PATCH", path_prefix=ORDERS_PATH, seconds=0.8, processed=True)
 
     with CaptureQueriesContext(connection) as queries:
-        assert push.drain(threads=1) == 4
+        assert outbox_drain.drain(threads=1) == 4
 
     # A round of four cut after its slow first call, the three others claimed again with a
     # fresh lease (in one more round, or more on a slow machine), then nothing left: sent
     # in the first round, they could have outlived their lease and been taken by another worker.
     claims = [query for query in queries.captured_queries if "SKIP LOCKED" in query["sql"]]
     assert len(claims) >= 3
-    statuses = DeliveryAttempt.objects.filter(message__kind=OutboxMessage.Kind.UPDATE_STATUS)
+    statuses = DeliveryAttempt.objects.filter(message__kind="update_status")
     assert list(statuses.values_list("outcome", flat=True)) == ["delivered"] * 4
     assert all(hubrise_status_is(hubrise_sandbox, order, "accepted") for order in orders)
     assert_nothing_lost(hubrise_sandbox)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import timedelta
 
 import pytest
 import redis
@@ -22,8 +23,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from hubrise_sync import push
 from hubrise_sync.models import Connection, OrderLink, OutboxMessage
+from hubrise_sync.outbox import drain, kinds, state, sweep
 from orders.models import Membership, Order
 from tests.factories import make_establishment, make_user
 from tests.faults.backlog import FAILED_CREATE, MESSAGES_PER_ORDER, WAITING_CREATE, kind_of, load_backlog
@@ -40,7 +41,7 @@ SAMPLE = 10
 OUTBOX = "hubrise_sync_outboxmessage"
 
 # Each order's oldest unfinished message, when it is pending and due: written
-# differently from push._claimable (DISTINCT ON instead of NOT EXISTS) on purpose.
+# differently from outbox.state.claimable (DISTINCT ON instead of NOT EXISTS) on purpose.
 HEADS_SQL = """
 SELECT id FROM (
     SELECT DISTINCT ON (order_id) id, state, next_attempt_at, queued_until
@@ -120,9 +121,9 @@ def test_a_300000_message_backlog_is_swept_and_claimed_in_order_on_indexes_and_s
     # The sweep: at most its limit, oldest first, never what is believed queued already; the
     # next sweep goes on with the next ones. The messages cost a few drains, not a task each.
     with CaptureQueriesContext(connection) as sweep_queries:
-        first = push.sweep(limit=SWEEP_LIMIT)
+        first = sweep.sweep(limit=SWEEP_LIMIT)
     first_queued = believed_queued() - queued_before
-    second = push.sweep(limit=SWEEP_LIMIT)
+    second = sweep.sweep(limit=SWEEP_LIMIT)
     queued = believed_queued() - queued_before
     assert (first, second) == (SWEEP_LIMIT, SWEEP_LIMIT)
     assert first_queued == set(due_not_queued[:SWEEP_LIMIT])
@@ -130,9 +131,15 @@ def test_a_300000_message_backlog_is_swept_and_claimed_in_order_on_indexes_and_s
     assert sorted(queued_drains()) == [[0], [1]]
     assert OutboxMessage.objects.filter(state=OutboxMessage.State.HELD).exists()
 
-    # Claims: each order's oldest unfinished message only, the longest due first.
+    # Claims, as the delivery drain makes them (rounds of ten): each order's oldest unfinished
+    # message only, the longest due first.
+    look_up_kinds = kinds.looked_up_before_retry()
     with CaptureQueriesContext(connection) as claim_queries:
-        claimed = [push.claim() for _ in range(CLAIMS)]
+        claimed = [
+            c
+            for _ in range(CLAIMS // drain.CLAIMS_PER_ROUND)
+            for c in state.claim(drain.CLAIMS_PER_ROUND, look_up_kinds=look_up_kinds)
+        ]
     assert [c.message.pk for c in claimed] == due[:CLAIMS]
     claimed_ids = [c.message.pk for c in claimed]
     older_unfinished = sql_ids(
@@ -143,32 +150,33 @@ def test_a_300000_message_backlog_is_swept_and_claimed_in_order_on_indexes_and_s
     )
     assert older_unfinished == []
 
-    # Waiting behind an unfinished create (pending, or refused by HubRise): never claimed.
+    # Everything else that is due, in one claim: exactly the heads, never a message waiting behind
+    # an unfinished create (pending, or refused by HubRise), never a held one.
+    rest = state.claim(len(due), look_up_kinds=look_up_kinds)
+    assert {c.message.pk for c in rest} | set(claimed_ids) == set(due)
     waiting = list(
-        OutboxMessage.objects.filter(kind=OutboxMessage.Kind.UPDATE_STATUS, state=OutboxMessage.State.PENDING)
+        OutboxMessage.objects.filter(kind="update_status", state=OutboxMessage.State.PENDING)
         .exclude(pk__in=due)
         .order_by("-id")
         .values_list("pk", "order_id")[:50]
     )
     assert len(waiting) == 50
-    with CaptureQueriesContext(connection) as blocked_queries:
-        assert [push.claim(message_id=pk) for pk, _ in waiting] == [None] * len(waiting)
+    taken_orders = {c.message.order_id: c.message for c in [*claimed, *rest]}
     for _pk, order_id in waiting[:10]:
         kind = kind_of(int(Order.objects.get(pk=order_id).ref[2:]))
         assert kind in (WAITING_CREATE, FAILED_CREATE)
-        by_order = push.claim(order_id=order_id)
+        by_order = taken_orders.get(order_id)
         if kind == WAITING_CREATE:
-            assert (by_order.message.kind, by_order.message.state) == ("create", "pending")
+            assert by_order is not None and (by_order.kind, by_order.state) == ("create", "pending")
         else:
             assert by_order is None
     held_message = OutboxMessage.objects.filter(state=OutboxMessage.State.HELD).first()
-    assert push.claim(message_id=held_message.pk) is None
+    assert held_message.order_id not in taken_orders
 
     plans = plans_of([q["sql"] for q in sweep_queries.captured_queries + claim_queries.captured_queries[:3]])
-    plans += plans_of([q["sql"] for q in blocked_queries.captured_queries[:3]])
     assert any("FOR UPDATE" in sql for sql, _ in plans)
     assert_no_seq_scan_on_the_outbox(plans)
-    # The sweep and claim() read the due messages in due order from the (state, next_attempt_at) index.
+    # The sweep and the claims read the due messages in due order from the (state, next_attempt_at) index.
     selections = [q["sql"] for q in sweep_queries.captured_queries if f"LIMIT {SWEEP_LIMIT}" in q["sql"]]
     due_plans = [plan for _sql, plan in plans_of([*selections, claim_queries.captured_queries[0]["sql"]])]
     assert due_plans and all("outbox_due" in plan for plan in due_plans), "\n\n".join(due_plans)
@@ -181,19 +189,21 @@ def test_a_300000_message_backlog_is_swept_and_claimed_in_order_on_indexes_and_s
     oldest_waiting = Order.objects.filter(establishment=establishment, tab="en-preparation").order_by("due_at", "id").first()
     assert response.context["page"].object_list[0].pk == oldest_waiting.pk
 
-    # A sample of waiting orders goes out end to end: one create each, then the last status.
-    sample = list(
-        OutboxMessage.objects.filter(
-            kind=OutboxMessage.Kind.CREATE,
-            state=OutboxMessage.State.PENDING,
-            leased_until__isnull=True,
-            order__establishment__in=establishments[:2],
-        )
-        .order_by("-id")
-        .select_related("order")[:SAMPLE]
+    # A sample of waiting orders goes out end to end through the delivery drain: one create
+    # each, then the last status. The test's claims made no call: the sample's are given back,
+    # everything else is put off.
+    near = set(Order.objects.filter(establishment__in=establishments[:2]).values_list("pk", flat=True))
+    creates = [c for c in [*claimed, *rest] if c.message.kind == "create" and c.message.order_id in near]
+    sample_claims = sorted(creates, key=lambda c: -c.message.pk)[:SAMPLE]
+    assert len(sample_claims) == SAMPLE
+    sample = list(OutboxMessage.objects.filter(pk__in=[c.message.pk for c in sample_claims]).select_related("order"))
+    sample_orders = [message.order_id for message in sample]
+    OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING).exclude(order__in=sample_orders).update(
+        next_attempt_at=timezone.now() + timedelta(hours=1)
     )
-    assert len(sample) == SAMPLE
-    assert [push.deliver(message.pk) for message in sample] == [2] * SAMPLE
+    for claimed_create in sample_claims:
+        state.release(claimed_create, next_attempt_at=timezone.now())
+    assert drain.drain(threads=1, seconds=60) == 2 * SAMPLE
     for location_id in {message.connection.location_id for message in sample}:
         remote_orders = hubrise_sandbox.orders(location_id)
         ours = [m.order for m in sample if m.connection.location_id == location_id]
@@ -206,4 +216,4 @@ def test_a_300000_message_backlog_is_swept_and_claimed_in_order_on_indexes_and_s
             assert OrderLink.objects.get(order=order).hubrise_order_id == remote["id"]
     posted = hubrise_sandbox.requests_log(method="POST", path_prefix="/v1/locations/", limit=100)
     assert len(posted) == SAMPLE
-    assert not OutboxMessage.objects.filter(order__in=[m.order for m in sample], state__in=push.UNFINISHED).exists()
+    assert not OutboxMessage.objects.filter(order__in=[m.order for m in sample], state__in=state.UNFINISHED).exists()

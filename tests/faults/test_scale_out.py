@@ -20,8 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from hubrise_sync import push
 from hubrise_sync.models import Connection, OrderLink, OutboxMessage
+from hubrise_sync.outbox import state
 from orders.models import ApiKey, Order, StatusChange
 from orders.services import change_status
 from orders.status import next_usual_step
@@ -38,9 +38,9 @@ ORDERS_PATH = "/v1/locations/"
 
 def wait_for_outbox_to_drain(timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
-    while OutboxMessage.objects.filter(state__in=push.UNFINISHED).exists():
+    while OutboxMessage.objects.filter(state__in=state.UNFINISHED).exists():
         if time.monotonic() > deadline:
-            left = list(OutboxMessage.objects.filter(state__in=push.UNFINISHED).values_list("order_id", "status", "state"))
+            left = list(OutboxMessage.objects.filter(state__in=state.UNFINISHED).values_list("order_id", "status", "state"))
             raise AssertionError(f"messages still unsent: {left[:10]}")
         time.sleep(0.2)
 

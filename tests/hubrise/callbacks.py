@@ -81,12 +81,10 @@ def pushed_order(establishment: Establishment, **fields) -> Order:
     """
     import time
 
-    from hubrise_sync import push
-    from hubrise_sync.models import OutboxMessage
+    from hubrise_sync.outbox import drain
 
     order = create_order(establishment, croque_order(**fields), source=StatusChange.Source.API)
-    for message_id in OutboxMessage.objects.filter(order=order).values_list("pk", flat=True):
-        push.deliver(message_id)
+    drain.drain(threads=1)
     deadline = time.monotonic() + 10
     while not OrderLink.objects.filter(order=order, hubrise_order_id__isnull=False).exists():
         assert time.monotonic() < deadline, "the order did not reach HubRise"

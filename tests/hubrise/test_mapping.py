@@ -8,6 +8,7 @@ import pytest
 from hubrise_sync import mapping
 from orders.inputs import NewCharge, NewCustomer, NewDeal, NewDiscount, NewItem, NewOption, NewOrder, NewPayment
 from orders.models import Order
+from orders.money import format_money
 from orders.services import create_order
 from tests.factories import make_establishment, make_order
 
@@ -60,10 +61,11 @@ def payload_of(order: Order) -> dict:
 
 
 def test_money_is_two_decimals_a_space_and_the_currency_code():
-    assert mapping.money(Decimal("8.9"), "EUR") == "8.90 EUR"
-    assert mapping.money(Decimal("-0.05"), "GBP") == "-0.05 GBP"
-    assert mapping.money(Decimal("0.004"), "EUR") == "0.00 EUR"
-    assert mapping.money(Decimal("-0.001"), "EUR") == "0.00 EUR"
+    assert format_money(Decimal("8.9"), "EUR") == "8.90 EUR"
+    assert format_money(Decimal("-0.05"), "GBP") == "-0.05 GBP"
+    assert format_money(Decimal("0.004"), "EUR") == "0.00 EUR"
+    assert format_money(Decimal("-0.001"), "EUR") == "0.00 EUR"
+    assert format_money(Decimal("2.345"), "EUR") == "2.35 EUR", "half up, as the totals are computed"
 
 
 def test_decimals_are_strings_without_float_noise_or_exponent():

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import requests
 
-from hubrise_sync import inbound, polling
+from hubrise_sync import order_updates, polling
 from hubrise_sync.models import Connection, InboundEvent, PollingState
 from orders.models import Order
 from tests.factories import make_establishment
@@ -71,12 +71,12 @@ def test_polling_applies_the_pos_changes_in_order_then_deletes_the_events(sandbo
 
 def test_a_failing_apply_leaves_the_event_at_hubrise_and_the_next_poll_applies_it(sandbox, connection, order, monkeypatch):
     sandbox.change_status_as_pos(order.hubrise.hubrise_order_id, "accepted")
-    real_change_status = inbound.change_status
+    real_change_status = order_updates.change_status
 
     def crash(*args, **kwargs):
         raise RuntimeError("worker crashed mid-apply")
 
-    monkeypatch.setattr(inbound, "change_status", crash)
+    monkeypatch.setattr(order_updates, "change_status", crash)
     first = polling.poll_connection(connection)
 
     assert (len(first.failed), first.applied, first.deleted) == (1, [], [])
@@ -85,7 +85,7 @@ def test_a_failing_apply_leaves_the_event_at_hubrise_and_the_next_poll_applies_i
     order.refresh_from_db()
     assert order.status == "new"
 
-    monkeypatch.setattr(inbound, "change_status", real_change_status)
+    monkeypatch.setattr(order_updates, "change_status", real_change_status)
     second = polling.poll_connection(connection)
 
     assert second.applied == second.deleted == first.failed
@@ -159,13 +159,13 @@ def test_each_passive_connection_is_claimed_at_most_once_per_poll_interval(sandb
 def our_status_message(order):
     from hubrise_sync.models import OutboxMessage
 
-    return OutboxMessage.objects.get(order=order, kind=OutboxMessage.Kind.UPDATE_STATUS)
+    return OutboxMessage.objects.get(order=order, kind="update_status")
 
 
 def test_a_pos_change_overtaken_at_hubrise_by_our_own_status_is_not_applied(sandbox, connection, order):
     import time
 
-    from hubrise_sync import push
+    from hubrise_sync.outbox import drain
     from orders.models import StatusChange
     from orders.services import change_status
 
@@ -173,7 +173,7 @@ def test_a_pos_change_overtaken_at_hubrise_by_our_own_status_is_not_applied(sand
     change_status(order, "accepted", source=StatusChange.Source.STAFF)  # our PATCH waits in the outbox
     sandbox.change_status_as_pos(hubrise_id, "in_preparation")
     time.sleep(1.1)  # HubRise stamps its events to the second: ours must land in a later one
-    assert push.deliver(our_status_message(order).pk) == 1  # HubRise now holds "accepted", ours, set last
+    assert drain.drain(threads=1) == 1  # HubRise now holds "accepted", ours, set last
 
     polling.poll_connection(connection)
 
@@ -188,14 +188,14 @@ def test_a_pos_change_overtaken_at_hubrise_by_our_own_status_is_not_applied(sand
 def test_a_pos_change_in_the_same_second_as_our_status_is_settled_by_asking_hubrise(
     sandbox, connection, order, worker_applies_at_once, django_capture_on_commit_callbacks
 ):
-    from hubrise_sync import push
+    from hubrise_sync.outbox import drain
     from orders.models import StatusChange
     from orders.services import change_status
 
     hubrise_id = order.hubrise.hubrise_order_id
     change_status(order, "accepted", source=StatusChange.Source.STAFF)
     sandbox.change_status_as_pos(hubrise_id, "in_preparation")
-    assert push.deliver(our_status_message(order).pk) == 1
+    assert drain.drain(threads=1) == 1
 
     with django_capture_on_commit_callbacks(execute=True):
         polling.poll_connection(connection)

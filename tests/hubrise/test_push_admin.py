@@ -10,8 +10,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from hubrise_sync import push
 from hubrise_sync.models import Connection, DeliveryAttempt, OutboxMessage
+from hubrise_sync.outbox import badge
 from tests.factories import make_establishment, make_order, make_user
 
 pytestmark = pytest.mark.django_db
@@ -124,7 +124,7 @@ def test_a_waiting_badge_shows_the_next_attempt_time():
     order = make_order(establishment)
     next_try = timezone.now() + timezone.timedelta(minutes=3)
     OutboxMessage.objects.filter(order=order).update(attempts=2, next_attempt_at=next_try, last_error="HTTP 500: boom")
-    state = push.sync_state(order, establishment.hubrise_connection)
+    state = badge.sync_state(order, establishment.hubrise_connection)
     assert (state.state, state.attempts, state.next_attempt_at) == ("waiting", 2, next_try)
 
 

@@ -13,8 +13,8 @@ import json
 import pytest
 import requests
 
-from hubrise_sync import push
 from hubrise_sync.models import Connection, OutboxMessage
+from hubrise_sync.outbox import sweep
 from orders.models import StatusChange
 from orders.services import change_status
 from tests.factories import make_establishment, make_order
@@ -88,7 +88,7 @@ def test_a_revoked_token_breaks_the_connection_holds_messages_and_delivers_them_
     connection.access_token = hubrise_sandbox.create_token()
     connection.save(update_fields=["access_token"])
     connection.mark_healthy()
-    push.release_held_messages(connection)
+    sweep.release_held_messages(connection)
     wait_until(
         lambda: hubrise_status_is(hubrise_sandbox, order, "in_preparation") and delivered(order),
         what="the last status at HubRise, recorded as delivered",

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from hubrise_sync import push
 from hubrise_sync.models import Connection, OrderLink, OutboxMessage
+from hubrise_sync.outbox import kinds, state, sweep, wake
 from orders.models import StatusChange
 from orders.services import change_status
 from tests.factories import make_establishment, make_order
@@ -14,8 +14,12 @@ from tests.factories import make_establishment, make_order
 pytestmark = pytest.mark.django_db
 
 State = OutboxMessage.State
-Kind = OutboxMessage.Kind
 STAFF = StatusChange.Source.STAFF
+
+
+def claim_due(limit: int = 10) -> list[state.Claim]:
+    """What a delivery drain's round would take now."""
+    return state.claim(limit, look_up_kinds=kinds.looked_up_before_retry())
 
 
 def connect(establishment, **fields) -> Connection:
@@ -34,14 +38,14 @@ def test_a_new_order_gets_a_create_message_and_a_link_without_hubrise_id_yet():
     connect(establishment)
     order = make_order(establishment)
     (message,) = OutboxMessage.objects.all()
-    assert (message.kind, message.state, message.status, message.order) == (Kind.CREATE, State.PENDING, "new", order)
+    assert (message.kind, message.state, message.status, message.order) == ("create", State.PENDING, "new", order)
     assert order.hubrise.location_id == "abc12-0"
     assert order.hubrise.hubrise_order_id is None
 
 
 def test_the_message_is_queued_only_once_the_order_commits(django_capture_on_commit_callbacks, monkeypatch):
     published = []
-    monkeypatch.setattr(push, "publish", published.extend)
+    monkeypatch.setattr(wake, "publish", published.extend)
     establishment = make_establishment()
     connect(establishment)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -58,9 +62,8 @@ def test_a_status_change_by_staff_queues_its_status_behind_the_create():
     order = make_order(establishment)
     change = change_status(order, "accepted", source=STAFF)
     create, update = OutboxMessage.objects.order_by("id")
-    assert (update.kind, update.status, update.change) == (Kind.UPDATE_STATUS, "accepted", change)
-    assert push.claim(message_id=update.pk) is None, "an update waits for the create"
-    assert push.claim().message == create
+    assert (update.kind, update.status, update.change) == ("update_status", "accepted", change)
+    assert [claimed.message for claimed in claim_due()] == [create], "an update waits for the create"
 
 
 def test_a_status_change_that_came_from_hubrise_is_not_sent_back():
@@ -68,7 +71,7 @@ def test_a_status_change_that_came_from_hubrise_is_not_sent_back():
     connect(establishment)
     order = make_order(establishment)
     change_status(order, "accepted", source=StatusChange.Source.HUBRISE, source_detail="Caisse")
-    assert OutboxMessage.objects.filter(kind=Kind.UPDATE_STATUS).count() == 0
+    assert OutboxMessage.objects.filter(kind="update_status").count() == 0
 
 
 def test_orders_placed_before_the_connection_existed_are_not_pushed_later():
@@ -85,7 +88,7 @@ def test_a_newer_status_replaces_the_waiting_one_so_the_last_status_goes_out():
     order = make_order(establishment)
     change_status(order, "accepted", source=STAFF)
     change_status(order, "in_preparation", source=STAFF)
-    states = list(OutboxMessage.objects.filter(kind=Kind.UPDATE_STATUS).values_list("status", "state"))
+    states = list(OutboxMessage.objects.filter(kind="update_status").values_list("status", "state"))
     assert states == [("accepted", State.SUPERSEDED), ("in_preparation", State.PENDING)]
 
 
@@ -93,24 +96,23 @@ def test_a_status_being_sent_is_not_replaced_the_newer_one_waits_behind_it():
     establishment = make_establishment()
     connect(establishment)
     order = make_order(establishment)
-    OutboxMessage.objects.filter(kind=Kind.CREATE).update(state=State.DELIVERED)
+    OutboxMessage.objects.filter(kind="create").update(state=State.DELIVERED)
     change_status(order, "accepted", source=STAFF)
-    claimed = push.claim()
+    [claimed] = claim_due()
     change_status(order, "in_preparation", source=STAFF)
     assert OutboxMessage.objects.get(pk=claimed.message.pk).state == State.PENDING
-    newer = OutboxMessage.objects.get(status="in_preparation")
-    assert push.claim(message_id=newer.pk) is None
+    assert OutboxMessage.objects.get(status="in_preparation").state == State.PENDING
+    assert claim_due() == [], "the newer status waits behind the one being sent"
 
 
 def test_a_claimed_message_is_not_claimed_again_until_its_lease_ends():
     establishment = make_establishment()
     connect(establishment)
     make_order(establishment)
-    first = push.claim()
-    assert first is not None
-    assert push.claim() is None
+    [first] = claim_due()
+    assert claim_due() == []
     OutboxMessage.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
-    again = push.claim()
+    [again] = claim_due()
     assert again.message.pk == first.message.pk
     assert again.look_up_first, "the first worker may have posted it before dying"
 
@@ -121,27 +123,27 @@ def test_messages_of_a_broken_connection_are_held_and_released_when_it_is_health
     make_order(establishment)
     assert OutboxMessage.objects.get().state == State.HELD
     connection.mark_healthy()
-    assert push.release_held_messages(connection) == 1
+    assert sweep.release_held_messages(connection) == 1
     assert OutboxMessage.objects.get().state == State.PENDING
 
 
 def test_the_sweep_queues_due_messages_once_and_releases_held_ones(monkeypatch):
     published = []
-    monkeypatch.setattr(push, "publish", published.extend)
+    monkeypatch.setattr(wake, "publish", published.extend)
     establishment = make_establishment()
     connection = connect(establishment, last_failed_at=timezone.now())
     make_order(establishment)
-    assert push.sweep() == 0
+    assert sweep.sweep() == 0
     Connection.objects.filter(pk=connection.pk).update(last_failed_at=None)
-    assert push.sweep() == 1
-    assert push.sweep() == 0, "already queued"
+    assert sweep.sweep() == 1
+    assert sweep.sweep() == 0, "already queued"
     assert published == [OutboxMessage.objects.get().pk]
 
 
 def test_retry_delays_grow_exponentially_with_jitter_up_to_the_cap(settings):
     settings.HUBRISE_PUSH_BACKOFF_BASE = 2
     settings.HUBRISE_PUSH_BACKOFF_CAP = 600
-    assert 1 <= push.retry_delay(1) <= 2
-    assert 4 <= push.retry_delay(3) <= 8
-    assert 300 <= push.retry_delay(40) <= 600
-    assert 30 <= push.retry_delay(1, retry_after=30) <= 31
+    assert 1 <= state.retry_delay(1) <= 2
+    assert 4 <= state.retry_delay(3) <= 8
+    assert 300 <= state.retry_delay(40) <= 600
+    assert 30 <= state.retry_delay(1, retry_after=30) <= 31

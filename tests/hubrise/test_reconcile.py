@@ -9,6 +9,7 @@ from django.db.models import F
 
 from hubrise_sync import reconcile
 from hubrise_sync.models import InboundEvent, ReconcileCheck
+from hubrise_sync.outbox import drain
 from orders.models import StatusChange
 from orders.services import change_status
 from tests.factories import make_establishment
@@ -79,11 +80,31 @@ def test_an_order_with_the_same_status_is_only_marked_checked(sandbox, connectio
     assert ReconcileCheck.objects.get(order=order).last_result == "Same status (new)"
 
 
-def test_finished_orders_are_not_checked(sandbox, connection, establishment):
+def test_a_finished_order_is_checked_once_after_it_finished_then_left_alone(sandbox, connection, establishment):
     order = pushed_order(establishment)
     change_status(order, "cancelled", source=StatusChange.Source.ADMIN, reason="Test")
+    assert list(reconcile.orders_to_check(connection, 10)) == [], "its cancel is not at HubRise yet"
+    drain.drain(threads=1)
 
-    assert list(reconcile.orders_to_check(connection, 10)) == []
+    assert reconcile.reconcile_connection(connection).checked == [order.pk]
+    assert reconcile.reconcile_connection(connection).checked == []
+    assert order_gets(sandbox) == [order.hubrise.hubrise_order_id]
+
+
+def test_a_finished_order_hubrise_holds_otherwise_is_brought_to_hubrise_s_status(sandbox, connection, establishment):
+    order = pushed_order(establishment)
+    change_status(order, "cancelled", source=StatusChange.Source.STAFF, reason="Rupture")
+    drain.drain(threads=1)
+    # A change at HubRise after ours whose callback never came (this connection has none).
+    sandbox.change_status_as_pos(order.hubrise.hubrise_order_id, "accepted")
+
+    result = reconcile.reconcile_connection(connection)
+
+    assert result.applied == [order.pk]
+    order.refresh_from_db()
+    assert order.status == "accepted"
+    assert [(c.to_status, c.source) for c in order.history.all()][-2:] == [("cancelled", "staff"), ("accepted", "hubrise")]
+    assert reconcile.reconcile_connection(connection).checked == [order.pk], "unfinished again: checked as usual"
 
 
 def test_each_run_checks_the_least_recently_checked_orders_within_its_budget(sandbox, connection, establishment):

@@ -8,7 +8,7 @@ import pytest
 from django.db import OperationalError
 from django.utils import translation
 
-from hubrise_sync import inbound, quarantine
+from hubrise_sync import inbound, order_updates, quarantine
 from hubrise_sync.models import InboundEvent, QuarantinedCallback
 from orders.models import Order, StatusChange
 from orders.services import change_status
@@ -203,14 +203,14 @@ def test_an_event_that_cannot_be_applied_stays_pending_and_does_not_hold_up_the_
     other = linked_order(establishment, hubrise_order_id="other")
     post_callback(client, fixture_bytes("order_update_accepted"))
     post_callback(client, fixture_bytes("order_update_accepted").replace(b"5dpm9", b"other").replace(b"ks8f6", b"ks9zz"))
-    real_apply_status = inbound.apply_status
+    real_apply_status = order_updates.apply_status
 
     def database_refuses_the_first(order, state, **kwargs):
         if order.pk == stuck.pk:
             raise OperationalError("could not serialize access")
         return real_apply_status(order, state, **kwargs)
 
-    monkeypatch.setattr(inbound, "apply_status", database_refuses_the_first)
+    monkeypatch.setattr(order_updates, "apply_status", database_refuses_the_first)
 
     with caplog.at_level(logging.ERROR, logger="hubrise_sync.inbound"):
         assert inbound.apply_pending(older_than=timedelta(0)) == 1
@@ -220,7 +220,7 @@ def test_an_event_that_cannot_be_applied_stays_pending_and_does_not_hold_up_the_
     assert (stuck.status, other.status) == ("new", "accepted")
     assert InboundEvent.objects.get(event_id="ks8f6").outcome == Outcome.PENDING
     assert "it stays pending" in caplog.text
-    monkeypatch.setattr(inbound, "apply_status", real_apply_status)
+    monkeypatch.setattr(order_updates, "apply_status", real_apply_status)
     assert inbound.apply_pending(older_than=timedelta(0)) == 1
     stuck.refresh_from_db()
     assert stuck.status == "accepted"
@@ -353,4 +353,4 @@ def test_an_inbound_change_queues_no_outbox_message_back_to_hubrise(client, orde
     assert list(OutboxMessage.objects.filter(order=order).values_list("kind", flat=True)) == before
     # The same change made by staff would be sent: the check above can see an echo.
     change_status(order, "in_preparation", source=StatusChange.Source.STAFF)
-    assert OutboxMessage.objects.filter(order=order, kind=OutboxMessage.Kind.UPDATE_STATUS).count() == 1
+    assert OutboxMessage.objects.filter(order=order, kind="update_status").count() == 1

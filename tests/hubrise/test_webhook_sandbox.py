@@ -45,7 +45,7 @@ def test_a_status_changed_at_the_pos_arrives_by_webhook_and_is_not_sent_back(san
     assert [attempt["status"] for attempt in event["attempts"]] == [200]
     recorded = InboundEvent.objects.get(event_id=event["id"])
     assert (recorded.via, recorded.outcome, recorded.order_id) == ("webhook", "applied", order.pk)
-    assert not OutboxMessage.objects.filter(order=order, kind=OutboxMessage.Kind.UPDATE_STATUS).exists()
+    assert not OutboxMessage.objects.filter(order=order, kind="update_status").exists()
 
 
 def test_with_a_wrong_secret_the_refused_callback_waits_in_quarantine_until_replayed(sandbox, establishment, settings):

@@ -124,3 +124,27 @@ def test_reset_clears_pending_faults(hubrise_sandbox, app_api):
 
     assert app_api.get("/location").status_code == 401  # the reset also dropped every connection
     assert hubrise_sandbox.requests_log()[0]["fault"] is None
+
+
+def test_a_held_call_waits_unprocessed_until_released_then_is_carried_out(hubrise_sandbox, app_api):
+    import threading
+
+    hubrise_sandbox.inject_fault("hold", method="POST", seconds=30)
+    answers = []
+    call = threading.Thread(target=lambda: answers.append(app_api.post("/location/orders", ORDER)))
+    call.start()
+    deadline = time.monotonic() + 10
+    while hubrise_sandbox.held_requests() == 0:
+        assert time.monotonic() < deadline, "the call was never held"
+        time.sleep(0.02)
+
+    # In flight: HubRise has not created the order, and answers other calls meanwhile.
+    assert hubrise_sandbox.orders() == []
+    assert app_api.get("/location").status_code == 200
+    assert hubrise_sandbox.release_held() == 1
+    call.join(10)
+
+    assert [answer.status_code for answer in answers] == [200]
+    assert [order["private_refs"] for order in hubrise_sandbox.orders()] == [{hubrise_sandbox.client_id: "GR-1"}]
+    [entry] = hubrise_sandbox.requests_log(method="POST")
+    assert (entry["status"], entry["fault"], entry["processed"]) == (200, "hold", True)
