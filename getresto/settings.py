@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     # extension points that the orders templates leave for it.
     "hubrise_sync",
     "orders",
+    "menu",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -172,6 +172,7 @@ class OrderViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retrie
         api_key = getattr(self.request, "auth", None)
         if api_key is not None:
             context["currency"] = api_key.establishment.currency
+            context["establishment"] = api_key.establishment
         return context
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

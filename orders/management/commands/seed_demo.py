@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from orders import extensions
 from orders.demo import random_order
 from orders.models import ApiKey, Company, Establishment, Membership, StatusChange
 from orders.services import change_status, create_order
@@ -54,12 +55,17 @@ class Command(BaseCommand):
         Membership.objects.create(user=cook, establishment=bistrot, role=Membership.Role.STAFF)
         _, raw_key = ApiKey.generate(bistrot, "Menu QR code (démo)")
 
+        for setup in extensions.demo_setup:
+            setup(bistrot)
+        menus = {establishment.pk: extensions.demo_menu_of(establishment) for establishment in (bistrot, brasserie)}
+
         rng = random.Random(2026)
         now = timezone.now()
         for index in range(orders):
             establishment = bistrot if index % 6 else brasserie
             placed = now - timedelta(minutes=(orders - index) * 7)
-            order = create_order(establishment, random_order(rng, placed), source=StatusChange.Source.SYSTEM, created_at=placed)
+            new_order = random_order(rng, placed, menu=menus[establishment.pk])
+            order = create_order(establishment, new_order, source=StatusChange.Source.SYSTEM, created_at=placed)
             for status in PATHS[index % len(PATHS)]:
                 change_status(order, status, source=StatusChange.Source.SYSTEM, reason="Démo")
         self.stdout.write(self.style.SUCCESS(f"Demo restaurant created with {orders} orders."))

@@ -1,0 +1,2 @@
+app_name = "menu"
+urlpatterns: list = []
