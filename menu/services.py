@@ -17,8 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from menu import bulk, signals, stored
 from menu import description as desc
-from menu import signals, stored
 from menu.changes import AvailabilityChange, Change, MenuChanges, PriceChange
 from menu.models import (
     Category,
@@ -161,7 +161,7 @@ class _Replacement:
             "channel",
             {row.ref: row for row in Channel.objects.filter(menu=menu)},
             [
-                _Want(c.ref, {"menu": menu, "position": i, "ref": c.ref, "name": c.name}, c.name, c.ref)
+                _Want(c.ref, {"menu_id": menu.pk, "position": i, "ref": c.ref, "name": c.name}, c.name, c.ref)
                 for i, c in enumerate(data.channels)
             ],
         )
@@ -207,7 +207,7 @@ class _Replacement:
             changed = [
                 name
                 for name, value in want.values.items()
-                if not (name == "available" and self.keep_availability) and _column(row, name) != _column_value(value)
+                if getattr(row, name) != value and not (name == "available" and self.keep_availability)
             ]
             if not changed:
                 continue
@@ -228,10 +228,8 @@ class _Replacement:
         changes.removed.extend(Change(kind, label_of(row), row.ref) for row in removed)
         if delete_first and removed:
             model.objects.filter(pk__in=[row.pk for row in removed]).delete()
-        if update:
-            model.objects.bulk_update(update, sorted(update_fields))
-        if create:
-            model.objects.bulk_create(create)
+        bulk.update(model, update, sorted(update_fields))
+        bulk.insert(model, create)
         self.removed_later = [row.pk for row in removed] if not delete_first else []
         return current
 
@@ -244,7 +242,7 @@ class _Replacement:
             _Want(
                 c.ref,
                 {
-                    "menu": self.menu,
+                    "menu_id": self.menu.pk,
                     "position": i,
                     "ref": c.ref,
                     "name": c.name,
@@ -270,8 +268,7 @@ class _Replacement:
                     self.changes.updated.append(Change("category", category.name, category.ref))
                 row.parent_id = parent_id
                 reparented.append(row)
-        if reparented:
-            Category.objects.bulk_update(reparented, ["parent"])
+        bulk.update(Category, reparented, ["parent"])
         return current
 
     def _option_lists(self, option_lists: tuple[desc.OptionList, ...]) -> dict[str, OptionList]:
@@ -280,7 +277,7 @@ class _Replacement:
             _Want(
                 o.ref,
                 {
-                    "menu": self.menu,
+                    "menu_id": self.menu.pk,
                     "position": i,
                     "ref": o.ref,
                     "name": o.name,
@@ -310,7 +307,7 @@ class _Replacement:
                     _Want(
                         _option_key(option_list.ref, o.ref, o.name),
                         {
-                            "menu": self.menu,
+                            "menu_id": self.menu.pk,
                             "option_list_id": list_row.pk,
                             "position": i,
                             "ref": o.ref,
@@ -347,7 +344,7 @@ class _Replacement:
             _Want(
                 _product_key(p.ref, p.category_ref, p.name),
                 {
-                    "menu": self.menu,
+                    "menu_id": self.menu.pk,
                     "category_id": categories[p.category_ref].pk,
                     "position": i,
                     "ref": p.ref,
@@ -381,7 +378,7 @@ class _Replacement:
                     _Want(
                         _sku_key(s.ref, product_key, s.name),
                         {
-                            "menu": self.menu,
+                            "menu_id": self.menu.pk,
                             "product_id": product_id,
                             "position": i,
                             "ref": s.ref,
@@ -441,8 +438,7 @@ class _Replacement:
                 links.extend(SkuOptionList(sku_id=row.pk, option_list_id=list_id, position=i) for i, list_id in enumerate(wanted))
         if relink:
             SkuOptionList.objects.filter(sku_id__in=relink).delete()
-        if links:
-            SkuOptionList.objects.bulk_create(links)
+        bulk.insert(SkuOptionList, links)
 
     def _deals(self, deals: tuple[desc.Deal, ...], categories: dict[str, Category], skus: dict) -> None:
         existing = {_ref_or_name_key(row.ref, row.name): row for row in Deal.objects.filter(menu=self.menu)}
@@ -451,7 +447,7 @@ class _Replacement:
             _Want(
                 _ref_or_name_key(d.ref, d.name),
                 {
-                    "menu": self.menu,
+                    "menu_id": self.menu.pk,
                     "position": i,
                     "ref": d.ref,
                     "name": d.name,
@@ -491,14 +487,18 @@ class _Replacement:
             new_lines.extend((row.pk, i, line) for i, line in enumerate(wanted_lines))
         if rebuild:
             DealLine.objects.filter(deal_id__in=rebuild).delete()
-        lines = DealLine.objects.bulk_create(
+        lines = [
             DealLine(deal_id=deal_id, position=i, label=label, pricing_effect=effect, pricing_value=value)
             for deal_id, i, (label, effect, value, _choices) in new_lines
-        )
-        DealLineSku.objects.bulk_create(
-            DealLineSku(line_id=line.pk, sku_id=sku_id, extra_charge=extra, position=position)
-            for line, (_deal_id, _i, (*_line, choices)) in zip(lines, new_lines, strict=True)
-            for position, (sku_id, extra) in enumerate(choices)
+        ]
+        bulk.insert(DealLine, lines)
+        bulk.insert(
+            DealLineSku,
+            [
+                DealLineSku(line_id=line.pk, sku_id=sku_id, extra_charge=extra, position=position)
+                for line, (_deal_id, _i, (*_line, choices)) in zip(lines, new_lines, strict=True)
+                for position, (sku_id, extra) in enumerate(choices)
+            ],
         )
 
     def _simple_kinds(self, data: desc.Menu) -> None:
@@ -515,7 +515,7 @@ class _Replacement:
                 _Want(
                     _ref_or_name_key(d.ref, d.name),
                     {
-                        "menu": menu,
+                        "menu_id": menu.pk,
                         "position": i,
                         "ref": d.ref,
                         "name": d.name,
@@ -541,7 +541,7 @@ class _Replacement:
                 _Want(
                     _ref_or_name_key(c.ref, c.name),
                     {
-                        "menu": menu,
+                        "menu_id": menu.pk,
                         "position": i,
                         "ref": c.ref,
                         "name": c.name,
@@ -562,7 +562,7 @@ class _Replacement:
             [
                 _Want(
                     _ref_or_name_key(s.ref, s.name),
-                    {"menu": menu, "position": i, "ref": s.ref, "name": s.name, "kind": s.kind},
+                    {"menu_id": menu.pk, "position": i, "ref": s.ref, "name": s.name, "kind": s.kind},
                     s.name,
                     s.ref,
                 )
@@ -574,7 +574,12 @@ class _Replacement:
             "payment_method",
             by_key(PaymentMethod),
             [
-                _Want(_ref_or_name_key(p.ref, p.name), {"menu": menu, "position": i, "ref": p.ref, "name": p.name}, p.name, p.ref)
+                _Want(
+                    _ref_or_name_key(p.ref, p.name),
+                    {"menu_id": menu.pk, "position": i, "ref": p.ref, "name": p.name},
+                    p.name,
+                    p.ref,
+                )
                 for i, p in enumerate(data.payment_methods)
             ],
         )
@@ -583,16 +588,6 @@ class _Replacement:
         change = Change(kind, label, ref)
         if change not in self.changes.updated and change not in self.changes.added:
             self.changes.updated.append(change)
-
-
-def _column(row: models.Model, name: str) -> object:
-    if name == "menu":
-        return row.menu_id
-    return getattr(row, name)
-
-
-def _column_value(value: object) -> object:
-    return value.pk if isinstance(value, Menu) else value
 
 
 def _ref_or_name_key(ref: str, name: str) -> tuple:

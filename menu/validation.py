@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from menu import description as desc
 
@@ -27,6 +28,23 @@ MONEY_LIMIT = Decimal("10000000000")
 MAX_MESSAGES = 50
 PERCENTAGE_EFFECTS = (desc.PERCENTAGE_OFF,)
 AMOUNT_EFFECTS = (desc.FIXED_PRICE, desc.PRICE_OFF)
+
+# Names of fields in the messages, translated only when a message is made (a menu has thousands of fields).
+A_MAXIMUM_QUANTITY = gettext_lazy("a maximum quantity")
+ANOTHER_PRICE = gettext_lazy("another price")
+SERVICE_TYPES = gettext_lazy("service types")
+THE_AMOUNT = gettext_lazy("the amount")
+THE_COUPON_CODES = gettext_lazy("the coupon codes")
+THE_DESCRIPTION = gettext_lazy("the description")
+THE_EXTRA_CHARGE = gettext_lazy("the extra charge")
+THE_IMAGE_IDS = gettext_lazy("the image ids")
+THE_LABEL = gettext_lazy("the label")
+THE_MAXIMUM_CHOICES = gettext_lazy("the maximum number of choices")
+THE_MINIMUM_CHOICES = gettext_lazy("the minimum number of choices")
+THE_MINIMUM_ORDER_AMOUNT = gettext_lazy("the minimum order amount")
+THE_NAME = gettext_lazy("the name")
+THE_PRICE = gettext_lazy("the price")
+THE_TAGS = gettext_lazy("the tags")
 
 
 class Problems:
@@ -68,7 +86,7 @@ def check_menu(menu: desc.Menu) -> list[str]:
 
 
 def _name(value: object, where: str, problems: Problems, *, required: bool = True, field: str | None = None) -> None:
-    field = field or _("the name")
+    field = field or THE_NAME
     if not isinstance(value, str):
         problems.add(where, _("%(field)s must be text.") % {"field": field})
     elif required and not value.strip():
@@ -159,7 +177,7 @@ def _conditions(conditions: desc.Conditions, where: str, channel_refs: set[str],
             problems.add(where, _("a start or end date is not a date."))
     for values in (conditions.service_kinds, conditions.service_type_refs):
         if values is not None:
-            _strings(values, where, problems, _("service types"))
+            _strings(values, where, problems, SERVICE_TYPES)
 
 
 def _restrictions(restrictions: desc.Restrictions | None, where: str, channel_refs: set[str], problems: Problems) -> None:
@@ -169,14 +187,14 @@ def _restrictions(restrictions: desc.Restrictions | None, where: str, channel_re
         problems.add(where, _("the restrictions are not restrictions."))
         return
     _conditions(restrictions, where, channel_refs, problems)
-    _money(restrictions.min_order_amount, where, problems, _("the minimum order amount"), optional=True)
+    _money(restrictions.min_order_amount, where, problems, THE_MINIMUM_ORDER_AMOUNT, optional=True)
     for value in (restrictions.max_per_order, restrictions.max_per_customer):
-        _count(value, where, problems, _("a maximum quantity"), optional=True)
+        _count(value, where, problems, A_MAXIMUM_QUANTITY, optional=True)
 
 
 def _price_rules(rules: tuple[desc.PriceRule, ...], where: str, channel_refs: set[str], problems: Problems) -> None:
     for rule in rules:
-        _money(rule.price, where, problems, _("another price"))
+        _money(rule.price, where, problems, ANOTHER_PRICE)
         _conditions(rule, where, channel_refs, problems)
         conditions = (rule.channel_refs, rule.days_of_week, rule.start_time, rule.end_time, rule.start_date, rule.end_date)
         if all(value is None for value in (*conditions, rule.service_kinds, rule.service_type_refs)):
@@ -206,9 +224,9 @@ def _check_categories(categories: tuple[desc.Category, ...], problems: Problems)
         where = _at("categories", index, category.name)
         _ref(category.ref, where, problems, required=True)
         _name(category.name, where, problems)
-        _text(category.description, where, problems, _("the description"))
-        _strings(category.tags, where, problems, _("the tags"))
-        _strings(category.image_ids, where, problems, _("the image ids"))
+        _text(category.description, where, problems, THE_DESCRIPTION)
+        _strings(category.tags, where, problems, THE_TAGS)
+        _strings(category.image_ids, where, problems, THE_IMAGE_IDS)
         _image(category.image_url, where, problems)
         if category.parent_ref and category.parent_ref not in refs:
             problems.add(where, _("no category has the code “%(ref)s” (its parent).") % {"ref": category.parent_ref})
@@ -234,9 +252,9 @@ def _check_option_lists(option_lists: tuple[desc.OptionList, ...], channel_refs:
         where = _at("option_lists", index, option_list.name)
         _ref(option_list.ref, where, problems, required=True)
         _name(option_list.name, where, problems)
-        _strings(option_list.tags, where, problems, _("the tags"))
-        _count(option_list.min_selections, where, problems, _("the minimum number of choices"))
-        _count(option_list.max_selections, where, problems, _("the maximum number of choices"), optional=True)
+        _strings(option_list.tags, where, problems, THE_TAGS)
+        _count(option_list.min_selections, where, problems, THE_MINIMUM_CHOICES)
+        _count(option_list.max_selections, where, problems, THE_MAXIMUM_CHOICES, optional=True)
         low, high = option_list.min_selections, option_list.max_selections
         if isinstance(low, int) and isinstance(high, int) and high < low:
             problems.add(where, _("at most %(max)s choices but at least %(min)s.") % {"max": high, "min": low})
@@ -256,8 +274,8 @@ def _check_option_lists(option_lists: tuple[desc.OptionList, ...], channel_refs:
             place = f"{where}.{_at('options', position, option.name)}"
             _ref(option.ref, place, problems)
             _name(option.name, place, problems)
-            _money(option.price, place, problems, _("the price"))
-            _strings(option.tags, place, problems, _("the tags"))
+            _money(option.price, place, problems, THE_PRICE)
+            _strings(option.tags, place, problems, THE_TAGS)
             _price_rules(option.price_rules, place, channel_refs, problems)
             _restrictions(option.restrictions, place, channel_refs, problems)
         _refs_and_names_unique(
@@ -285,9 +303,9 @@ def _check_products(
         where = _at("products", index, product.name)
         _ref(product.ref, where, problems)
         _name(product.name, where, problems)
-        _text(product.description, where, problems, _("the description"))
-        _strings(product.tags, where, problems, _("the tags"))
-        _strings(product.image_ids, where, problems, _("the image ids"))
+        _text(product.description, where, problems, THE_DESCRIPTION)
+        _strings(product.tags, where, problems, THE_TAGS)
+        _strings(product.image_ids, where, problems, THE_IMAGE_IDS)
         _image(product.image_url, where, problems)
         if product.tax_rate is not None and (
             not isinstance(product.tax_rate, Decimal) or not product.tax_rate.is_finite() or not 0 <= product.tax_rate < 1000
@@ -301,8 +319,8 @@ def _check_products(
             place = f"{where}.{_at('skus', position, sku.name)}"
             _ref(sku.ref, place, problems)
             _name(sku.name, place, problems, required=False)
-            _money(sku.price, place, problems, _("the price"))
-            _strings(sku.tags, place, problems, _("the tags"))
+            _money(sku.price, place, problems, THE_PRICE)
+            _strings(sku.tags, place, problems, THE_TAGS)
             _price_rules(sku.price_rules, place, channel_refs, problems)
             _restrictions(sku.restrictions, place, channel_refs, problems)
             for ref in sku.option_list_refs:
@@ -331,10 +349,10 @@ def _check_deals(
         where = _at("deals", index, deal.name)
         _ref(deal.ref, where, problems)
         _name(deal.name, where, problems)
-        _text(deal.description, where, problems, _("the description"))
-        _strings(deal.tags, where, problems, _("the tags"))
-        _strings(deal.coupon_codes, where, problems, _("the coupon codes"))
-        _strings(deal.image_ids, where, problems, _("the image ids"))
+        _text(deal.description, where, problems, THE_DESCRIPTION)
+        _strings(deal.tags, where, problems, THE_TAGS)
+        _strings(deal.coupon_codes, where, problems, THE_COUPON_CODES)
+        _strings(deal.image_ids, where, problems, THE_IMAGE_IDS)
         _image(deal.image_url, where, problems)
         _restrictions(deal.restrictions, where, channel_refs, problems)
         if deal.category_ref and deal.category_ref not in category_refs:
@@ -343,14 +361,14 @@ def _check_deals(
             problems.add(where, _("the deal has no line."))
         for position, line in enumerate(deal.lines):
             place = f"{where}.{_at('lines', position, line.label)}"
-            _name(line.label, place, problems, required=False, field=_("the label"))
+            _name(line.label, place, problems, required=False, field=THE_LABEL)
             _pricing(line.pricing_effect, line.pricing_value, desc.DEAL_PRICING_EFFECTS, place, problems)
             if not line.skus:
                 problems.add(place, _("the line has no SKU."))
             for choice in line.skus:
                 if choice.sku_ref not in sku_refs:
                     problems.add(place, _("no SKU has the code “%(ref)s”.") % {"ref": choice.sku_ref})
-                _money(choice.extra_charge, place, problems, _("the extra charge"), optional=True)
+                _money(choice.extra_charge, place, problems, THE_EXTRA_CHARGE, optional=True)
             if len({choice.sku_ref for choice in line.skus}) != len(line.skus):
                 problems.add(place, _("a SKU is given twice."))
     _by_ref_or_name("deals", deals, problems)
@@ -362,7 +380,7 @@ def _pricing(effect: str, value: Decimal | None, effects: tuple[str, ...], where
             where, _("unknown pricing “%(effect)s” (one of: %(known)s).") % {"effect": effect, "known": ", ".join(effects)}
         )
     elif effect in AMOUNT_EFFECTS:
-        _money(value, where, problems, _("the amount"))
+        _money(value, where, problems, THE_AMOUNT)
     elif effect in PERCENTAGE_EFFECTS:
         if not isinstance(value, Decimal) or not value.is_finite() or not 0 <= value <= 100:
             problems.add(where, _("the percentage must be from 0 to 100."))
@@ -377,9 +395,9 @@ def _check_discounts(discounts: tuple[desc.Discount, ...], channel_refs: set[str
         where = _at("discounts", index, discount.name)
         _ref(discount.ref, where, problems)
         _name(discount.name, where, problems)
-        _text(discount.description, where, problems, _("the description"))
-        _strings(discount.coupon_codes, where, problems, _("the coupon codes"))
-        _strings(discount.image_ids, where, problems, _("the image ids"))
+        _text(discount.description, where, problems, THE_DESCRIPTION)
+        _strings(discount.coupon_codes, where, problems, THE_COUPON_CODES)
+        _strings(discount.image_ids, where, problems, THE_IMAGE_IDS)
         _image(discount.image_url, where, problems)
         _restrictions(discount.restrictions, where, channel_refs, problems)
         _pricing(discount.pricing_effect, discount.pricing_value, desc.DISCOUNT_PRICING_EFFECTS, where, problems)
@@ -391,7 +409,7 @@ def _check_charges(charges: tuple[desc.Charge, ...], channel_refs: set[str], pro
         where = _at("charges", index, charge.name)
         _ref(charge.ref, where, problems)
         _name(charge.name, where, problems)
-        _money(charge.price, where, problems, _("the price"), optional=True)
+        _money(charge.price, where, problems, THE_PRICE, optional=True)
         _restrictions(charge.restrictions, where, channel_refs, problems)
         if charge.kind not in desc.CHARGE_KINDS:
             problems.add(
