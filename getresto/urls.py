@@ -9,5 +9,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("orders.api.urls")),
     path("hubrise/", include("hubrise_sync.urls")),
+    path("", include("menu.urls")),
     path("", include("orders.urls")),
 ]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 
 # The kinds of menu objects, as named in changes and in the staff pages' URLs.
 KIND_LABELS = {
@@ -16,7 +16,7 @@ KIND_LABELS = {
     "sku": _("SKU"),
     "option_list": _("option list"),
     "option": _("option"),
-    "deal": _("deal"),
+    "deal": pgettext_lazy("menu", "deal"),
     "discount": _("discount"),
     "charge": _("charge"),
     "service_type": _("service type"),

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from menu import description as desc
 from orders.models import MONEY, Establishment
@@ -24,7 +25,7 @@ NO_REF = Q(ref="")
 class PricingEffect(models.TextChoices):
     UNCHANGED = desc.UNCHANGED, _("price unchanged")
     FIXED_PRICE = desc.FIXED_PRICE, _("fixed price")
-    PRICE_OFF = desc.PRICE_OFF, _("amount off")
+    PRICE_OFF = desc.PRICE_OFF, pgettext_lazy("menu", "amount off")
     PERCENTAGE_OFF = desc.PERCENTAGE_OFF, _("percentage off")
     FREE = desc.FREE, _("free")
 
@@ -208,6 +209,8 @@ class SkuOptionList(models.Model):
 
 
 class Option(MenuRow):
+    """A choice of an option list; its label names the list too ("Cuisson · Saignant")."""
+
     option_list = models.ForeignKey(OptionList, on_delete=models.CASCADE, related_name="options", verbose_name=_("option list"))
     ref = models.CharField(_("code"), max_length=REF, blank=True)
     name = models.CharField(_("name"), max_length=NAME)
@@ -232,7 +235,11 @@ class Option(MenuRow):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"{self.option_list.name} · {self.name}"
 
 
 class Deal(MenuRow):
@@ -249,8 +256,8 @@ class Deal(MenuRow):
     restrictions = models.JSONField(_("restrictions"), null=True, blank=True)
 
     class Meta(MenuRow.Meta):
-        verbose_name = _("deal")
-        verbose_name_plural = _("deals")
+        verbose_name = pgettext_lazy("menu", "deal")
+        verbose_name_plural = pgettext_lazy("menu", "deals")
         constraints = [_unique_ref("deal"), _unique_name_without_ref("deal", "menu")]
 
     def __str__(self) -> str:
@@ -258,14 +265,14 @@ class Deal(MenuRow):
 
 
 class DealLine(models.Model):
-    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="lines", verbose_name=_("deal"))
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="lines", verbose_name=pgettext_lazy("menu", "deal"))
     position = models.PositiveIntegerField(_("position"), default=0)
     label = models.CharField(_("label"), max_length=NAME, blank=True)
     pricing_effect = models.CharField(_("pricing"), max_length=32, choices=PricingEffect.choices, default=PricingEffect.UNCHANGED)
     pricing_value = models.DecimalField(_("pricing value"), max_digits=12, decimal_places=3, null=True, blank=True)
 
     class Meta:
-        verbose_name = _("deal line")
+        verbose_name = pgettext_lazy("menu", "deal line")
         verbose_name_plural = _("deal lines")
         ordering = ["position", "id"]
 
@@ -274,7 +281,9 @@ class DealLine(models.Model):
 
 
 class DealLineSku(models.Model):
-    line = models.ForeignKey(DealLine, on_delete=models.CASCADE, related_name="sku_links", verbose_name=_("deal line"))
+    line = models.ForeignKey(
+        DealLine, on_delete=models.CASCADE, related_name="sku_links", verbose_name=pgettext_lazy("menu", "deal line")
+    )
     sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="deal_links", verbose_name=_("SKU"))
     extra_charge = models.DecimalField(_("extra charge"), **MONEY, null=True, blank=True)
     position = models.PositiveIntegerField(default=0)

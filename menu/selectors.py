@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, Q, QuerySet, Value
+from django.db.models import Count, IntegerField, Prefetch, Q, QuerySet, Value
 
 from menu import description as desc
 from menu import stored
@@ -273,3 +273,29 @@ def search_skus(menu: Menu, query: str) -> QuerySet[Sku]:
     for word in query.split():
         skus = skus.filter(Q(product__name__icontains=word) | Q(name__icontains=word) | Q(ref__icontains=word))
     return skus.order_by("product__name", "position")
+
+
+def _deals_with_lines(menu: Menu) -> QuerySet[Deal]:
+    lines = DealLine.objects.prefetch_related(Prefetch("sku_links", queryset=DealLineSku.objects.select_related("sku__product")))
+    return Deal.objects.filter(menu=menu).prefetch_related(Prefetch("lines", queryset=lines))
+
+
+def deals_in(menu: Menu, category_ids: list[int]) -> list[Deal]:
+    return list(_deals_with_lines(menu).filter(category_id__in=category_ids))
+
+
+def offers(menu: Menu) -> dict[str, list]:
+    """Deals with their lines and SKUs, discounts and charges: what the "deals" section shows."""
+    return {
+        "deals": list(_deals_with_lines(menu)),
+        "discounts": list(Discount.objects.filter(menu=menu)),
+        "charges": list(Charge.objects.filter(menu=menu)),
+    }
+
+
+def service_and_payment(menu: Menu) -> dict[str, list]:
+    return {
+        "service_types": list(ServiceType.objects.filter(menu=menu)),
+        "payment_methods": list(PaymentMethod.objects.filter(menu=menu)),
+        "channels": list(Channel.objects.filter(menu=menu)),
+    }

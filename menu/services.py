@@ -319,7 +319,7 @@ class _Replacement:
                             "restrictions": stored.restrictions_json(o.restrictions),
                             "available": o.available,
                         },
-                        f"{option_list.name} : {o.name}",
+                        f"{option_list.name} · {o.name}",
                         o.ref,
                     )
                 )
@@ -328,7 +328,7 @@ class _Replacement:
             "option",
             existing,
             wanted,
-            label_of=lambda row: f"{list_names.get(row.option_list_id, '')} : {row.name}".strip(" :"),
+            label_of=lambda row: f"{list_names.get(row.option_list_id, '')} · {row.name}",
         )
 
     def _products(self, products: tuple[desc.Product, ...], categories: dict[str, Category]) -> tuple[dict, list[int]]:
@@ -672,10 +672,7 @@ def _flip(
     if options:
         Option.objects.filter(pk__in=[option.pk for option in options]).update(available=available)
     changes = [AvailabilityChange("sku", sku.pk, sku.ref, sku.label, available) for sku in skus]
-    changes += [
-        AvailabilityChange("option", option.pk, option.ref, f"{option.option_list.name} : {option.name}", available)
-        for option in options
-    ]
+    changes += [AvailabilityChange("option", option.pk, option.ref, option.label, available) for option in options]
     if announce:
         _announce(menu, establishment, MenuChanges(availability=changes), source)
     return changes
@@ -760,9 +757,7 @@ def edit_item(
 
 
 def _label(kind: str, row: models.Model) -> str:
-    if kind == "option":
-        return f"{row.option_list.name} : {row.name}"
-    return row.label if kind == "sku" else row.name
+    return row.label
 
 
 def _check_edit(spec: Kind, kind: str, menu: Menu, row: models.Model, name: str, ref: str, price: Decimal | None) -> None:

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from menu import description as desc
 from menu import selectors, services, signals
@@ -17,6 +18,12 @@ from tests.factories import croque_order, make_establishment, make_order
 from tests.menu.synthetic import synthetic_menu
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
