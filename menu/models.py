@@ -6,6 +6,7 @@ in the order it was given. Conditions, restrictions and price rules are kept as
 JSON: they are read and written whole, never searched.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -72,15 +73,48 @@ class MenuRow(models.Model):
     def label(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        super().clean()
+        _check_lists(self)
+
+
+def _same_menu(row: models.Model, field: str, menu_id: int | None) -> None:
+    """Objects of one menu only point at objects of the same menu (checked for the admin's forms)."""
+    related_id = getattr(row, f"{field}_id")
+    if related_id is None or menu_id is None:
+        return
+    related = row._meta.get_field(field).related_model.objects.filter(pk=related_id).values_list("menu_id", flat=True).first()
+    if related != menu_id:
+        raise ValidationError({field: _("This belongs to another menu.")})
+
+
+def _check_lists(row: models.Model) -> None:
+    """Tags, coupon codes and image ids are lists of short texts."""
+    for name in ("tags", "coupon_codes", "image_ids"):
+        value = getattr(row, name, [])
+        if not isinstance(value, list) or not all(isinstance(text, str) and 0 < len(text) <= 100 for text in value):
+            raise ValidationError({name: _('A list of short texts, e.g. ["vegetarian"].')})
+
 
 def _unique_ref(model: str, required: bool = False) -> models.UniqueConstraint:
     return models.UniqueConstraint(
-        fields=["menu", "ref"], name=f"menu_{model}_ref_unique", condition=None if required else HAS_REF
+        fields=["menu", "ref"],
+        name=f"menu_{model}_ref_unique",
+        condition=None if required else HAS_REF,
+        violation_error_message=_("Another one of this menu already has this ref code."),
     )
 
 
 def _unique_name_without_ref(model: str, *fields: str) -> models.UniqueConstraint:
-    return models.UniqueConstraint(fields=[*fields, "name"], name=f"menu_{model}_name_unique_without_ref", condition=NO_REF)
+    return models.UniqueConstraint(
+        fields=[*fields, "name"],
+        name=f"menu_{model}_name_unique_without_ref",
+        condition=NO_REF,
+        violation_error_message=_("Another one without ref code has this name: give one of them a code or another name."),
+    )
+
+
+NOT_NEGATIVE = _("The price cannot be negative.")
 
 
 class Channel(MenuRow):
@@ -115,6 +149,16 @@ class Category(MenuRow):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        super().clean()
+        _same_menu(self, "parent", self.menu_id)
+        parent_id, seen = self.parent_id, set()
+        while parent_id is not None and parent_id not in seen:
+            if parent_id == self.pk:
+                raise ValidationError({"parent": _("A category cannot be inside itself.")})
+            seen.add(parent_id)
+            parent_id = Category.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
+
 
 class Product(MenuRow):
     category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="products", verbose_name=_("category"))
@@ -134,6 +178,10 @@ class Product(MenuRow):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        super().clean()
+        _same_menu(self, "category", self.menu_id)
+
 
 class OptionList(MenuRow):
     ref = models.CharField(_("code"), max_length=REF)
@@ -150,6 +198,7 @@ class OptionList(MenuRow):
             models.CheckConstraint(
                 condition=Q(max_selections__isnull=True) | Q(max_selections__gte=models.F("min_selections")),
                 name="menu_option_list_max_not_below_min",
+                violation_error_message=_("“At most” cannot be below “at least”."),
             ),
         ]
 
@@ -177,18 +226,28 @@ class Sku(MenuRow):
             _unique_ref("sku"),
             # Deferred to the commit: a menu replaced in one go may swap two SKUs' names or products.
             models.UniqueConstraint(
-                fields=["product", "name"], name="menu_sku_name_unique_in_product", deferrable=models.Deferrable.DEFERRED
+                fields=["product", "name"],
+                name="menu_sku_name_unique_in_product",
+                deferrable=models.Deferrable.DEFERRED,
+                violation_error_message=_("This product already has a SKU with this name."),
             ),
-            models.CheckConstraint(condition=Q(price__gte=0), name="menu_sku_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(price__gte=0), name="menu_sku_price_not_negative", violation_error_message=NOT_NEGATIVE
+            ),
         ]
         indexes = [models.Index(fields=["menu", "available"], name="menu_sku_by_availability")]
 
     def __str__(self) -> str:
         return self.label
 
+    def clean(self) -> None:
+        super().clean()
+        if self.product_id is not None and self.menu_id is not None:
+            _same_menu(self, "product", self.menu_id)
+
     @property
     def label(self) -> str:
-        """ "Café · Crème": the product, and the SKU's name when it has one."""
+        """The product, and the SKU's name when it has one: "Café · Crème"."""
         product = self.product.name
         return f"{product} · {self.name}" if self.name else product
 
@@ -206,6 +265,11 @@ class SkuOptionList(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku_id} → {self.option_list_id}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.sku_id is not None:
+            _same_menu(self, "option_list", Sku.objects.filter(pk=self.sku_id).values_list("menu_id", flat=True).first())
 
 
 class Option(MenuRow):
@@ -225,9 +289,21 @@ class Option(MenuRow):
         verbose_name = _("option")
         verbose_name_plural = _("options")
         constraints = [
-            models.UniqueConstraint(fields=["option_list", "ref"], name="menu_option_ref_unique_in_list", condition=HAS_REF),
-            models.UniqueConstraint(fields=["option_list", "name"], name="menu_option_name_unique_without_ref", condition=NO_REF),
-            models.CheckConstraint(condition=Q(price__gte=0), name="menu_option_price_not_negative"),
+            models.UniqueConstraint(
+                fields=["option_list", "ref"],
+                name="menu_option_ref_unique_in_list",
+                condition=HAS_REF,
+                violation_error_message=_("This option list already has an option with this ref code."),
+            ),
+            models.UniqueConstraint(
+                fields=["option_list", "name"],
+                name="menu_option_name_unique_without_ref",
+                condition=NO_REF,
+                violation_error_message=_("This option list already has an option without ref code with this name."),
+            ),
+            models.CheckConstraint(
+                condition=Q(price__gte=0), name="menu_option_price_not_negative", violation_error_message=NOT_NEGATIVE
+            ),
         ]
         indexes = [
             models.Index(fields=["menu", "ref"], name="menu_option_by_ref"),
@@ -236,6 +312,11 @@ class Option(MenuRow):
 
     def __str__(self) -> str:
         return self.label
+
+    def clean(self) -> None:
+        super().clean()
+        if self.menu_id is not None:
+            _same_menu(self, "option_list", self.menu_id)
 
     @property
     def label(self) -> str:
@@ -262,6 +343,10 @@ class Deal(MenuRow):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        _same_menu(self, "category", self.menu_id)
 
 
 class DealLine(models.Model):
@@ -296,6 +381,15 @@ class DealLineSku(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line} · {self.sku_id}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.line_id is None or self.sku_id is None:
+            return
+        deal_menu = DealLine.objects.filter(pk=self.line_id).values_list("deal__menu_id", flat=True).first()
+        _same_menu(self, "sku", deal_menu)
+        if not Sku.objects.filter(pk=self.sku_id).exclude(ref="").exists():
+            raise ValidationError({"sku": _("A SKU needs a ref code to be part of a deal.")})
 
 
 class Discount(MenuRow):

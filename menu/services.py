@@ -804,3 +804,94 @@ def set_menu_settings(establishment: Establishment, *, accepts_other_prices: boo
         if menu.accepts_other_prices != accepts_other_prices:
             menu.accepts_other_prices = accepts_other_prices
             menu.save(update_fields=["accepts_other_prices"])
+
+
+# --- The admin's forms ------------------------------------------------------------------
+
+_KIND_OF_MODEL = {spec.model: kind for kind, spec in KINDS.items()}
+
+
+def _parent_menu_id(item: models.Model) -> int:
+    """The menu of an object, taken from its parent when its form did not carry it (admin inlines)."""
+    if isinstance(item, Sku):
+        item.menu_id = item.product.menu_id
+    elif isinstance(item, Option):
+        item.menu_id = item.option_list.menu_id
+    elif isinstance(item, SkuOptionList):
+        return item.sku.menu_id
+    elif isinstance(item, DealLine):
+        return item.deal.menu_id
+    elif isinstance(item, DealLineSku):
+        return item.line.deal.menu_id
+    return item.menu_id
+
+
+def _owner_change(item: models.Model) -> Change:
+    """What a link or a deal line changes, as the change of the object it belongs to."""
+    if isinstance(item, SkuOptionList):
+        return Change("sku", item.sku.label, item.sku.ref)
+    deal = item.deal if isinstance(item, DealLine) else item.line.deal
+    return Change("deal", deal.name, deal.ref)
+
+
+def save_item(item: models.Model, *, source: str) -> MenuChanges:
+    """Save one object of a menu as an administrator's form left it: validated, then announced like any change.
+
+    The model's own checks apply (codes unique where they must be, relations within
+    one menu); a refusal raises django's ValidationError and writes nothing.
+    """
+    menu_id = _parent_menu_id(item)
+    with transaction.atomic():
+        menu = Menu.objects.select_for_update().select_related("establishment").get(pk=menu_id)
+        before = type(item).objects.filter(pk=item.pk).first() if item.pk else None
+        item.full_clean()
+        item.save()
+        changes = MenuChanges()
+        kind = _KIND_OF_MODEL.get(type(item))
+        if kind is None:
+            changes.updated.append(_owner_change(item))
+        elif before is None:
+            changes.added.append(Change(kind, item.label, item.ref))
+        else:
+            _compare_for_admin(kind, before, item, changes)
+        _announce(menu, menu.establishment, changes, source)
+    return changes
+
+
+def _compare_for_admin(kind: str, before: models.Model, item: models.Model, changes: MenuChanges) -> None:
+    names = [field.attname for field in item._meta.concrete_fields if field.attname not in ("id", "available", "price")]
+    if any(getattr(before, name) != getattr(item, name) for name in names):
+        changes.updated.append(Change(kind, item.label, item.ref))
+    if hasattr(item, "price") and before.price != item.price:
+        changes.price_changes.append(PriceChange(kind, item.label, item.ref, before.price, item.price))
+    if hasattr(item, "available") and before.available != item.available:
+        changes.availability.append(AvailabilityChange(kind, item.pk, item.ref, item.label, item.available))
+
+
+def delete_items(items: Iterable[models.Model], *, source: str) -> None:
+    """Delete objects of menus (with what depends on them) and announce it, one transaction per menu."""
+    by_menu: dict[int, list[models.Model]] = {}
+    for item in items:
+        by_menu.setdefault(_parent_menu_id(item), []).append(item)
+    for menu_id, rows in by_menu.items():
+        with transaction.atomic():
+            menu = Menu.objects.select_for_update().select_related("establishment").get(pk=menu_id)
+            changes = MenuChanges()
+            for row in rows:
+                kind = _KIND_OF_MODEL.get(type(row))
+                if kind is None:
+                    changes.updated.append(_owner_change(row))
+                else:
+                    changes.removed.append(Change(kind, row.label, row.ref))
+                row.delete()
+            _announce(menu, menu.establishment, changes, source)
+
+
+def create_menu(establishment: Establishment, *, accepts_other_prices: bool = False) -> Menu:
+    """An empty menu for the establishment (or the one it has): from then on its orders are checked against it."""
+    with transaction.atomic():
+        menu = _lock_menu(establishment, create=True)
+        if menu.accepts_other_prices != accepts_other_prices:
+            menu.accepts_other_prices = accepts_other_prices
+            menu.save(update_fields=["accepts_other_prices"])
+        return menu

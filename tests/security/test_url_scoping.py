@@ -22,6 +22,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.authentication import SessionAuthentication
 
 from hubrise_sync.models import Connection
+from menu.demo_bistro import BISTRO_MENU
+from menu.services import replace_menu
 from orders.models import ApiKey, Establishment, Membership, Order
 from tests.factories import make_establishment, make_order, make_user
 
@@ -132,6 +134,7 @@ def world(settings):
     Connection.objects.create(establishment=theirs, location_id="zz9-1", location_name=OTHER_NAME, access_token=OTHER_TOKEN)
     their_order = make_order(theirs, customer_notes=OTHER_NAME)
     ApiKey.generate(theirs, "Site de la brasserie")
+    replace_menu(theirs, BISTRO_MENU, source="test")
 
     client = Client()
     client.force_login(alice)
@@ -175,7 +178,14 @@ def candidate_kwargs(route: Route, world: dict) -> list[dict]:
 def test_the_walk_finds_the_urls_it_must_protect():
     names = {route.name for route in tenant_routes()}
 
-    for expected in ("orders:detail", "orders:change_status", "hubrise:settings", "hubrise:disconnect", "v1:order-detail"):
+    for expected in (
+        "orders:detail",
+        "orders:change_status",
+        "hubrise:settings",
+        "hubrise:disconnect",
+        "v1:order-detail",
+        "menu:edit_sku",
+    ):
         assert expected in names, sorted(names)
     assert unnamed_tenant_routes() == [], "a URL that takes an id has no name, so it cannot be checked"
 
@@ -205,6 +215,7 @@ def test_every_url_refuses_another_establishments_ids(world):
     assert any("/orders/" in url for url in checked)
     assert any(url.startswith("/admin/orders/order/") for url in checked)
     assert any(url.startswith("/admin/hubrise_sync/connection/") for url in checked) or not admin_registers(Connection)
+    assert any(url.startswith("/admin/menu/sku/") for url in checked)
 
 
 def refusal(route: Route, response) -> bool:
