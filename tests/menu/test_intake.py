@@ -249,3 +249,4 @@ def test_the_openapi_schema_says_what_the_menu_checks(client):
     assert "product_name" not in item.get("required", []) and "price" not in item.get("required", [])
     assert "taken from the menu" in item["properties"]["product_name"]["description"]
     assert "menu" in item["properties"]["sku_ref"]["description"]
+    assert "has a menu" in schema["paths"]["/api/v1/orders/"]["post"]["description"]
