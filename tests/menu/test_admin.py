@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
-from menu import services, signals
+from menu import services
 from menu.demo_bistro import BISTRO_MENU
 from menu.models import Category, Menu, Product, Sku
 from tests.factories import make_establishment
@@ -17,29 +17,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def establishment():
-    establishment = make_establishment()
-    services.replace_menu(establishment, BISTRO_MENU, source="test")
-    return establishment
-
-
-@pytest.fixture
 def admin_client():
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(get_user_model().objects.create_superuser("root", "root@example.fr", "x"))
     return client
-
-
-@pytest.fixture
-def announced():
-    seen = []
-    signals.menu_changed.connect(lambda sender, **kw: seen.append(("menu", kw)), dispatch_uid="admin-menu", weak=False)
-    signals.availability_changed.connect(
-        lambda sender, **kw: seen.append(("availability", kw)), dispatch_uid="admin-av", weak=False
-    )
-    yield seen
-    signals.menu_changed.disconnect(dispatch_uid="admin-menu")
-    signals.availability_changed.disconnect(dispatch_uid="admin-av")
 
 
 def no_inlines(prefix: str) -> dict:
@@ -74,7 +55,7 @@ def test_a_superuser_changes_a_price_and_the_change_is_announced(admin_client, e
 
     assert response.status_code == 302, response.content.decode()[-3000:]
     assert Sku.objects.get(pk=steak.pk).price == Decimal("19.00")
-    kind, details = announced[-1]
+    kind, details, _in_transaction = announced[-1]
     assert (kind, details["source"], [(p.ref, p.old, p.new) for p in details["changes"].price_changes]) == (
         "menu",
         "admin",
@@ -88,7 +69,7 @@ def test_marking_a_sku_unavailable_in_the_admin_is_announced_as_availability(adm
     admin_client.post(reverse("admin:menu_sku_change", args=[steak.pk]), sku_form(steak, available=""))
 
     assert not Sku.objects.get(pk=steak.pk).available
-    assert [(kind, [(i.ref, i.available) for i in kw["items"]]) for kind, kw in announced if kind == "availability"] == [
+    assert [(kind, [(i.ref, i.available) for i in kw["items"]]) for kind, kw, _ in announced if kind == "availability"] == [
         ("availability", [("STEAK-FR", False)])
     ]
 
@@ -141,7 +122,7 @@ def test_a_sku_added_inline_takes_its_products_menu(admin_client, establishment,
     assert response.status_code == 302, response.content.decode()[-3000:]
     added = Sku.objects.get(ref="LIMO-50")
     assert added.menu_id == limonade.menu_id
-    assert ("sku", "LIMO-50") in {(c.kind, c.ref) for kind, kw in announced if kind == "menu" for c in kw["changes"].added}
+    assert ("sku", "LIMO-50") in {(c.kind, c.ref) for kind, kw, _ in announced if kind == "menu" for c in kw["changes"].added}
 
 
 def test_deleting_a_menu_in_the_admin_brings_back_unchecked_orders(admin_client, establishment):

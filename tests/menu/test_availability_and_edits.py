@@ -3,39 +3,12 @@
 from decimal import Decimal
 
 import pytest
-from django.utils import translation
 
-from menu import selectors, services, signals
-from menu.demo_bistro import BISTRO_MENU
+from menu import selectors, services
 from menu.models import Charge, Menu, Option, Sku
 from tests.factories import make_establishment
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def establishment():
-    establishment = make_establishment()
-    services.replace_menu(establishment, BISTRO_MENU, source="test")
-    return establishment
-
-
-@pytest.fixture
-def announced():
-    seen = []
-    signals.menu_changed.connect(lambda sender, **kw: seen.append(("menu", kw)), dispatch_uid="edits-menu", weak=False)
-    signals.availability_changed.connect(
-        lambda sender, **kw: seen.append(("availability", kw)), dispatch_uid="edits-av", weak=False
-    )
-    yield seen
-    signals.menu_changed.disconnect(dispatch_uid="edits-menu")
-    signals.availability_changed.disconnect(dispatch_uid="edits-av")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def test_a_second_tap_on_the_same_item_changes_nothing(establishment, announced):
@@ -71,7 +44,7 @@ def test_a_whole_stock_list_leaves_exactly_those_items_out(establishment, announ
 
     assert sorted((c.ref, c.available) for c in changes) == [("BURGER", False), ("MOUSSE", True), ("SAUCE-ROQ", False)]
     assert set(Sku.objects.filter(available=False).values_list("ref", flat=True)) == {"CROQ-M", "BURGER"}
-    assert [(kind, kw["source"]) for kind, kw in announced][-1] == ("availability", "pos")
+    assert [(kind, kw["source"]) for kind, kw, _ in announced][-1] == ("availability", "pos")
 
 
 def test_availability_of_an_establishment_without_menu_is_a_no_op():

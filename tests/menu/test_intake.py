@@ -8,22 +8,13 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from menu import services
-from menu.demo_bistro import BISTRO_MENU
 from menu.ordering import check_order
 from orders.inputs import NewItem, NewOption, NewOrder
 from orders.models import ApiKey, Order
-from tests.factories import make_establishment
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/orders/"
-
-
-@pytest.fixture
-def establishment():
-    establishment = make_establishment()
-    services.replace_menu(establishment, BISTRO_MENU, source="test")
-    return establishment
 
 
 @pytest.fixture

@@ -7,20 +7,13 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from menu import services, signals
+from menu import services
 from menu.demo_bistro import BISTRO_MENU
 from menu.models import Option, Product, Sku
 from orders.models import Membership
 from tests.factories import make_establishment, make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def establishment():
-    establishment = make_establishment()
-    services.replace_menu(establishment, BISTRO_MENU, source="test")
-    return establishment
 
 
 @pytest.fixture
@@ -74,18 +67,14 @@ def test_a_category_shows_the_products_of_its_subcategories(cook, establishment)
     assert "Vins" in body and "Verre 15 cl" in body and "Limonade artisanale" in body
 
 
-def test_a_cook_marks_a_sku_unavailable_in_one_tap_and_sees_it_at_the_top(cook, establishment):
+def test_a_cook_marks_a_sku_unavailable_in_one_tap_and_sees_it_at_the_top(cook, establishment, announced):
     steak = Sku.objects.get(ref="STEAK-FR")
-    announced = []
-    signals.availability_changed.connect(lambda sender, **kwargs: announced.append(kwargs), dispatch_uid="test-page", weak=False)
-    try:
-        response = cook.post(
-            reverse("menu:availability", args=[establishment.pk]),
-            {"kind": "sku", "id": steak.pk, "available": "0", "next": page(establishment)},
-            HTTP_HX_REQUEST="true",
-        )
-    finally:
-        signals.availability_changed.disconnect(dispatch_uid="test-page")
+
+    response = cook.post(
+        reverse("menu:availability", args=[establishment.pk]),
+        {"kind": "sku", "id": steak.pk, "available": "0", "next": page(establishment)},
+        HTTP_HX_REQUEST="true",
+    )
 
     body = response.content.decode()
     assert response.status_code == 200
@@ -93,7 +82,9 @@ def test_a_cook_marks_a_sku_unavailable_in_one_tap_and_sees_it_at_the_top(cook, 
     assert '<section id="unavailable" class="unavailable has-items"' in body and "Remettre en vente" in body
     assert fr("« Steak frites » est marqué indisponible.") in body
     assert not Sku.objects.get(pk=steak.pk).available
-    assert [(a["source"], [(i.ref, i.available) for i in a["items"]]) for a in announced] == [("staff", [("STEAK-FR", False)])]
+    assert [(kw["source"], [(i.ref, i.available) for i in kw["items"]]) for _, kw, _ in announced] == [
+        ("staff", [("STEAK-FR", False)])
+    ]
 
 
 def test_an_option_comes_back_in_one_tap_without_htmx_too(cook, establishment):

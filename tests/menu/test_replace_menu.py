@@ -6,10 +6,9 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
 
 from menu import description as desc
-from menu import selectors, services, signals
+from menu import selectors, services
 from menu.changes import KIND_LABELS
 from menu.demo_bistro import BISTRO_MENU
 from menu.models import Menu, Option, Product, Sku
@@ -17,13 +16,7 @@ from orders.models import OrderItem
 from tests.factories import croque_order, make_establishment, make_order
 from tests.menu.synthetic import synthetic_menu
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture
@@ -32,21 +25,22 @@ def establishment():
 
 
 @pytest.fixture
-def received():
-    """The signals the menu sends, with whether a transaction was open when each was sent."""
-    seen = []
+def received(announced):
+    """The menu's signals as (signal, establishment id, source, changes or items, whether a transaction was open)."""
 
-    def on_menu(sender, establishment, source, changes, **kwargs):
-        seen.append(("menu", establishment.pk, source, changes, connection.in_atomic_block))
+    class Received(list):
+        def __getitem__(self, index):
+            kind, kwargs, in_transaction = announced[index]
+            payload = kwargs.get("changes", kwargs.get("items"))
+            return (kind, kwargs["establishment"].pk, kwargs["source"], payload, in_transaction)
 
-    def on_availability(sender, establishment, source, items, **kwargs):
-        seen.append(("availability", establishment.pk, source, items, connection.in_atomic_block))
+        def __len__(self):
+            return len(announced)
 
-    signals.menu_changed.connect(on_menu, dispatch_uid="test-menu")
-    signals.availability_changed.connect(on_availability, dispatch_uid="test-availability")
-    yield seen
-    signals.menu_changed.disconnect(dispatch_uid="test-menu")
-    signals.availability_changed.disconnect(dispatch_uid="test-availability")
+        def __iter__(self):
+            return (self[index] for index in range(len(announced)))
+
+    return Received()
 
 
 def with_product(menu: desc.Menu, ref: str, **changes) -> desc.Menu:
