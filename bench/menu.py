@@ -62,11 +62,13 @@ FULL_BODY = {
 }
 REF_ONLY_BODY = {
     "service_type": "eat_in",
+    "table_name": "12",
     "items": [
         {"sku_ref": "STEAK-FR", "quantity": "1", "options": [{"ref": "CUIS-SAIG"}, {"ref": "ACC-FRI"}, {"ref": "SAUCE-BEARN"}]},
         {"sku_ref": "CROQ-M", "quantity": "2", "options": [{"ref": "SUPP-OEUF"}]},
         {"sku_ref": "VIN-R-15", "quantity": "2"},
     ],
+    "payments": [{"name": "Carte bancaire", "ref": "CB", "amount": "58.00 EUR"}],
 }
 
 
@@ -177,6 +179,9 @@ def main() -> None:
 
         call_command("migrate", verbosity=0)
         from django.db import connection
+        from django.utils import translation
+
+        translation.activate("en")
 
         print(
             f"PostgreSQL {connection.cursor().connection.server_version}, Django DEBUG={settings.DEBUG}, load {os.getloadavg()}"
