@@ -205,7 +205,7 @@ class _Check:
         if not sku.available:
             self.error(f"{path}.sku_ref", _("“%(what)s” (%(ref)s) is unavailable.") % {"what": sku.label, "ref": sku.ref})
         expected, item = self.deal_line(path, item, sku, deal_refs, deal_names)
-        price = self.price(f"{path}.price", item.price, expected, sku.label)
+        price = item.price if expected is None else self.price(f"{path}.price", item.price, expected, sku.label)
         checked = [self.option(f"{path}.options[{position}]", option, sku) for position, option in enumerate(item.options)]
         options = tuple(option for option, _list_id in checked)
         self.selections(path, checked, sku)
@@ -220,10 +220,13 @@ class _Check:
 
     def deal_line(
         self, path: str, item: NewItem, sku: _SkuFacts, deal_refs: dict[str, str], deal_names: dict[str, str]
-    ) -> tuple[Decimal, NewItem]:
-        """The price the menu expects for the item, and the item with its deal line completed."""
-        if not item.deal_key or item.deal_key not in deal_refs:
+    ) -> tuple[Decimal | None, NewItem]:
+        """The price the menu expects for the item (None when its deal is already refused), and the item
+        with its deal line completed."""
+        if not item.deal_key:
             return sku.price, item
+        if item.deal_key not in deal_refs:
+            return None, item
         lines = [line for line in self.deals[deal_refs[item.deal_key]] if sku.ref in line.extra_charges]
         matching = [line for line in lines if item.deal_label and line.label == item.deal_label]
         line = (matching or lines or [None])[0]
@@ -232,7 +235,7 @@ class _Check:
                 f"{path}.sku_ref",
                 _("“%(what)s” is not part of the deal “%(deal)s”.") % {"what": sku.label, "deal": deal_names[item.deal_key]},
             )
-            return sku.price, item
+            return None, item
         completed = replace(
             item,
             deal_label=item.deal_label or line.label,

@@ -175,8 +175,8 @@ def test_a_deal_item_costs_its_line_price_plus_its_extra_charge(client):
 
 def test_a_deal_must_be_on_the_menu_and_hold_the_item(client):
     body = order(
-        {"sku_ref": "COCA-33", "quantity": "1", "deal_line": {"deal_key": "0"}},
-        {"sku_ref": "COCA-33", "quantity": "1", "deal_line": {"deal_key": "1"}},
+        {"sku_ref": "COCA-33", "price": "3.50 EUR", "quantity": "1", "deal_line": {"deal_key": "0"}},
+        {"sku_ref": "COCA-33", "price": "1.00 EUR", "quantity": "1", "deal_line": {"deal_key": "1"}},
         deals={"0": {"name": "Formule midi", "ref": "FORMULE-MIDI"}, "1": {"name": "Happy hour", "ref": "HAPPY"}},
     )
 
