@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from menu import selectors, services
 from menu.changes import KIND_LABELS
@@ -28,6 +28,8 @@ from orders.permissions import role_in
 
 SEARCH_MAX_LENGTH = 100
 SEARCH_LIMIT = 100
+# A menu just imported may lack thousands of codes: the page lists the first ones of each kind.
+MISSING_LIMIT = 200
 # The sections of the page besides the categories, by the ?view= that shows them.
 VIEWS = {
     "options": gettext_lazy("Options"),
@@ -70,6 +72,7 @@ def _unavailable(menu: Menu) -> dict:
 
 
 @login_required
+@require_GET
 def menu_page(request: HttpRequest, establishment_id: int) -> HttpResponse:
     establishment, establishments, can_manage = _member(request, establishment_id)
     menu = selectors.menu_of(establishment)
@@ -92,6 +95,7 @@ def menu_page(request: HttpRequest, establishment_id: int) -> HttpResponse:
     if can_manage:
         counts = selectors.missing_ref_counts(menu)
         context["missing"] = [(MISSING_LABELS[kind], count) for kind, count in counts.items() if count]
+        context["missing_limit"] = MISSING_LIMIT
     if query:
         context["found"] = list(selectors.search_skus(menu, query)[:SEARCH_LIMIT])
     elif view == "options":
@@ -102,7 +106,9 @@ def menu_page(request: HttpRequest, establishment_id: int) -> HttpResponse:
         context.update(selectors.service_and_payment(menu))
     elif view == "missing" and can_manage:
         context["without_ref"] = [
-            (KIND_LABELS[kind], kind, list(rows)) for kind, rows in selectors.items_without_ref(menu).items()
+            (KIND_LABELS[kind], kind, list(rows[:MISSING_LIMIT]), counts[kind])
+            for kind, rows in selectors.items_without_ref(menu).items()
+            if counts[kind]
         ]
     elif view:
         raise Http404
