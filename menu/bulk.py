@@ -11,6 +11,8 @@ any query. Other databases (SQLite in development) use Django's own.
 
 from __future__ import annotations
 
+import json
+
 from django.db import connection, models
 
 
@@ -30,18 +32,31 @@ def insert(model: type[models.Model], rows: list[models.Model]) -> None:
         model.objects.bulk_create(rows)
         return
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-    values = _prepared(fields, [[getattr(row, field.attname) for field in fields] for row in rows])
+    ids = _insert(model, fields, [[getattr(row, field.attname) for field in fields] for row in rows])
+    for row, pk in zip(rows, ids, strict=True):
+        row.pk = pk
+        row._state.adding = False
+
+
+def insert_values(model: type[models.Model], names: list[str], rows: list[list]) -> None:
+    """Insert rows given as lists of values of the columns ``names``, for link tables whose ids nobody needs."""
+    if not rows:
+        return
+    if not _postgres():
+        model.objects.bulk_create(model(**dict(zip(names, row, strict=True))) for row in rows)
+        return
+    _insert(model, _columns(model, names), rows)
+
+
+def _insert(model: type[models.Model], fields: list[models.Field], rows: list[list]) -> list[int]:
     # Table and column names come from the model, never from input; values are quoted by the driver.
     sql = 'INSERT INTO {} ({}) VALUES %s RETURNING "id"'.format(  # noqa: S608
         connection.ops.quote_name(model._meta.db_table), ", ".join(connection.ops.quote_name(field.column) for field in fields)
     )
     template = "(" + ", ".join(["%s"] * len(fields)) + ")"
     with connection.cursor() as cursor:
-        cursor.execute(sql.replace("%s", _values(cursor, template, values)))
-        ids = cursor.fetchall()
-    for row, (pk,) in zip(rows, ids, strict=True):
-        row.pk = pk
-        row._state.adding = False
+        cursor.execute(sql.replace("%s", _values(cursor, template, _prepared(fields, rows))))
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def update(model: type[models.Model], rows: list[models.Model], names: list[str]) -> None:
@@ -66,12 +81,13 @@ def update(model: type[models.Model], rows: list[models.Model], names: list[str]
 
 
 def _prepared(fields: list[models.Field], rows: list[list]) -> list[list]:
-    """The rows' values as the driver takes them. Only JSON needs Django's preparation: the driver adapts
-    numbers, text, booleans and None itself, and skipping the rest saves a call per value."""
+    """The rows' values as the driver takes them. The driver adapts numbers, text, booleans and None
+    itself; JSON goes as its text, which PostgreSQL reads into the jsonb column (None stays NULL)."""
     for index, field in enumerate(fields):
         if isinstance(field, models.JSONField):
             for row in rows:
-                row[index] = field.get_db_prep_save(row[index], connection)
+                if row[index] is not None:
+                    row[index] = json.dumps(row[index], cls=field.encoder)
     return rows
 
 

@@ -345,10 +345,10 @@ class Replacement:
                 if row.pk in self.existing_sku_ids:
                     relink.append(row.pk)
                     self._note_updated("sku", _sku_label(product.name, s.name), s.ref)
-                links.extend(SkuOptionList(sku_id=row.pk, option_list_id=list_id, position=i) for i, list_id in enumerate(wanted))
+                links.extend([row.pk, list_id, i] for i, list_id in enumerate(wanted))
         if relink:
             SkuOptionList.objects.filter(sku_id__in=relink).delete()
-        bulk.insert(SkuOptionList, links)
+        bulk.insert_values(SkuOptionList, ["sku_id", "option_list_id", "position"], links)
 
     def _deals(self, deals: tuple[desc.Deal, ...], categories: dict[str, Category], skus: dict) -> None:
         existing = {_ref_or_name_key(row.ref, row.name): row for row in Deal.objects.filter(menu=self.menu)}
@@ -402,10 +402,11 @@ class Replacement:
             for deal_id, i, (label, effect, value, _choices) in new_lines
         ]
         bulk.insert(DealLine, lines)
-        bulk.insert(
+        bulk.insert_values(
             DealLineSku,
+            ["line_id", "sku_id", "extra_charge", "position"],
             [
-                DealLineSku(line_id=line.pk, sku_id=sku_id, extra_charge=extra, position=position)
+                [line.pk, sku_id, extra, position]
                 for line, (_deal_id, _i, (*_line, choices)) in zip(lines, new_lines, strict=True)
                 for position, (sku_id, extra) in enumerate(choices)
             ],
