@@ -12,7 +12,8 @@ Creates a database of its own (dropped at the end unless --keep) and, in-process
    checkers, ``create_order``, commit) for an establishment without menu and one with the bistro menu, the same
    order body (3 items, 4 options, names and prices sent) for both, in alternating rounds so that the machine's
    other load falls on both alike; then orders sent by ref only (names and prices from the menu). Prints orders
-   per second of each, their ratio (target ≥ 0.8) and the queries per order.
+   per second of each, the CPU per order (this process and its PostgreSQL backend), their ratios (target ≥ 0.8)
+   and the queries per order.
 
     .venv/bin/python bench/menu.py
     .venv/bin/python bench/menu.py --orders 200 --rounds 3   # quicker
@@ -172,19 +173,24 @@ def bench_intake(orders: int, rounds: int) -> None:
             send()
         queries[name] = len(captured)
     seconds = dict.fromkeys(cases, 0.0)
+    cpu = dict.fromkeys(cases, 0.0)
     for _ in range(rounds):
         for name, send in cases.items():
-            started = time.perf_counter()
-            for _ in range(orders):
-                send()
-            seconds[name] += time.perf_counter() - started
+            timing, _result = timed(lambda send=send: [send() for _ in range(orders)])
+            seconds[name] += timing.wall
+            cpu[name] += timing.ours + timing.database
     print(f"\nIntake API, {orders * rounds:,} orders per case in {rounds} alternating rounds, in-process")
-    rates = {name: orders * rounds / spent for name, spent in seconds.items()}
-    for name, rate in rates.items():
-        print(f"  {name:<22} {rate:7.1f} orders/s  {1000 / rate:6.2f} ms/order  {queries[name]:2d} queries/order")
-    base = rates["without menu"]
-    ratio, refs_only = rates["with menu validation"] / base, rates["with menu, refs only"] / base
-    print(f"  ratio with/without menu: {ratio:.2f} (target >= 0.8), refs only: {refs_only:.2f}")
+    print(f"  {'':<22} {'wall':>13}  {'':>13}  {'CPU (ours + PG)':>15}  queries/order")
+    count = orders * rounds
+    for name in cases:
+        rate, cpu_ms = count / seconds[name], cpu[name] * 1000 / count
+        print(f"  {name:<22} {rate:7.1f} orders/s  {1000 / rate:6.2f} ms/order  {cpu_ms:9.2f} ms/order  {queries[name]:6d}")
+    base, base_cpu = seconds["without menu"], cpu["without menu"]
+    print(
+        f"  orders/s with menu validation / without: {base / seconds['with menu validation']:.2f} by wall time, "
+        f"{base_cpu / cpu['with menu validation']:.2f} by CPU (target >= 0.8); refs only: "
+        f"{base / seconds['with menu, refs only']:.2f}, {base_cpu / cpu['with menu, refs only']:.2f}"
+    )
 
 
 def main() -> None:
