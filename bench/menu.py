@@ -22,6 +22,7 @@ Creates a database of its own (dropped at the end unless --keep) and, in-process
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -89,10 +90,11 @@ class Timing:
     database: float
 
 
-def timed(operation) -> tuple[Timing, object]:
+def timed(operation, *, count_queries: bool = True) -> tuple[Timing, object]:
     """Wall time, queries and CPU (this process, and its PostgreSQL backend) of one call, and what it returned.
 
     On a machine shared with other work the wall time includes waiting for the cores; the CPU seconds do not.
+    Counting queries logs each one: leave it off where many calls are timed.
     """
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -100,7 +102,7 @@ def timed(operation) -> tuple[Timing, object]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         backend = cursor.fetchone()[0]
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesContext(connection) if count_queries else contextlib.nullcontext([]) as queries:
         database_before, ours_before = backend_cpu_seconds(backend), time.process_time()
         started = time.perf_counter()
         result = operation()
@@ -176,7 +178,7 @@ def bench_intake(orders: int, rounds: int) -> None:
     cpu = dict.fromkeys(cases, 0.0)
     for _ in range(rounds):
         for name, send in cases.items():
-            timing, _result = timed(lambda send=send: [send() for _ in range(orders)])
+            timing, _result = timed(lambda send=send: [send() for _ in range(orders)], count_queries=False)
             seconds[name] += timing.wall
             cpu[name] += timing.ours + timing.database
     print(f"\nIntake API, {orders * rounds:,} orders per case in {rounds} alternating rounds, in-process")
