@@ -11,5 +11,6 @@ urlpatterns = [
     path("hubrise/", include("hubrise_sync.urls")),
     path("", include("team.urls")),
     path("", include("printing.urls")),
+    path("", include("menu.urls")),
     path("", include("orders.urls")),
 ]

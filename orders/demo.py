@@ -4,6 +4,7 @@ import random
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from orders.extensions import DemoMenu
 from orders.inputs import NewCharge, NewCustomer, NewDeal, NewDiscount, NewItem, NewOption, NewOrder, NewPayment
 from orders.services import order_total
 
@@ -69,7 +70,25 @@ def _item(rng: random.Random) -> NewItem:
     )
 
 
-def random_order(rng: random.Random, now: datetime, status: str = "new", service_type: str | None = None) -> NewOrder:
+def _items_and_deals(rng: random.Random, menu: DemoMenu | None) -> tuple[tuple[NewItem, ...], tuple[NewDeal, ...]]:
+    if menu is not None:
+        items = tuple(menu.item(rng) for _ in range(rng.randrange(1, 5)))
+        drawn = menu.deal(rng, "0") if rng.random() < 0.15 else None
+        return (*items, *drawn[1]) if drawn else items, (drawn[0],) if drawn else ()
+    items = tuple(_item(rng) for _ in range(rng.randrange(1, 5)))
+    if rng.random() >= 0.15:
+        return items, ()
+    deal_items = (
+        NewItem("Quiche lorraine", D("11.00"), D("1"), sku_ref="QUICHE-L", deal_key="0", deal_label="Plat"),
+        NewItem("Café", D("2.20"), D("1"), sku_name="Expresso", sku_ref="CAFE-EXP", deal_key="0", deal_label="Café"),
+    )
+    return (*items, *deal_items), (NewDeal(key="0", name="Formule midi", ref="FORMULE-MIDI"),)
+
+
+def random_order(
+    rng: random.Random, now: datetime, status: str = "new", service_type: str | None = None, menu: DemoMenu | None = None
+) -> NewOrder:
+    """A plausible order; its items come from ``menu`` when given (an establishment's menu), else from MENU above."""
     service_type = service_type or rng.choice(["eat_in", "eat_in", "collection", "delivery"])
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     customer = NewCustomer(
@@ -89,15 +108,7 @@ def random_order(rng: random.Random, now: datetime, status: str = "new", service
                 "delivery_notes": rng.choice(["", "Code porte 4521B", "3e étage gauche"]),
             }
         )
-    items = tuple(_item(rng) for _ in range(rng.randrange(1, 5)))
-    deals: tuple[NewDeal, ...] = ()
-    if rng.random() < 0.15:
-        deals = (NewDeal(key="0", name="Formule midi", ref="FORMULE-MIDI"),)
-        items = (
-            *items,
-            NewItem("Quiche lorraine", D("11.00"), D("1"), sku_ref="QUICHE-L", deal_key="0", deal_label="Plat"),
-            NewItem("Café", D("2.20"), D("1"), sku_name="Expresso", sku_ref="CAFE-EXP", deal_key="0", deal_label="Café"),
-        )
+    items, deals = _items_and_deals(rng, menu)
     charges = (
         (NewCharge("Frais de livraison", D("3.50"), ref="LIVRAISON", tax_rate=D("20.0")),) if service_type == "delivery" else ()
     )

@@ -36,7 +36,33 @@ rather than one template each app would fight over:
   ``order`` and ``establishment`` in the context.
 - ``order_row_extras``: templates rendered in each order of the list, after its
   status and sync badge, with ``order`` and ``establishment`` in the context.
+
+Apps also take part in taking an order and in the demo:
+
+- ``order_checkers``: functions ``(establishment, new_order) -> new_order`` that
+  the intake API calls on every valid body before the order is created (the
+  menu app checks each item against the establishment's menu). A checker
+  returns the order, completed if it likes (an item sent with only its
+  ``sku_ref`` gets its name and price), or raises ``OrderRefused`` with messages
+  by field path of the API's body ("items[0].sku_ref"). Until a checker
+  completes them, items and options may lack their names (``""``) and an item
+  its price (``None``): the API refuses what is still missing after the
+  checkers. Keep them cheap: they run on every order.
+- ``demo_menus``: functions ``(establishment) -> DemoMenu | None`` that give the
+  demo order generator something to draw items from; the first that answers wins.
+- ``demo_setup``: functions called with the demo's main establishment by
+  ``seed_demo``, before its orders are made (the menu app loads a bistro menu).
 """
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from orders.inputs import NewDeal, NewItem, NewOrder
+    from orders.models import Establishment
 
 # Relations joined by the order list's (and the detail page's) query.
 list_select_related: list[str] = []
@@ -55,3 +81,38 @@ establishment_banners: list[str] = []
 # Templates shown on the order page under its buttons, and in each order of the list.
 order_detail_sections: list[str] = []
 order_row_extras: list[str] = []
+
+
+class OrderRefused(Exception):
+    """An order an ``order_checkers`` function refuses: ``errors`` maps a field path of the body to its messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        self.errors = errors
+        super().__init__(errors)
+
+
+order_checkers: list[Callable[[Establishment, NewOrder], NewOrder]] = []
+
+
+def check_new_order(establishment: Establishment, order: NewOrder) -> NewOrder:
+    for checker in order_checkers:
+        order = checker(establishment, order)
+    return order
+
+
+class DemoMenu(Protocol):
+    def item(self, rng: random.Random) -> NewItem: ...
+
+    def deal(self, rng: random.Random, key: str) -> tuple[NewDeal, tuple[NewItem, ...]] | None: ...
+
+
+demo_menus: list[Callable[[Establishment], DemoMenu | None]] = []
+demo_setup: list[Callable[[Establishment], None]] = []
+
+
+def demo_menu_of(establishment: Establishment) -> DemoMenu | None:
+    for find in demo_menus:
+        found = find(establishment)
+        if found is not None:
+            return found
+    return None

@@ -6,6 +6,7 @@ order in the same vocabulary.
 """
 
 import math
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from orders import extensions
 from orders.api.fields import (
     DecimalStringField,
     MoneyField,
@@ -83,11 +85,14 @@ def tax_rate_field(**kwargs: Any) -> DecimalStringField:
 # --- Input -------------------------------------------------------------------
 
 
+FROM_MENU = _("May be left out when the establishment has a menu: it is then taken from the menu (by ref).")
+
+
 class OptionInputSerializer(serializers.Serializer):
-    option_list_name = StrictCharField(max_length=200)
-    name = StrictCharField(max_length=200)
-    ref = text(100)
-    price = NonNegativeMoneyField(required=False, default=Decimal("0"), help_text=_("Omitted means free."))
+    option_list_name = StrictCharField(max_length=200, required=False, help_text=FROM_MENU)
+    name = StrictCharField(max_length=200, required=False, help_text=FROM_MENU)
+    ref = text(100, help_text=_("Required when the establishment has a menu: an option code of the item's SKU."))
+    price = NonNegativeMoneyField(required=False, help_text=_("Omitted means the menu's price, or free when there is no menu."))
     quantity = StrictPositiveIntegerField(required=False, default=1, help_text=_("Per item unit; a JSON integer."))
     removed = StrictBooleanField(required=False, default=False)
 
@@ -130,10 +135,16 @@ class DealLineInputSerializer(serializers.Serializer):
 
 
 class ItemInputSerializer(serializers.Serializer):
-    product_name = StrictCharField(max_length=200)
+    product_name = StrictCharField(max_length=200, required=False, help_text=FROM_MENU)
     sku_name = text(200)
-    sku_ref = text(100)
-    price = NonNegativeMoneyField(help_text=_("Unit price, options excluded."))
+    sku_ref = text(100, help_text=_("Required when the establishment has a menu: a SKU code of its menu."))
+    price = NonNegativeMoneyField(
+        required=False,
+        help_text=_(
+            "Unit price, options excluded. May be left out when the establishment has a menu; "
+            "when sent, it must be the menu's unless the establishment accepts other prices."
+        ),
+    )
     quantity = quantity_field()
     tax_rate = tax_rate_field()
     customer_notes = text(2000)
@@ -214,7 +225,8 @@ class CustomFieldsInputSerializer(serializers.Serializer):
 
 
 class OrderInputSerializer(serializers.Serializer):
-    """A new order. Needs context["currency"], the establishment's currency."""
+    """A new order. Needs context["currency"], the establishment's currency, and context["establishment"]
+    for the checks of orders.extensions.order_checkers (the menu)."""
 
     status = serializers.ChoiceField(choices=OrderStatus.choices, required=False, default=OrderStatus.NEW)
     ref = text(64, help_text=_("Your reference; a number is given when empty."))
@@ -281,7 +293,7 @@ class OrderInputSerializer(serializers.Serializer):
             raise serializers.ValidationError(errors)
         attrs["table_name"] = table_from_custom or table_top_level
 
-        new_order = self._build(attrs)
+        new_order = _completed(self._build(attrs), self.context.get("establishment"))
         too_big = _("The amounts are too large.")
         if any(abs(item_subtotal(item)) >= MONEY_LIMIT for item in new_order.items) or abs(order_total(new_order)) >= MONEY_LIMIT:
             raise serializers.ValidationError({"items": [too_big]})
@@ -325,22 +337,49 @@ class OrderInputSerializer(serializers.Serializer):
         return self.validated_data["new_order"]
 
 
+def _completed(order: NewOrder, establishment: Any) -> NewOrder:
+    """The order once the order checkers (the menu) have checked and completed it; what is still missing is required."""
+    if establishment is not None:
+        try:
+            order = extensions.check_new_order(establishment, order)
+        except extensions.OrderRefused as refused:
+            raise serializers.ValidationError(refused.errors) from None
+    required = _("This field is required.")
+    errors: dict[str, list[str]] = {}
+    for index, item in enumerate(order.items):
+        for name in ("product_name", "price"):
+            if getattr(item, name) in ("", None):
+                errors[f"items[{index}].{name}"] = [required]
+        for position, option in enumerate(item.options):
+            for name in ("option_list_name", "name"):
+                if not getattr(option, name):
+                    errors[f"items[{index}].options[{position}].{name}"] = [required]
+    if errors:
+        raise serializers.ValidationError(errors)
+    # Without a menu, an option without price is free, as before menus existed.
+    items = tuple(
+        replace(item, options=tuple(replace(o, price=Decimal("0")) if o.price is None else o for o in item.options))
+        for item in order.items
+    )
+    return replace(order, items=items)
+
+
 def _build_item(item: dict) -> NewItem:
     line = item["deal_line"] or {}
     return NewItem(
-        product_name=item["product_name"],
+        product_name=item.get("product_name", ""),
         sku_name=_clean(item["sku_name"]),
         sku_ref=_clean(item["sku_ref"]),
-        price=item["price"],
+        price=item.get("price"),
         quantity=item["quantity"],
         tax_rate=item["tax_rate"],
         customer_notes=_clean(item["customer_notes"]),
         options=tuple(
             NewOption(
-                option_list_name=o["option_list_name"],
-                name=o["name"],
+                option_list_name=o.get("option_list_name", ""),
+                name=o.get("name", ""),
                 ref=_clean(o["ref"]),
-                price=o["price"],
+                price=o.get("price"),
                 quantity=o["quantity"],
                 removed=o["removed"],
             )

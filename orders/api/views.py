@@ -151,6 +151,13 @@ def orders_of(establishment_id: int) -> QuerySet[Order]:
     ),
     create=extend_schema(
         summary="Create an order (HubRise vocabulary)",
+        description=(
+            "When the establishment has a menu, every item must name an available SKU of it by `sku_ref`, every option an "
+            "available option of that SKU's option lists by `ref`, each option list's min/max selections must hold and a deal "
+            "must be one of the menu's (`deals.<key>.ref`) holding its items' SKUs. Names, prices and tax rates left out are "
+            "taken from the menu; prices that differ from it are refused unless the establishment accepts other prices. "
+            "Each problem is a 400 entry under its field path, and nothing is created."
+        ),
         request=OrderInputSerializer,
         parameters=[
             OpenApiParameter(
@@ -220,6 +227,7 @@ class OrderViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retrie
             context["currency"] = api_key.establishment.currency
             context["country"] = api_key.establishment.country
             context["channel"] = api_key.name
+            context["establishment"] = api_key.establishment
         return context
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response | HttpResponse:

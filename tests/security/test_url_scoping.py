@@ -22,6 +22,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.authentication import SessionAuthentication
 
 from hubrise_sync.models import Connection
+from menu.demo_bistro import BISTRO_MENU
+from menu.services import replace_menu
 from orders.models import ApiKey, Membership, Order
 from printing.models import Printer
 from team.models import Invitation
@@ -127,6 +129,7 @@ def world(settings):
     ApiKey.generate(theirs, "Site de la brasserie")
     Invitation.objects.create(establishment=theirs, name=OTHER_NAME, role=Membership.Role.MANAGER)
     Printer.objects.create(establishment=theirs, name=OTHER_NAME, host="192.0.2.10")
+    replace_menu(theirs, BISTRO_MENU, source="test")
 
     client = Client()
     client.force_login(alice)
@@ -186,6 +189,7 @@ def test_the_walk_finds_the_urls_it_must_protect():
         "team:password_link",
         "team:cancel_invitation",
         "team:revoke_api_key",
+        "menu:edit_sku",
     ):
         assert expected in names, sorted(names)
     assert unnamed_tenant_routes() == [], "a URL that takes an id has no name, so it cannot be checked"
@@ -216,6 +220,7 @@ def test_every_url_refuses_another_establishments_ids(world):
     assert any("/api-keys/" in url and "/revoke/" in url for url in checked)
     assert any(url.startswith("/admin/orders/order/") for url in checked)
     assert any(url.startswith("/admin/hubrise_sync/connection/") for url in checked) or not admin_registers(Connection)
+    assert any(url.startswith("/admin/menu/sku/") for url in checked)
 
 
 def refusal(route: Route, response) -> bool:

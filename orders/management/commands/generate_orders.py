@@ -3,6 +3,7 @@ import random
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from orders import extensions
 from orders.demo import random_order
 from orders.models import Establishment, StatusChange
 from orders.services import create_order
@@ -26,7 +27,9 @@ class Command(BaseCommand):
         if not establishments:
             raise CommandError("No such establishment.")
         rng = random.Random(seed)
+        # An establishment with a menu gets orders drawn from it.
+        menus = {target.pk: extensions.demo_menu_of(target) for target in establishments}
         for _ in range(count):
             target = rng.choice(establishments)
-            create_order(target, random_order(rng, timezone.now()), source=StatusChange.Source.SYSTEM)
+            create_order(target, random_order(rng, timezone.now(), menu=menus[target.pk]), source=StatusChange.Source.SYSTEM)
         self.stdout.write(f"Created {count} orders.")

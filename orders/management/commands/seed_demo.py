@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from orders import extensions
 from orders.demo import random_order
 from orders.models import ApiKey, Company, Establishment, Membership, Order, ReadyTimeChange, StatusChange
 from orders.services import change_status, create_order
@@ -76,6 +77,11 @@ class Command(BaseCommand):
         Membership.objects.create(user=cook, establishment=bistrot, role=Membership.Role.STAFF)
         _, raw_key = ApiKey.generate(bistrot, "Menu QR code (démo)")
 
+        for setup in extensions.demo_setup:
+            setup(bistrot)
+        # Orders drawn from an establishment's menu when it has one, so their ref codes are the menu's.
+        self._menus = {establishment.pk: extensions.demo_menu_of(establishment) for establishment in (bistrot, brasserie)}
+
         rng = random.Random(2026)
         now = timezone.now()
         for minutes, status, preparation in SERVICE:
@@ -89,9 +95,8 @@ class Command(BaseCommand):
     def _order(self, establishment, rng, now: datetime, minutes: int, status: str, preparation: int | None) -> None:
         placed = now - timedelta(minutes=minutes)
         service_type = "delivery" if status == "in_delivery" else "collection" if status == "awaiting_collection" else None
-        order = create_order(
-            establishment, random_order(rng, placed, service_type=service_type), source=SYSTEM, created_at=placed
-        )
+        data = random_order(rng, placed, service_type=service_type, menu=self._menus[establishment.pk])
+        order = create_order(establishment, data, source=SYSTEM, created_at=placed)
         if status in REASONS:
             _step(order, status, placed + timedelta(minutes=2), reason=REASONS[status])
         else:
@@ -119,7 +124,9 @@ class Command(BaseCommand):
         tomorrow = timezone.localtime(now, establishment.tzinfo).replace(hour=12, minute=30, second=0, microsecond=0)
         tomorrow += timedelta(days=1)
         placed = now - timedelta(minutes=45)
-        data = replace(random_order(rng, placed, service_type="collection"), expected_time=tomorrow)
+        data = replace(
+            random_order(rng, placed, service_type="collection", menu=self._menus[establishment.pk]), expected_time=tomorrow
+        )
         order = create_order(establishment, data, source=SYSTEM, created_at=placed)
         _step(order, "received", placed + timedelta(minutes=2))
         _step(order, "accepted", placed + timedelta(minutes=3), ready=tomorrow)

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MenuConfig(AppConfig):
+    name = "menu"
+    verbose_name = _("Menu")
+
+    def ready(self) -> None:
+        from menu import demo, ordering
+        from orders import extensions
+
+        # Orders sent to an establishment with a menu are checked against it (and completed from it).
+        extensions.order_checkers.append(ordering.check_order)
+        # The demo draws its orders from the menu, and seeds the demo restaurant's.
+        extensions.demo_menus.append(demo.demo_menu)
+        extensions.demo_setup.append(demo.seed_demo_menu)
+        extensions.establishment_menu.append((_("Menu"), "menu:page"))
