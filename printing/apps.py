@@ -8,7 +8,10 @@ class PrintingConfig(AppConfig):
 
     def ready(self) -> None:
         from orders import extensions, signals
-        from printing import jobs
+
+        # Registers the tasks in every process (web too), so that a drain queued by name runs eagerly
+        # where CELERY_TASK_ALWAYS_EAGER is set.
+        from printing import jobs, tasks  # noqa: F401
 
         # Print jobs are written inside the order's own transaction (orders.signals).
         signals.order_created.connect(jobs.on_order_created, dispatch_uid="printing_order_created")

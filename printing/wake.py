@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from celery import current_app
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
@@ -18,6 +19,8 @@ logger = logging.getLogger(__name__)
 FLAG_PREFIX = "printing:drain-queued:"
 # A flag outlives a lost task by this much at most.
 FLAG_TTL = 60
+# The registered name of printing.tasks.drain_print_jobs.
+DRAIN_TASK = "printing.drain"
 _clients: dict[str, object] = {}
 
 
@@ -32,19 +35,23 @@ def redis_client():
     return _clients[url]
 
 
+def _queue_drain(slot: int) -> None:
+    # By name, so that the jobs never import their task module (printing.tasks imports printing.jobs);
+    # a signature still honours CELERY_TASK_ALWAYS_EAGER. retry=False: a request must not wait on the broker.
+    current_app.signature(DRAIN_TASK, args=(slot,)).apply_async(retry=False)
+
+
 def wake_drains() -> None:
     """Queue a drain on the first slot that has none queued; never raises (the sweep makes up for it)."""
-    from printing.tasks import drain_print_jobs
-
     try:
         flags = redis_client()
         if flags is None:
-            drain_print_jobs.apply_async((0,), retry=False)
+            _queue_drain(0)
             return
         for slot in range(settings.PRINTING_DRAINS):
             if flags.set(f"{FLAG_PREFIX}{slot}", "1", nx=True, ex=FLAG_TTL):
                 try:
-                    drain_print_jobs.apply_async((slot,), retry=False)
+                    _queue_drain(slot)
                 except Exception:
                     flags.delete(f"{FLAG_PREFIX}{slot}")
                     raise

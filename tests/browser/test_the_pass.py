@@ -87,7 +87,7 @@ def test_list_order_page_and_menu_fit_the_screen_with_every_action_in_reach(live
     no_sideways_scroll(page)
     assert "ALLERGIE" in card.inner_text()  # uppercase by its style
     assert "+2 autres" in card.inner_text()
-    reachable(card.get_by_role("link", name="0500"), width)
+    reachable(card.get_by_role("link", name="0500", exact=True), width)
     page.screenshot(path=str(SCREENSHOTS / f"getresto_list_{size}.png"), full_page=True)
 
     menu_button = page.get_by_role("button", name="Menu")

@@ -34,7 +34,7 @@ def event_at(days: float, outcome: str, number: int) -> InboundEvent:
 def message(order, state: str, *, created_days: float, delivered_days: float | None = None) -> OutboxMessage:
     sent = OutboxMessage.objects.create(
         order=order,
-        kind=OutboxMessage.Kind.UPDATE_STATUS,
+        kind="update_status",
         status="accepted",
         state=state,
         created_at=days_ago(created_days),

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_seed_demo_gives_the_bistro_its_menu_and_orders_drawn_from_it():
-    call_command("seed_demo", orders=24, stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
 
     bistrot = Establishment.objects.get(name="Le Petit Bistrot")
     assert Menu.objects.filter(establishment=bistrot).exists()

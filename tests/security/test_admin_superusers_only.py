@@ -33,7 +33,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from hubrise_sync.models import Connection, InboundEvent, QuarantinedCallback
+from menu.demo_bistro import BISTRO_MENU
+from menu.services import replace_menu
 from orders.models import ApiKey, Establishment, Membership
+from printing.models import Printer
 from team.models import Invitation
 from tests.factories import PASSWORD, make_establishment, make_order, make_user
 from tests.security.tenants import path_to_establishment, rows_of
@@ -92,6 +95,8 @@ def world(settings) -> World:
     their_order = make_order(theirs, customer_notes="Gaspard-Secret")
     ApiKey.generate(theirs, "Clé de la brasserie secrète")
     Invitation.objects.create(establishment=theirs, name="Gaspard-Secret", role=Membership.Role.MANAGER)
+    replace_menu(theirs, BISTRO_MENU, source="test")
+    Printer.objects.create(establishment=theirs, name="Cuisine secrète", host="192.0.2.10")
     InboundEvent.objects.create(
         event_id="evt-secret", connection=connection, order=their_order, via="webhook", outcome="applied", location_id="zz9-1"
     )
