@@ -5,11 +5,15 @@
     python3 dev.py test   install everything, run the whole test suite
 
 Everything goes into .venv; the install step is skipped while the requirement
-files are unchanged.
+files are unchanged. Unless DATABASE_URL / CELERY_BROKER_URL are set, both
+commands start a PostgreSQL and a Redis (Valkey) of this copy, from the
+installed packages, with their data in var/, and stop them when they end.
 """
 
+import contextlib
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -43,9 +47,18 @@ def ensure_installed() -> None:
     digest = hashlib.sha256(b"".join(path.read_bytes() for path in REQUIREMENTS)).hexdigest()
     if STAMP.exists() and STAMP.read_text() == digest:
         return
-    print("Installing dependencies …", flush=True)
-    subprocess.run([PYTHON, "-m", "pip", "install", "-qq", "--upgrade", "pip"], check=True)
-    subprocess.run([PYTHON, "-m", "pip", "install", "-qq", "-r", ROOT / "requirements-dev.txt"], check=True)
+    print("Installing dependencies (about a minute the first time) …", flush=True)
+    pip = [PYTHON, "-m", "pip", "--disable-pip-version-check"]
+    subprocess.run([*pip, "install", "-qq", "--upgrade", "pip"], check=True)
+    with subprocess.Popen(
+        [*pip, "install", "--progress-bar", "off", "-r", ROOT / "requirements-dev.txt"], stdout=subprocess.PIPE, text=True
+    ) as installing:
+        for line in installing.stdout:
+            # One line per package, then pip's last word; the rest of its output is noise here.
+            if line.startswith(("Collecting ", "Installing collected", "Successfully installed")):
+                print("  " + (line.split()[1] if line.startswith("Collecting") else line.split(":")[0].strip()), flush=True)
+    if installing.returncode:
+        sys.exit(f"pip install failed (exit {installing.returncode}).")
     STAMP.write_text(digest)
 
 
@@ -56,43 +69,110 @@ def child_env(**defaults: str) -> dict[str, str]:
     return env
 
 
+@contextlib.contextmanager
+def embedded_services(env: dict[str, str], environment: str):
+    """An embedded PostgreSQL and Redis for whichever of DATABASE_URL and CELERY_BROKER_URL is unset, stopped at the end."""
+    from getresto import embedded
+
+    var_dir = Path(env.get("GETRESTO_VAR_DIR") or ROOT / "var")
+    missing = [name for name in ("DATABASE_URL", "CELERY_BROKER_URL") if not env.get(name)]
+    with embedded.running(var_dir, postgres="DATABASE_URL" in missing, valkey="CELERY_BROKER_URL" in missing):
+        urls = embedded.urls(var_dir, environment)
+        env.update({name: urls[name] for name in missing})
+        yield
+
+
+def supervise(command: list, env: dict[str, str]) -> int:
+    """Runs ``command`` to its end, so that nothing it started outlives dev.py.
+
+    Ctrl+C reaches the command directly (same terminal), SIGTERM and SIGHUP are passed on to
+    it as a Ctrl+C, and dev.py waits while it stops its own processes. On Linux the command
+    also gets that Ctrl+C if dev.py is killed outright, and whatever it leaves behind (a test's
+    gunicorn after pytest was killed, say) is adopted by dev.py and stopped here.
+    """
+    linux = sys.platform == "linux"
+    if linux:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphans of the command come to us
+
+    def interrupt_if_parent_dies() -> None:
+        libc.prctl(1, signal.SIGINT, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+    # preexec_fn is unsafe only in a process with threads, which dev.py never starts.
+    child = subprocess.Popen(command, cwd=ROOT, env=env, preexec_fn=interrupt_if_parent_dies if linux else None)
+    handlers = {
+        signal.SIGINT: lambda *_: None,
+        signal.SIGTERM: lambda *_: child.send_signal(signal.SIGINT),
+        signal.SIGHUP: lambda *_: child.send_signal(signal.SIGINT),
+    }
+    previous = {number: signal.signal(number, handler) for number, handler in handlers.items()}
+    try:
+        return child.wait()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if linux:
+            stop_orphans()
+
+
+def stop_orphans() -> None:
+    import psutil
+
+    orphans = psutil.Process().children(recursive=True)
+    for orphan in orphans:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            orphan.terminate()
+    _gone, alive = psutil.wait_procs(orphans, timeout=10)
+    for orphan in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            orphan.kill()
+
+
 def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
 def run() -> int:
-    ensure_installed()
     uses_sandbox = not os.environ.get("HUBRISE_CLIENT_ID")
     defaults = {"GETRESTO_ENV": "development", "WHITENOISE_USE_FINDERS": "true"}
     if uses_sandbox:
         defaults |= SANDBOX_DEFAULTS
     defaults["PUBLIC_URL"] = f"http://127.0.0.1:{os.environ.get('WEB_PORT', '8000')}"
     env = child_env(**defaults)
-    (ROOT / "var").mkdir(exist_ok=True)
-    manage(env, "migrate", "--no-input", "-v", "0")
-    manage(env, "seed_demo")
-    processes = ["web", "worker", "beat"] + (["sandbox"] if uses_sandbox else [])
-    port = env.get("WEB_PORT", "8000")
-    print(f"\n  Back office : http://127.0.0.1:{port}/", flush=True)
-    if uses_sandbox:
-        print(f"  HubRise sandbox : http://127.0.0.1:{SANDBOX_PORT}/", flush=True)
-    print("  Stop everything with Ctrl+C.\n", flush=True)
-    return subprocess.call([BIN / "honcho", "start", *processes], cwd=ROOT, env=env)
+    with embedded_services(env, env["GETRESTO_ENV"]):
+        print("Migrating the database and loading the demo …", flush=True)
+        manage(env, "migrate", "--no-input", "-v", "0")
+        manage(env, "seed_demo")
+        processes = ["web", "worker", "beat"] + (["sandbox"] if uses_sandbox else [])
+        port = env.get("WEB_PORT", "8000")
+        print(f"\n  Back office : http://127.0.0.1:{port}/", flush=True)
+        if uses_sandbox:
+            print(f"  HubRise sandbox : http://127.0.0.1:{SANDBOX_PORT}/", flush=True)
+        print("  Stop everything with Ctrl+C.\n", flush=True)
+        return supervise([BIN / "honcho", "start", *processes], env)
 
 
 def test(args: list[str]) -> int:
-    ensure_installed()
-    return subprocess.call([PYTHON, "-m", "pytest", *args], cwd=ROOT, env=child_env())
+    env = child_env()
+    with embedded_services(env, "test"):
+        return supervise([PYTHON, "-m", "pytest", *args], env)
 
 
 def main() -> int:
     command, *rest = sys.argv[1:] or ["help"]
-    if command == "run":
-        return run()
-    if command == "test":
-        return test(rest)
-    print(__doc__)
-    return 0 if command == "help" else 2
+    if command not in {"run", "test"}:
+        print(__doc__)
+        return 0 if command == "help" else 2
+    ensure_installed()
+    if Path(sys.prefix).resolve() != VENV.resolve():
+        # Go on inside .venv, where the packages of the embedded servers are.
+        os.execv(PYTHON, [str(PYTHON), str(ROOT / "dev.py"), *sys.argv[1:]])
+    try:
+        return run() if command == "run" else test(rest)
+    except KeyboardInterrupt:  # before the processes started; the servers are stopped by then
+        return 130
 
 
 if __name__ == "__main__":
