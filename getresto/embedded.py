@@ -187,6 +187,7 @@ class Postgres:
             say(f"PostgreSQL: creating the cluster in {self.data_dir} …")
             self._create_cluster()
         self._remove_stale_lock_files()
+        _give_to_account(self.data_dir)
         socket_name = self.data_dir / f".s.PGSQL.{self.port or 5432}"
         if len(str(socket_name)) > 107:
             raise RuntimeError(f"The socket path {socket_name} is too long: set GETRESTO_VAR_DIR to a shorter folder.")
@@ -279,11 +280,17 @@ def _as_account() -> dict:
 
 
 def _give_to_account(folder: Path) -> None:
-    """As root, hands ``folder`` to ACCOUNT, which must also be able to pass through the folders above it and the programs'."""
+    """As root, hands ``folder`` to ACCOUNT, which must also be able to pass through the folders above it and the programs'.
+
+    A cluster made under another account (one created anew with another uid, a copied
+    folder) is handed over as a whole: PostgreSQL serves only a folder its user owns.
+    """
     if os.geteuid() != 0:
         return
     account = _as_account()
-    os.chown(folder, account["user"], account["group"])
+    if folder.stat().st_uid != account["user"]:
+        for path in [folder, *folder.rglob("*")]:
+            os.chown(path, account["user"], account["group"], follow_symlinks=False)
     for path in [*folder.parents, *Postgres.bin_dir().parents]:
         mode = path.stat().st_mode
         if not mode & 0o001:

@@ -88,9 +88,9 @@ def processes_in(var_dir: Path) -> list[psutil.Process]:
 
 def serving(var_dir: Path) -> bool:
     urls = embedded.urls(var_dir, "development")
-    with contextlib.closing(psycopg2.connect(urls["DATABASE_URL"], connect_timeout=5)) as connection:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+    database = psycopg2.connect(urls["DATABASE_URL"], connect_timeout=5)
+    with contextlib.closing(database) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
     return redis.Redis.from_url(urls["CELERY_BROKER_URL"], socket_connect_timeout=2).ping()
 
 
