@@ -13,6 +13,7 @@ installed packages, with their data in var/, and stop them when they end.
 import contextlib
 import hashlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -54,9 +55,11 @@ def ensure_installed() -> None:
         [*pip, "install", "--progress-bar", "off", "-r", ROOT / "requirements-dev.txt"], stdout=subprocess.PIPE, text=True
     ) as installing:
         for line in installing.stdout:
-            # One line per package, then pip's last word; the rest of its output is noise here.
-            if line.startswith(("Collecting ", "Installing collected", "Successfully installed")):
-                print("  " + (line.split()[1] if line.startswith("Collecting") else line.split(":")[0].strip()), flush=True)
+            # A line per package as pip finds it, then one for the install; the rest is noise here.
+            if line.startswith("Collecting "):
+                print("  " + re.match(r"[\w.-]+", line.removeprefix("Collecting ")).group(), flush=True)
+            elif line.startswith("Installing collected packages"):
+                print("  Installing them …", flush=True)
     if installing.returncode:
         sys.exit(f"pip install failed (exit {installing.returncode}).")
     STAMP.write_text(digest)
