@@ -336,7 +336,8 @@ class Valkey:
         # Nothing is kept on disk: what the broker held is redone by the outbox's sweeps.
         command += ["--save", "", "--appendonly", "no"]
         subprocess.run(command, check=True, start_new_session=True, cwd=self.folder)
-        _wait(lambda: _answers_ping(port), START_TIMEOUT, f"Valkey on port {port}")
+        # Our server, not another that took the port meanwhile: its pid file names a process working here.
+        _wait(lambda: self.pid() is not None and _answers_ping(port), START_TIMEOUT, f"Valkey on port {port}")
         say(f"Valkey (Redis) ready in {time.monotonic() - begun:.1f} s on 127.0.0.1:{port} ({self.folder}).")
 
     def stop(self) -> None:
