@@ -131,22 +131,40 @@ def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
+# Under `run`, the web's access log (a line per live refresh, every 3 s per open screen) and the
+# worker's and beat's logs go to files, so that the logins and the API key stay readable on screen.
+# A worker with threads rather than processes stops at once on Ctrl+C, without complaining.
+LOG_DIR = ROOT / "var" / "log"
+QUIET_DEFAULTS = {
+    "WEB_ACCESS_LOG": str(LOG_DIR / "web-access.log"),
+    "CELERY_WORKER_LOG": str(LOG_DIR / "worker.log"),
+    "CELERY_BEAT_LOG": str(LOG_DIR / "beat.log"),
+    "CELERY_POOL": "threads",
+}
+
+
 def run() -> int:
     uses_sandbox = not os.environ.get("HUBRISE_CLIENT_ID")
-    defaults = {"GETRESTO_ENV": "development", "WHITENOISE_USE_FINDERS": "true"}
+    defaults = {"GETRESTO_ENV": "development", "WHITENOISE_USE_FINDERS": "true", **QUIET_DEFAULTS}
     if uses_sandbox:
         defaults |= SANDBOX_DEFAULTS
     defaults["PUBLIC_URL"] = f"http://127.0.0.1:{os.environ.get('WEB_PORT', '8000')}"
     env = child_env(**defaults)
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
     with embedded_services(env, env["GETRESTO_ENV"]):
         print("Migrating the database and loading the demo …", flush=True)
         manage(env, "migrate", "--no-input", "-v", "0")
         manage(env, "seed_demo")
+        if uses_sandbox:
+            # The sandbox also runs a virtual kitchen printer: the demo's orders come out on its page.
+            manage(env, "seed_demo_printer")
         processes = ["web", "worker", "beat"] + (["sandbox"] if uses_sandbox else [])
         port = env.get("WEB_PORT", "8000")
         print(f"\n  Back office : http://127.0.0.1:{port}/", flush=True)
         if uses_sandbox:
             print(f"  HubRise sandbox : http://127.0.0.1:{SANDBOX_PORT}/", flush=True)
+            print(f"  Kitchen printer : http://127.0.0.1:{SANDBOX_PORT}/printers", flush=True)
+        print(f"  Logs of the web requests, the worker and beat: {LOG_DIR.relative_to(ROOT)}/", flush=True)
         print("  Stop everything with Ctrl+C.\n", flush=True)
         return supervise([BIN / "honcho", "start", *processes], env)
 

@@ -8,6 +8,7 @@ listed in the README.
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -40,7 +41,10 @@ INSTALLED_APPS = [
     # extension points that the orders templates leave for it.
     "hubrise_sync",
     "orders",
-    "django.contrib.admin",
+    "team",
+    "printing",
+    # The admin, for superusers only (getresto/admin_site.py).
+    "getresto.apps.PlatformAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -52,6 +56,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -64,7 +69,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    # API paths answer a JSON 503 when the database is unreachable.
+    "getresto.middleware.DatabaseUnavailableAsJSON",
 ]
 
 ROOT_URLCONF = "getresto.urls"
@@ -122,21 +130,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# A manager's password reset link (team app) works once, for a day.
+PASSWORD_RESET_TIMEOUT = 24 * 3600
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "orders:home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Brute-force protection: a burst of wrong passwords locks that username from
-# that address for a while, without locking out colleagues at the same till.
+# that address for a while, without locking out colleagues at the same till; many
+# more across usernames (password spraying) lock the address (getresto.login_throttle).
 AXES_ENABLED = env_bool("AXES_ENABLED", ENVIRONMENT != "test")
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 20)
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 100)
 AXES_COOLOFF_TIME = env_float("AXES_COOLOFF_HOURS", 0.25)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "getresto.login_throttle.AddressCeilingHandler"
 AXES_RESET_ON_SUCCESS = True
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# English dates day first (en-GB) rather than Django's American "en": getresto/formats/en/.
+FORMAT_MODULE_PATH = ["getresto.formats"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
@@ -162,6 +177,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "COERCE_DECIMAL_TO_STRING": True,
 }
+# How long the intake API remembers an Idempotency-Key and its answer (orders.api.idempotency).
+IDEMPOTENCY_KEY_HOURS = env_float("IDEMPOTENCY_KEY_HOURS", 24)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Get Resto back office API",
     "DESCRIPTION": "Order intake for the ordering front, and the HubRise webhook.",
@@ -293,6 +310,52 @@ CELERY_BEAT_SCHEDULE["hubrise-reconcile-orders"] = {
     "options": {"expires": HUBRISE_RECONCILE_INTERVAL},
 }
 
+# Callbacks refused for their signature (hubrise_sync.quarantine): anyone can POST them,
+# so of each only the first KEEP_BYTES are kept (a genuine event fits whole and can be
+# replayed), at most MAX_PER_HOUR a clock hour (the rest only counted), and one address
+# past PER_ADDRESS_MINUTE refusals in a minute is answered 429 until the minute ends.
+HUBRISE_QUARANTINE_KEEP_BYTES = env_int("HUBRISE_QUARANTINE_KEEP_BYTES", 16 * 1024)
+HUBRISE_QUARANTINE_MAX_PER_HOUR = env_int("HUBRISE_QUARANTINE_MAX_PER_HOUR", 100)
+HUBRISE_QUARANTINE_PER_ADDRESS_MINUTE = env_int("HUBRISE_QUARANTINE_PER_ADDRESS_MINUTE", 20)
+
+# Retention (hubrise_sync.retention, run by beat every RETENTION_INTERVAL seconds): what
+# is older than this many days is deleted. Pending events and undelivered messages never are.
+HUBRISE_QUARANTINE_RETENTION_DAYS = env_float("HUBRISE_QUARANTINE_RETENTION_DAYS", 7)
+HUBRISE_EVENT_RETENTION_DAYS = env_float("HUBRISE_EVENT_RETENTION_DAYS", 30)
+HUBRISE_OUTBOX_RETENTION_DAYS = env_float("HUBRISE_OUTBOX_RETENTION_DAYS", 30)
+RETENTION_INTERVAL = env_float("RETENTION_INTERVAL", 3600.0)
+# hubrise_sync.tasks imports the modules of the sync engine; the retention task is registered here.
+CELERY_IMPORTS = ["hubrise_sync.tasks.retention"]
+CELERY_BEAT_SCHEDULE["purge-old-records"] = {
+    "task": "hubrise_sync.tasks.retention.purge_old_records",
+    "schedule": RETENTION_INTERVAL,
+    "options": {"expires": RETENTION_INTERVAL},
+}
+# Kitchen tickets (printing.jobs). A printer gets CONNECT_TIMEOUT seconds to accept
+# the connection and IO_TIMEOUT seconds for each read or write after that; a
+# failed job is retried after BACKOFF_BASE seconds, doubling up to BACKOFF_CAP,
+# with jitter and no limit in count. A worker owns a job for LEASE seconds; the
+# sweep (every SWEEP_INTERVAL seconds) wakes the drains for due jobs whose drain
+# was queued more than REQUEUE_AFTER seconds ago. Staff see a banner once a
+# printer has failed for BANNER_AFTER seconds.
+PRINTING_CONNECT_TIMEOUT = env_float("PRINTING_CONNECT_TIMEOUT", 3.0)
+PRINTING_IO_TIMEOUT = env_float("PRINTING_IO_TIMEOUT", 10.0)
+PRINTING_BACKOFF_BASE = env_float("PRINTING_BACKOFF_BASE", 2.0)
+PRINTING_BACKOFF_CAP = env_float("PRINTING_BACKOFF_CAP", 60.0)
+PRINTING_LEASE = env_float("PRINTING_LEASE", PRINTING_CONNECT_TIMEOUT + 3 * PRINTING_IO_TIMEOUT + 10)
+PRINTING_REQUEUE_AFTER = env_float("PRINTING_REQUEUE_AFTER", 30.0)
+PRINTING_SWEEP_INTERVAL = env_float("PRINTING_SWEEP_INTERVAL", 5.0)
+PRINTING_BANNER_AFTER = env_float("PRINTING_BANNER_AFTER", 60.0)
+# Drains queued at most at once (each a worker process), and printers each drain serves side by side (threads).
+PRINTING_DRAINS = env_int("PRINTING_DRAINS", 2)
+PRINTING_DRAIN_THREADS = env_int("PRINTING_DRAIN_THREADS", 4)
+PRINTING_DRAIN_SECONDS = env_float("PRINTING_DRAIN_SECONDS", 5.0)
+CELERY_BEAT_SCHEDULE["printing-sweep"] = {
+    "task": "printing.sweep",
+    "schedule": PRINTING_SWEEP_INTERVAL,
+    "options": {"expires": PRINTING_SWEEP_INTERVAL},
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -310,6 +373,24 @@ if IS_PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+# Content-Security-Policy (django-csp): scripts, styles and everything else from our own
+# origin only, no inline script or style, no plugin, no framing. Pico's icons are data:
+# images. The API docs pages loosen it for what Swagger UI and Redoc need (orders/api/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "media-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -9,5 +9,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("orders.api.urls")),
     path("hubrise/", include("hubrise_sync.urls")),
+    path("", include("team.urls")),
+    path("", include("printing.urls")),
     path("", include("orders.urls")),
 ]

@@ -31,6 +31,9 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     sandbox.dispatcher.start()
+    sandbox.scheduler.start()
+    printers = app.extensions["virtual_printers"]
+    printers.start_demo_printer()
     logging.info(
         "HubRise sandbox on http://%s:%s (API /v1, OAuth /oauth2/v1, page /, control /_sandbox), db %s",
         settings.host,
@@ -41,6 +44,8 @@ def main() -> int:
         server.serve_forever()
     finally:
         sandbox.dispatcher.stop()
+        sandbox.scheduler.stop()
+        printers.stop_all()
         sandbox.store.close()
     return 0
 

@@ -19,8 +19,9 @@ def sandbox() -> Sandbox:
     return current_app.extensions["hubrise_sandbox"]
 
 
-def authenticated(heavy: bool = False) -> Callable:
-    """Authenticates, then counts the call against the connection's rate limits."""
+def authenticated(heavy: str | None = None) -> Callable:
+    """Authenticates, then counts the call against the connection's rate limits (and, for a heavy
+    call, against that call's own limit)."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
@@ -94,7 +95,7 @@ def create_order(location_id: str | None = None):
 
 @api.get("/location/orders")
 @api.get("/locations/<location_id>/orders")
-@authenticated(heavy=True)
+@authenticated(heavy="orders")
 def list_orders(location_id: str | None = None):
     connection = location_of(location_id)
     return paginated(*sandbox().list_orders(connection, request.args.to_dict()))

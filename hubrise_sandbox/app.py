@@ -13,8 +13,13 @@ from .control import control
 from .errors import ApiError
 from .network import NetworkLayer
 from .oauth import oauth
+from .printer import attach as attach_printers
+from .routes_catalogs import api_catalogs, control_catalogs
+from .routes_deliveries import api_deliveries, control_other_apps
+from .routes_location import api_location, control_location
 from .sandbox import Sandbox
 from .web import web
+from .web_pos import web_pos
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -23,8 +28,21 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.ensure_ascii = False
     sandbox = Sandbox(settings or Settings.from_env())
     app.extensions["hubrise_sandbox"] = sandbox
-    for blueprint in (api, oauth, control, web):
+    for blueprint in (
+        api,
+        api_catalogs,
+        api_location,
+        api_deliveries,
+        oauth,
+        control,
+        control_catalogs,
+        control_location,
+        control_other_apps,
+        web,
+        web_pos,
+    ):
         app.register_blueprint(blueprint)
+    attach_printers(app)
 
     @app.errorhandler(ApiError)
     def api_error(error: ApiError):

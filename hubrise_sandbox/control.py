@@ -10,10 +10,12 @@ from flask import Blueprint, jsonify, request
 from .api import sandbox
 from .errors import ApiError, ValidationFailed, not_found
 from .network import FAULT_MODES, Fault
+from .store import APP_SCOPE
 
 control = Blueprint("control", __name__, url_prefix="/_sandbox")
 
-DEFAULT_SCOPE = "location[orders.write,customer_list.write,catalog.read]"
+# Our app's scope as the back office requests it once it syncs menus and stock.
+DEFAULT_SCOPE = APP_SCOPE
 
 
 def require_loopback() -> None:
@@ -31,6 +33,26 @@ control.before_request(require_loopback)
 def _json() -> dict:
     body = request.get_json(silent=True)
     return body if isinstance(body, dict) else {}
+
+
+def control_body() -> dict:
+    """The JSON object a control call sends (an empty one when it sends none)."""
+    return _json()
+
+
+def acting_client(body: dict) -> str:
+    """Takes ``client_id``, or ``as`` (a role: pos, uber_eats, deliveroo, carrier, app), out of the
+    body: the app a change is made as, the POS by default. It never receives its own events."""
+    client_id = body.pop("client_id", None)
+    role = body.pop("as", None) or "pos"
+    if client_id is None:
+        client = next((c for c in sandbox().clients() if c["role"] == role), None)
+        if client is None:
+            raise ValidationFailed([{"field": "as", "message": f"{role!r} is not an app the sandbox plays"}])
+        return client["id"]
+    if sandbox().client(client_id) is None:
+        raise not_found(f"Unknown client {client_id!r}")
+    return client_id
 
 
 @control.get("/health")
@@ -72,7 +94,9 @@ def create_connection():
     if sandbox().client(client_id) is None:
         raise not_found(f"Unknown client {client_id!r}")
     location_id = body.get("location_id") or sandbox().locations()[0]["id"]
-    answer = sandbox().connect(client_id, location_id, body.get("scope") or DEFAULT_SCOPE, body.get("device_id", ""))
+    answer = sandbox().connect(
+        client_id, location_id, body.get("scope") or DEFAULT_SCOPE, body.get("device_id", ""), body.get("catalog_id")
+    )
     return jsonify(answer)
 
 

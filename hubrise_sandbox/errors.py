@@ -46,3 +46,17 @@ def forbidden(message: str) -> ApiError:
 
 def too_many_requests(retry_after: int, message: str = "Rate limit exceeded") -> ApiError:
     return ApiError(429, "too_many_requests", message, headers={"Retry-After": str(retry_after)})
+
+
+class Errors:
+    """Collects every validation failure of a request, so one 422 lists them all."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, str]] = []
+
+    def add(self, field: str, message: str) -> None:
+        self.items.append({"field": field, "message": message})
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ValidationFailed(self.items)

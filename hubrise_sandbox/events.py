@@ -20,7 +20,8 @@ from typing import Any
 import requests
 
 from .errors import ValidationFailed
-from .store import Store
+from .formats import local_time
+from .store import Store, unused_id
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,45 @@ def record_event(db, connection_id: str, body: dict) -> None:
         "INSERT INTO events (id, connection_id, created_at, body, state, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
         (body["id"], connection_id, now, json.dumps(body, ensure_ascii=False), PENDING, now),
     )
+
+
+def emit(
+    db,
+    *,
+    location_ids: list[str],
+    resource: str,
+    event_type: str,
+    actor_client_id: str | None,
+    fields: Callable[[Any], dict],
+) -> int:
+    """Records ``resource.event_type`` for every connection on those locations that subscribed to it,
+    except the actor's: an app never receives events it caused. ``actor_client_id`` is None for
+    HubRise's own changes (an inventory entry expiring), which everyone subscribed receives.
+    ``fields(receiver)`` gives the resource's ids and states as that receiver sees them.
+    Returns the number of events recorded."""
+    if not location_ids:
+        return 0
+    receivers = db.execute(
+        "SELECT cn.id, cn.client_id, cn.location_id, l.account_id, l.timezone, cb.events FROM connections cn"  # noqa: S608
+        " JOIN callbacks cb ON cb.connection_id = cn.id JOIN locations l ON l.id = cn.location_id"
+        f" WHERE cn.location_id IN ({', '.join('?' * len(location_ids))}) AND cn.revoked_at IS NULL AND cn.client_id != ?"
+        " ORDER BY cn.created_at",
+        (*location_ids, actor_client_id or ""),
+    ).fetchall()
+    recorded = 0
+    for receiver in receivers:
+        if event_type not in json.loads(receiver["events"]).get(resource, []):
+            continue
+        body = {
+            "id": unused_id(db, "events"),
+            "resource_type": resource,
+            "event_type": event_type,
+            "created_at": local_time(time.time(), receiver["timezone"]),
+            **fields(receiver),
+        }
+        record_event(db, receiver["id"], body)
+        recorded += 1
+    return recorded
 
 
 def signature(secret: str, raw_body: bytes) -> str:

@@ -31,11 +31,12 @@ class RateLimiter:
                 self.minute = minute
             self._counts.clear()
 
-    def check(self, connection_id: str, heavy: bool, now: float | None = None) -> None:
+    def check(self, connection_id: str, heavy: str | None, now: float | None = None) -> None:
         """Counts one request, or raises a 429 naming when the exceeded window ends.
 
-        A refused request is not counted, as a client backing off must get through
-        once the window rolls over.
+        ``heavy`` names the heavy call (``"orders"``, ``"catalog"``): each heavy call has its own
+        10-a-minute window on top of the others. A refused request is not counted, as a client
+        backing off must get through once the window rolls over.
         """
         now = time.time() if now is None else now
         minute = self.minute
@@ -45,7 +46,7 @@ class RateLimiter:
             ("day", minute * MINUTES_PER_DAY, self.limits.per_day),
         ]
         if heavy:
-            windows.append(("heavy_minute", minute, self.limits.heavy_per_minute))
+            windows.append((f"heavy minute ({heavy})", minute, self.limits.heavy_per_minute))
         with self._lock:
             keys = []
             for name, length, limit in windows:

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, jsonify, redirect, render_template, request
 
 from .api import sandbox
-from .sandbox import ScopeError, parse_scope
+from .permissions import ScopeError, parse_scope
 
 oauth = Blueprint("oauth", __name__, url_prefix="/oauth2/v1")
 
@@ -56,9 +56,14 @@ def decide():
             return render_template("oauth_error.html", message="Accès refusé (access_denied)."), 200
         return redirect(_with_query(params["redirect_uri"], {"error": "access_denied", **state}))
     location_id = request.form.get("location_id", "")
-    if sandbox().location(location_id) is None:
+    location = next((location for location in sandbox().locations() if location["id"] == location_id), None)
+    if location is None:
         return render_template("oauth_error.html", message=f"Unknown location {location_id!r}."), 400
-    code = sandbox().create_auth_code(params["client_id"], location_id, params["scope"], params["device_id"])
+    catalog_id = request.form.get("catalog_id") or None
+    if catalog_id and catalog_id not in {catalog["id"] for catalog in location["catalogs"]}:
+        message = f"The catalog {catalog_id!r} belongs neither to {location['name']} nor to its account."
+        return render_template("oauth_error.html", message=message), 400
+    code = sandbox().create_auth_code(params["client_id"], location_id, params["scope"], params["device_id"], catalog_id)
     if params["redirect_uri"] == OUT_OF_BAND:
         return render_template("oauth_code.html", code=code)
     return redirect(_with_query(params["redirect_uri"], {"code": code, **state}))

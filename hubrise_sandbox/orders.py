@@ -11,7 +11,8 @@ import copy
 from decimal import Decimal
 from typing import Any
 
-from .errors import ValidationFailed
+from . import delivery_rules
+from .errors import Errors
 from .formats import FormatError, format_money, local_time, new_id, parse_decimal, parse_money, parse_time
 
 STATUSES = (
@@ -102,20 +103,6 @@ GUEST_CUSTOMER_FIELDS = {
     "sms_marketing",
     "email_marketing",
 }
-
-
-class Errors:
-    """Collects every validation failure of a request, so one 422 lists them all."""
-
-    def __init__(self) -> None:
-        self.items: list[dict[str, str]] = []
-
-    def add(self, field: str, message: str) -> None:
-        self.items.append({"field": field, "message": message})
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            raise ValidationFailed(self.items)
 
 
 def _string(errors: Errors, data: dict, key: str, path: str, required: bool = False) -> None:
@@ -670,7 +657,7 @@ def render_order(
         "customer_id": body["customer_id"],
         "customer_list_id": body["customer_list_id"],
         "customer": body["customer"],
-        "delivery": None,
+        "delivery": delivery_rules.on_order(body.get("delivery"), order_id=order_id, location_id=location_id, timezone=timezone),
         "custom_fields": body["custom_fields"],
     }
     return view

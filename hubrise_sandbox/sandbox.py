@@ -5,59 +5,28 @@ from __future__ import annotations
 import copy
 import hmac
 import json
-import re
 import sqlite3
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from . import orders as order_rules
+from .catalogs import EMPTY_CATALOG, Catalogs, visible_catalogs
 from .config import RateLimits, Settings
+from .deliveries import Deliveries
 from .errors import ApiError, ValidationFailed, not_found, unauthorized
 from .events import ACKNOWLEDGED, UNACKNOWLEDGED, Dispatcher, record_event, validate_callback
-from .formats import FormatError, local_time, new_id, new_token, parse_time, utc_offset_seconds
+from .formats import FormatError, local_time, new_id, new_token, parse_time
+from .inventory import Inventory
 from .limits import RateLimiter
+from .locations import Locations
 from .network import FaultBoard
-from .store import Store, mask_token
+from .other_apps import OtherApps
+from .permissions import scope_covers
+from .scheduler import Scheduler
+from .store import Store, insert_catalog, insert_location, mask_token, unused_id
 
-PERMISSION_RESOURCES = ("orders", "customer_list", "catalog", "inventory", "all_customer_lists", "all_catalogs")
-_SCOPE_PART = re.compile(r"(location|account)\[([^\]]*)\]|(profile_with_email|profile)")
 MAX_PAGE = 100
-
-
-class ScopeError(ValueError):
-    pass
-
-
-def parse_scope(scope: str) -> dict[str, Any]:
-    """Returns {"level": "location", "permissions": [...], "profile": bool} or raises ScopeError."""
-    if not scope or not scope.strip():
-        raise ScopeError("the scope is missing")
-    level, permissions, profile = None, [], False
-    leftover = _SCOPE_PART.sub("", scope).replace(",", "").strip()
-    if leftover:
-        raise ScopeError(f"{scope!r} is not a valid scope")
-    for match in _SCOPE_PART.finditer(scope):
-        if match.group(3):
-            profile = True
-            continue
-        if level is not None:
-            raise ScopeError("only one location[...] or account[...] part is allowed")
-        level = match.group(1)
-        for permission in filter(None, (p.strip() for p in match.group(2).split(","))):
-            resource, _, access = permission.partition(".")
-            if resource not in PERMISSION_RESOURCES or access not in ("read", "write"):
-                raise ScopeError(f"{permission!r} is not a valid permission")
-            permissions.append(permission)
-    if level is None:
-        raise ScopeError("the sandbox only grants location[...] scopes")
-    if level == "account":
-        raise ScopeError("the sandbox only grants location[...] scopes, not account[...]")
-    return {"level": level, "permissions": permissions, "profile": profile}
-
-
-def _scope_covers(scope: str, *resources: str) -> bool:
-    return any(f"{resource}." in scope for resource in resources)
 
 
 @dataclass
@@ -70,6 +39,9 @@ class Connection:
     account_id: str
     currency: str
     timezone: str
+    scope: str = ""
+    catalog_id: str | None = None
+    customer_list_id: str | None = None
 
 
 class Sandbox:
@@ -85,6 +57,14 @@ class Sandbox:
             time_unit=lambda: self.settings.time_unit,
             timeout=lambda: self.settings.delivery_timeout,
         )
+        # Where HubRise's pages for customers (delivery tracking) are served.
+        self.public_url = f"http://{settings.host}:{settings.port}"
+        self.catalogs = Catalogs(self)
+        self.inventory = Inventory(self)
+        self.location_settings = Locations(self)
+        self.deliveries = Deliveries(self)
+        self.other_apps = OtherApps(self)
+        self.scheduler = Scheduler([self.inventory.expire_due, self.location_settings.resume_due, self.deliveries.advance_due])
 
     # Reference data ---------------------------------------------------------------------
 
@@ -94,14 +74,17 @@ class Sandbox:
             " JOIN accounts a ON a.id = l.account_id WHERE l.id = ?",
             (location_id,),
         )
-        return dict(row) if row else None
+        if row is None:
+            return None
+        return {**dict(row), "details": json.loads(row["details"])}
 
     def locations(self) -> list[dict]:
         result = []
         for row in self.store.query("SELECT id FROM locations ORDER BY position"):
             location = self.location(row["id"])
             location["catalogs"] = [
-                dict(r) for r in self.store.query("SELECT id, name FROM catalogs WHERE location_id = ?", (row["id"],))
+                {"id": r["id"], "name": r["name"], "level": "account" if r["account_id"] else "location"}
+                for r in visible_catalogs(self.store, row["id"])
             ]
             location["customer_lists"] = []
             for customer_list in self.store.query("SELECT id, name FROM customer_lists WHERE location_id = ?", (row["id"],)):
@@ -117,13 +100,9 @@ class Sandbox:
         with self.store.transaction() as db:
             account = db.execute("SELECT id FROM accounts ORDER BY rowid LIMIT 1").fetchone()
             position = db.execute("SELECT COALESCE(MAX(position), 0) + 1 FROM locations").fetchone()[0]
-            location_id = f"{account['id']}-{position}"
             name = name or f"Restaurant {position}"
-            db.execute(
-                "INSERT INTO locations (id, account_id, name, timezone, country, position) VALUES (?, ?, ?, ?, 'FR', ?)",
-                (location_id, account["id"], name, timezone, position),
-            )
-            db.execute("INSERT INTO catalogs (id, location_id, name) VALUES (?, ?, ?)", (new_id(), location_id, f"Carte {name}"))
+            location_id = insert_location(db, account["id"], position, name, timezone, {})
+            insert_catalog(db, f"Carte {name}", EMPTY_CATALOG, location_id=location_id)
             db.execute(
                 "INSERT INTO customer_lists (id, location_id, name) VALUES (?, ?, ?)",
                 (new_id(), location_id, f"Clients {name}"),
@@ -148,12 +127,15 @@ class Sandbox:
 
     # OAuth ------------------------------------------------------------------------------
 
-    def create_auth_code(self, client_id: str, location_id: str, scope: str, device_id: str) -> str:
+    def create_auth_code(
+        self, client_id: str, location_id: str, scope: str, device_id: str, catalog_id: str | None = None
+    ) -> str:
         code = new_token()
         with self.store.transaction() as db:
             db.execute(
-                "INSERT INTO auth_codes (code, client_id, location_id, scope, device_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (code, client_id, location_id, scope, device_id, time.time()),
+                "INSERT INTO auth_codes (code, client_id, location_id, scope, device_id, created_at, catalog_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (code, client_id, location_id, scope, device_id, time.time(), catalog_id),
             )
         return code
 
@@ -172,17 +154,24 @@ class Sandbox:
             if time.time() - row["created_at"] > self.settings.auth_code_ttl:
                 raise bad_grant("The code has expired")
             db.execute("UPDATE auth_codes SET used_at = ? WHERE code = ?", (time.time(), code))
-        return self.connect(client["id"], row["location_id"], row["scope"], row["device_id"])
+        return self.connect(client["id"], row["location_id"], row["scope"], row["device_id"], row["catalog_id"])
 
-    def connect(self, client_id: str, location_id: str, scope: str, device_id: str = "") -> dict:
-        """Re-authorising the same client, location and device returns the same token."""
+    def connect(self, client_id: str, location_id: str, scope: str, device_id: str = "", catalog_id: str | None = None) -> dict:
+        """Re-authorising the same client, location and device returns the same token.
+
+        ``catalog_id`` is the catalog the user picks on the consent page (one of the location's
+        or of its account's); by default the location's first one.
+        """
         location = self.location(location_id)
         if location is None:
             raise not_found(f"Unknown location {location_id!r}")
-        catalog = self.store.query_one("SELECT * FROM catalogs WHERE location_id = ?", (location_id,))
+        catalogs = visible_catalogs(self.store, location_id)
+        catalog = next((c for c in catalogs if c["id"] == catalog_id), None) if catalog_id else (catalogs or [None])[0]
+        if catalog_id and catalog is None:
+            raise not_found(f"Catalog {catalog_id!r} is not a catalog of location {location_id!r} or of its account")
         customer_list = self.store.query_one("SELECT * FROM customer_lists WHERE location_id = ?", (location_id,))
-        catalog_id = catalog["id"] if _scope_covers(scope, "catalog", "all_catalogs") else None
-        customer_list_id = customer_list["id"] if _scope_covers(scope, "customer_list", "all_customer_lists") else None
+        catalog_id = catalog["id"] if catalog is not None and scope_covers(scope, "catalog", "all_catalogs") else None
+        customer_list_id = customer_list["id"] if scope_covers(scope, "customer_list", "all_customer_lists") else None
         with self.store.transaction() as db:
             existing = db.execute(
                 "SELECT * FROM connections WHERE client_id = ? AND location_id = ? AND device_id = ? AND revoked_at IS NULL",
@@ -233,7 +222,8 @@ class Sandbox:
             raise unauthorized("The access token is missing")
         row = self.store.query_one(
             "SELECT cn.id, cn.token, cn.client_id, cl.name AS client_name, cn.location_id, l.account_id,"
-            " a.currency, l.timezone FROM connections cn JOIN clients cl ON cl.id = cn.client_id"
+            " a.currency, l.timezone, cn.scope, cn.catalog_id, cn.customer_list_id"
+            " FROM connections cn JOIN clients cl ON cl.id = cn.client_id"
             " JOIN locations l ON l.id = cn.location_id JOIN accounts a ON a.id = l.account_id"
             " WHERE cn.token = ? AND cn.revoked_at IS NULL",
             (token,),
@@ -243,16 +233,7 @@ class Sandbox:
         return Connection(**dict(row))
 
     def location_view(self, location_id: str) -> dict:
-        location = self.location(location_id)
-        return {
-            "id": location["id"],
-            "name": location["name"],
-            "account": {"id": location["account_id"], "name": location["account_name"], "currency": location["currency"]},
-            "account_id": location["account_id"],
-            "country": location["country"],
-            "timezone": {"name": location["timezone"], "offset": utc_offset_seconds(location["timezone"])},
-            "custom_fields": {},
-        }
+        return self.location_settings.view(location_id)
 
     # Orders -----------------------------------------------------------------------------
 
@@ -281,7 +262,7 @@ class Sandbox:
         )
         created_at = float(int(time.time()))
         with self.store.transaction() as db:
-            order_id = _unused_id(db, "orders")
+            order_id = unused_id(db, "orders")
             db.execute(
                 "INSERT INTO orders (id, location_id, created_at, created_by_client_id, status, customer_id, body)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -297,7 +278,7 @@ class Sandbox:
             )
             if private_ref is not None:
                 self._claim_private_ref(db, connection.location_id, connection.client_id, private_ref, order_id)
-            self._emit_order_event(db, order_id, "create", connection.client_id, None)
+            self.emit_order_event(db, order_id, "create", connection.client_id, None)
         self.dispatcher.wake()
         return self._view(order_id, connection.client_id)
 
@@ -310,7 +291,7 @@ class Sandbox:
         except sqlite3.IntegrityError:
             raise ValidationFailed([{"field": "private_ref", "message": f"{private_ref!r} has already been taken"}]) from None
 
-    def _order_row(self, order_id: str, db=None) -> sqlite3.Row | None:
+    def order_row(self, order_id: str, db=None) -> sqlite3.Row | None:
         sql = (
             "SELECT o.*, cl.name AS created_by, l.timezone, a.currency FROM orders o"
             " JOIN clients cl ON cl.id = o.created_by_client_id JOIN locations l ON l.id = o.location_id"
@@ -342,11 +323,11 @@ class Sandbox:
         return row["private_ref"] if row else None
 
     def _view(self, order_id: str, client_id: str) -> dict:
-        row = self._order_row(order_id)
+        row = self.order_row(order_id)
         return self._render(row, client_id, self._private_ref(self.store, order_id, client_id))
 
     def get_order(self, connection: Connection, order_id: str) -> dict:
-        row = self._order_row(order_id)
+        row = self.order_row(order_id)
         if row is None or row["location_id"] != connection.location_id:
             raise not_found(f"Order {order_id!r} not found")
         return self._render(row, connection.client_id, self._private_ref(self.store, order_id, connection.client_id))
@@ -413,7 +394,7 @@ class Sandbox:
 
     def _patch_order(self, order_id: str, client_id: str, payload: Any, location_id: str | None) -> dict:
         with self.store.transaction() as db:
-            row = self._order_row(order_id, db)
+            row = self.order_row(order_id, db)
             if row is None or (location_id is not None and row["location_id"] != location_id):
                 raise not_found(f"Order {order_id!r} not found")
             before = json.loads(row["body"])
@@ -423,13 +404,13 @@ class Sandbox:
                 if private_ref:
                     self._claim_private_ref(db, row["location_id"], client_id, private_ref, order_id)
             db.execute("UPDATE orders SET body = ?, status = ? WHERE id = ?", (json.dumps(after), after["status"], order_id))
-            self._emit_order_event(db, order_id, "update", client_id, (row, before))
+            self.emit_order_event(db, order_id, "update", client_id, (row, before))
         self.dispatcher.wake()
         return self._view(order_id, client_id)
 
-    def _emit_order_event(self, db, order_id: str, event_type: str, actor_client_id: str, previous) -> None:
+    def emit_order_event(self, db, order_id: str, event_type: str, actor_client_id: str, previous) -> None:
         """Records the event for every other app subscribed on the location; never for the actor."""
-        row = self._order_row(order_id, db)
+        row = self.order_row(order_id, db)
         receivers = db.execute(
             "SELECT cn.id, cn.client_id, cb.events FROM connections cn JOIN callbacks cb ON cb.connection_id = cn.id"
             " WHERE cn.location_id = ? AND cn.client_id != ? AND cn.revoked_at IS NULL",
@@ -440,7 +421,7 @@ class Sandbox:
                 continue
             private_ref = self._private_ref(db, order_id, receiver["client_id"])
             event = {
-                "id": _unused_id(db, "events"),
+                "id": unused_id(db, "events"),
                 "resource_type": "order",
                 "event_type": event_type,
                 "created_at": local_time(time.time(), row["timezone"]),
@@ -664,15 +645,7 @@ class Sandbox:
         self.settings = copy.deepcopy(self.defaults)
         self.limiter.reset(copy.deepcopy(self.defaults.rate_limits), self.defaults.rate_time_unit)
         self.dispatcher.wake()
-
-
-def _unused_id(db, table: str) -> str:
-    """A short random id like HubRise's, drawn again while ``table`` has it: 5 characters collide
-    within a few thousand ids (a 1 in 13 chance over 3,000 orders)."""
-    while True:
-        candidate = new_id()
-        if db.execute(f"SELECT 1 FROM {table} WHERE id = ?", (candidate,)).fetchone() is None:  # noqa: S608 - our table names
-            return candidate
+        self.scheduler.wake()
 
 
 def _page_size(errors: order_rules.Errors, raw: str | None) -> int:

@@ -7,7 +7,7 @@ class HubriseSyncConfig(AppConfig):
     verbose_name = "HubRise"
 
     def ready(self) -> None:
-        from hubrise_sync import push
+        from hubrise_sync import checks, push  # noqa: F401 (checks registers itself)
         from orders import extensions, signals
 
         signals.order_created.connect(push.on_order_created, dispatch_uid="hubrise_push_order_created")

@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connections, router, transaction
 from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Mod
@@ -35,7 +34,6 @@ from hubrise_sync.models import (
     InboundEvent,
     OrderLink,
     OutboxMessage,
-    QuarantinedCallback,
 )
 from orders.models import Order, StatusChange
 from orders.services import OrderError, OutdatedChange, change_status
@@ -47,13 +45,10 @@ SIGNATURE_HEADER = "X-HubRise-Hmac-SHA256"
 Outcome = InboundEvent.Outcome
 Via = InboundEvent.Via
 
-# A refused-signature burst this large within the window is logged as an error:
-# most likely our client secret is wrong and genuine events are being refused.
-REFUSAL_BURST = 10
-REFUSAL_WINDOW = timedelta(minutes=5)
 # Events outside these years are not HubRise's (and some cannot even be shown in UTC).
 MIN_EVENT_YEAR = 1970
 MAX_EVENT_YEAR = 9998
+EVENT_ID_MAX_LENGTH = InboundEvent._meta.get_field("event_id").max_length
 # The longest rejection cause kept in the order history.
 MAX_REASON_LENGTH = 2000
 
@@ -99,36 +94,6 @@ def signature_is_valid(raw_body: bytes, signature: str | None) -> bool:
     if not signature or not signature.isascii() or not settings.HUBRISE_CLIENT_SECRET:
         return False
     return hmac.compare_digest(expected_signature(raw_body), signature.strip().lower())
-
-
-def quarantine(
-    reason: str, *, headers: dict[str, str], body: bytes, body_size: int, remote_addr: str = ""
-) -> QuarantinedCallback:
-    """Keep a refused callback for admins; warn loudly when refusals come in a burst."""
-    kept = QuarantinedCallback.objects.create(
-        reason=reason,
-        headers={name: value for name, value in headers.items() if name.lower() not in {"cookie", "authorization"}},
-        body=body,
-        body_size=body_size,
-        remote_addr=remote_addr[:64],
-    )
-    if reason != QuarantinedCallback.Reason.TOO_LARGE:
-        _log_refusal_burst()
-    return kept
-
-
-def _log_refusal_burst() -> None:
-    since = timezone.now() - REFUSAL_WINDOW
-    refused = QuarantinedCallback.objects.filter(received_at__gte=since).exclude(reason=QuarantinedCallback.Reason.TOO_LARGE)
-    count = refused.count()
-    # One error per window is enough to wake someone; the admin lists every request.
-    if count > REFUSAL_BURST and cache.add("hubrise:refusal-burst-logged", True, int(REFUSAL_WINDOW.total_seconds())):
-        logger.error(
-            "%d HubRise callbacks refused for their signature in the last %d minutes: check HUBRISE_CLIENT_SECRET, "
-            "then re-verify and replay them from the admin (quarantined HubRise callbacks).",
-            count,
-            int(REFUSAL_WINDOW.total_seconds() // 60),
-        )
 
 
 # Parsing --------------------------------------------------------------------------
@@ -180,6 +145,9 @@ def event_from_json(body: Any, raw: str) -> Event:
     for field in ("id", "resource_type", "event_type", "created_at"):
         if not isinstance(body.get(field), str) or not body[field]:
             raise MalformedEvent(f"The event has no {field}.")
+    # Cut to the column, two different ids could become one, and the second event be taken for a redelivery.
+    if len(body["id"]) > EVENT_ID_MAX_LENGTH:
+        raise MalformedEvent(f"The event id is longer than {EVENT_ID_MAX_LENGTH} characters.")
     try:
         created_at = parse_datetime(body["created_at"])
     except ValueError:  # well formed but impossible, e.g. 30 February
@@ -207,7 +175,7 @@ def event_from_json(body: Any, raw: str) -> Event:
         if body["event_type"] == "update" and not isinstance(state.get("status"), str):
             raise MalformedEvent("The order.update event has no new_state.status.")
     return Event(
-        id=body["id"][:64],
+        id=body["id"],
         resource_type=body["resource_type"][:32],
         event_type=body["event_type"][:32],
         created_at=created_at,
@@ -640,31 +608,3 @@ def rejection_cause(state: dict) -> str:
     rejection = epos.get("rejection") if isinstance(epos, dict) else None
     cause = rejection.get("cause") if isinstance(rejection, dict) else None
     return cause.strip()[:MAX_REASON_LENGTH] if isinstance(cause, str) else ""
-
-
-# Quarantine replay -----------------------------------------------------------------
-
-
-def replay_quarantined(kept: QuarantinedCallback) -> str:
-    """Re-verifies a refused callback with today's secret and, if it now passes, receives it."""
-    if kept.reason == QuarantinedCallback.Reason.TOO_LARGE:
-        result = "Not replayable: the body was too large to keep."
-    else:
-        body = bytes(kept.body)
-        signature = next((value for name, value in kept.headers.items() if name.lower() == SIGNATURE_HEADER.lower()), None)
-        if not signature_is_valid(body, signature):
-            result = "Still refused: the signature does not match the current client secret."
-        else:
-            try:
-                event = parse_event(body)
-            except MalformedEvent as problem:
-                kept.event = record_malformed(body, str(problem), via=Via.WEBHOOK)
-                result = f"Signature now valid, but the body is malformed: {problem}"
-            else:
-                received = receive_event(event, via=Via.WEBHOOK)
-                kept.event = received.event
-                result = "Already received." if received.duplicate else f"Replayed: {received.event.get_outcome_display()}."
-    kept.replayed_at = timezone.now()
-    kept.replay_result = result
-    kept.save(update_fields=["replayed_at", "replay_result", "event"])
-    return result

@@ -2,6 +2,12 @@
 
 Every member of the establishment sees the page; only its managers act. Another
 establishment's id is a 404, so ids leak nothing.
+
+Before a location chosen on HubRise is connected, it is read once: a location
+whose currency or time zone differs from the establishment's is refused (every
+order sent to it would come back as a 422), and one whose name differs asks the
+manager to confirm, since the consent page may have preselected another
+establishment's location.
 """
 
 from __future__ import annotations
@@ -9,7 +15,11 @@ from __future__ import annotations
 import json
 import logging
 import time
+from functools import wraps
+from urllib.parse import urlsplit
 
+from csp.decorators import csp_update
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -21,7 +31,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from hubrise_sync import connection_services as services
 from hubrise_sync import oauth
-from hubrise_sync.client import HubRiseError
+from hubrise_sync.client import HubRiseClient, HubRiseError
 from hubrise_sync.crypto import decrypt, encrypt
 from orders import selectors
 from orders.models import Establishment
@@ -54,14 +64,30 @@ def _render(request: HttpRequest, establishment: Establishment, template: str, c
         return render(request, template, context, status=status)
 
 
+def _forms_may_lead_to_hubrise(view):
+    """The Content-Security-Policy's form-action also allows HubRise's OAuth origin on this page.
+
+    Browsers apply form-action to the redirects that follow a form's POST too: the
+    Connect button POSTs here and is sent on to HubRise's consent page. Read per
+    request, as HUBRISE_OAUTH_URL is (the sandbox's under dev.py run and in tests).
+    """
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        address = urlsplit(settings.HUBRISE_OAUTH_URL)
+        return csp_update({"form-action": [f"{address.scheme}://{address.netloc}"]})(view)(request, *args, **kwargs)
+
+    return wrapped
+
+
 @login_required
 @require_GET
+@_forms_may_lead_to_hubrise
 def settings_page(request: HttpRequest, establishment_id: int) -> HttpResponse:
     establishment = _member_establishment(request, establishment_id)
     context = {
         "connection": services.connection_of(establishment),
         "can_manage": is_manager(request.user, establishment),
-        "scope": oauth.SCOPE,
     }
     return _render(request, establishment, "hubrise_sync/settings.html", context)
 
@@ -105,7 +131,68 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     except HubRiseError:
         messages.error(request, _("HubRise could not be reached to complete the connection. Nothing has changed; try again."))
         return back
+    try:
+        location = HubRiseClient(grant.access_token).get_location(grant.location_id).data
+    except HubRiseError:
+        messages.error(request, _("HubRise could not be reached to complete the connection. Nothing has changed; try again."))
+        return back
+    refusal = _mismatch(establishment, location if isinstance(location, dict) else {})
+    if refusal:
+        _revoke_quietly(grant)
+        messages.error(request, refusal)
+        return back
+    if not _same_name(grant.location_name, establishment.name):
+        _keep_pending(request, establishment, grant, NAME_CHECK)
+        return redirect("hubrise:confirm_replacement", establishment_id=establishment.pk)
     return _connect_with(request, establishment, grant, replace=False)
+
+
+def _mismatch(establishment: Establishment, location: dict) -> str:
+    """Why this location cannot serve the establishment, or "" when its currency and time zone agree."""
+    account = location.get("account") if isinstance(location.get("account"), dict) else {}
+    currency = account.get("currency") or ""
+    zone = location.get("timezone")
+    zone_name = (zone.get("name") if isinstance(zone, dict) else zone) or ""
+    names = {"location": location.get("name", ""), "name": establishment.name}
+    if currency and currency != establishment.currency:
+        return _(
+            "The HubRise location “%(location)s” counts in %(theirs)s and %(name)s in %(ours)s: its orders could not be "
+            "sent there. Nothing has changed; choose a location in %(ours)s."
+        ) % {**names, "theirs": currency, "ours": establishment.currency}
+    if zone_name and zone_name != establishment.timezone:
+        return _(
+            "The HubRise location “%(location)s” is in the time zone %(theirs)s and %(name)s in %(ours)s: its times would be "
+            "wrong there. Nothing has changed; choose a location in %(ours)s."
+        ) % {**names, "theirs": zone_name, "ours": establishment.timezone}
+    return ""
+
+
+def _same_name(location_name: str, establishment_name: str) -> bool:
+    return " ".join(location_name.split()).casefold() == " ".join(establishment_name.split()).casefold()
+
+
+def _revoke_quietly(grant: oauth.Grant) -> None:
+    """The access HubRise just gave is of no use: give it back rather than leave it lying at HubRise."""
+    try:
+        oauth.revoke_token(grant.access_token)
+    except HubRiseError as error:
+        logger.warning("HubRise access of a refused location not revoked: %s", error)
+
+
+# What the confirmation page asks: connect a location whose name differs, or replace the connected one.
+NAME_CHECK = "name"
+REPLACEMENT = "replacement"
+
+
+def _keep_pending(request: HttpRequest, establishment: Establishment, grant: oauth.Grant, question: str) -> None:
+    request.session[PENDING_SESSION_KEY] = {
+        "user": request.user.pk,
+        "establishment": establishment.pk,
+        "issued": time.time(),
+        "question": question,
+        # The session is stored in the database: the token stays encrypted there too.
+        "grant": encrypt(json.dumps(grant.as_dict())),
+    }
 
 
 def _connect_with(request: HttpRequest, establishment: Establishment, grant: oauth.Grant, *, replace: bool) -> HttpResponse:
@@ -113,13 +200,7 @@ def _connect_with(request: HttpRequest, establishment: Establishment, grant: oau
     try:
         connection = services.connect_establishment(establishment, grant, user=request.user, replace=replace)
     except services.ReplacementNeeded:
-        request.session[PENDING_SESSION_KEY] = {
-            "user": request.user.pk,
-            "establishment": establishment.pk,
-            "issued": time.time(),
-            # The session is stored in the database: the token stays encrypted there too.
-            "grant": encrypt(json.dumps(grant.as_dict())),
-        }
+        _keep_pending(request, establishment, grant, REPLACEMENT)
         return redirect("hubrise:confirm_replacement", establishment_id=establishment.pk)
     except services.ConnectionRefused as refusal:
         messages.error(request, _("This HubRise location is already connected to another establishment: nothing has changed."))
@@ -138,7 +219,7 @@ def _connect_with(request: HttpRequest, establishment: Establishment, grant: oau
     return back
 
 
-def _pending_grant(request: HttpRequest, establishment: Establishment) -> oauth.Grant | None:
+def _pending_grant(request: HttpRequest, establishment: Establishment) -> tuple[oauth.Grant | None, str]:
     pending = request.session.get(PENDING_SESSION_KEY)
     if (
         not isinstance(pending, dict)
@@ -146,26 +227,35 @@ def _pending_grant(request: HttpRequest, establishment: Establishment) -> oauth.
         or pending.get("establishment") != establishment.pk
         or pending.get("issued", 0) < time.time() - PENDING_LIFETIME_SECONDS
     ):
-        return None
+        return None, ""
     try:
-        return oauth.Grant(**json.loads(decrypt(pending["grant"])))
+        return oauth.Grant(**json.loads(decrypt(pending["grant"]))), pending.get("question", REPLACEMENT)
     except (ValueError, TypeError, KeyError):
-        return None
+        return None, ""
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def confirm_replacement(request: HttpRequest, establishment_id: int) -> HttpResponse:
+    """Asks the manager to confirm a connection: to a location named otherwise, or instead of the current one."""
     establishment = _managed_establishment(request, establishment_id)
-    grant = _pending_grant(request, establishment)
+    grant, question = _pending_grant(request, establishment)
     if grant is None:
         request.session.pop(PENDING_SESSION_KEY, None)
         messages.error(request, _("There is no connection waiting for confirmation: connect again."))
         return redirect("hubrise:settings", establishment_id=establishment.pk)
     if request.method == "GET":
+        if question == NAME_CHECK:
+            return _render(request, establishment, "hubrise_sync/confirm_location_name.html", {"new": grant})
         context = {"current": services.connection_of(establishment), "new": grant}
         return _render(request, establishment, "hubrise_sync/confirm_replacement.html", context)
     request.session.pop(PENDING_SESSION_KEY, None)
+    if question == NAME_CHECK:
+        if request.POST.get("decision") != "connect":
+            _revoke_quietly(grant)
+            messages.info(request, _("Nothing was connected. Connect again and choose this establishment's location."))
+            return redirect("hubrise:settings", establishment_id=establishment.pk)
+        return _connect_with(request, establishment, grant, replace=False)
     if request.POST.get("decision") != "replace":
         messages.info(request, _("The connection was kept as it was."))
         return redirect("hubrise:settings", establishment_id=establishment.pk)

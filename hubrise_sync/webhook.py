@@ -2,7 +2,8 @@
 
 HubRise treats any answer from 200 to 499 as delivered and deletes the event,
 and retries only after a 5xx or a timeout. So: 401 for a refused signature (the
-request is quarantined for admins), 4xx for an authentic body we cannot read
+request is quarantined for admins, within bounds: hubrise_sync.quarantine), 429
+when one address is refused too often, 4xx for an authentic body we cannot read
 (recorded), 200 once the event is recorded, 503 when we could not record it.
 Applying the event is a worker's job (inbound.drain): the answer only
 waits for the row to be committed.
@@ -23,7 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hubrise_sync import inbound
+from hubrise_sync import inbound, quarantine
 from hubrise_sync.models import QuarantinedCallback
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,9 @@ class HubRiseCallbackView(APIView):
             401: OpenApiResponse(OpenApiTypes.OBJECT, description="Missing or wrong signature; quarantined."),
             413: OpenApiResponse(OpenApiTypes.OBJECT, description="Body too large."),
             415: OpenApiResponse(OpenApiTypes.OBJECT, description="Not application/json; recorded."),
+            429: OpenApiResponse(
+                OpenApiTypes.OBJECT, description="Too many refused callbacks from this address; see Retry-After."
+            ),
             503: OpenApiResponse(OpenApiTypes.OBJECT, description="Could not record it; HubRise will retry."),
         },
         auth=[],
@@ -77,12 +81,14 @@ class HubRiseCallbackView(APIView):
         if not inbound.signature_is_valid(raw, signature):
             reason = QuarantinedCallback.Reason.BAD_SIGNATURE if signature else QuarantinedCallback.Reason.MISSING_SIGNATURE
             try:
-                inbound.quarantine(
+                refusal = quarantine.refuse(
                     reason, headers=dict(request.headers), body=raw, body_size=len(raw), remote_addr=_remote(request)
                 )
             except DatabaseError:
                 logger.exception("Could not quarantine a refused HubRise callback")
                 return _unavailable()
+            if refusal.retry_after is not None:
+                return _too_many(refusal.retry_after)
             return Response({"detail": f"Missing or invalid {inbound.SIGNATURE_HEADER} signature."}, status=401)
 
         try:
@@ -106,7 +112,7 @@ class HubRiseCallbackView(APIView):
     def _refuse_too_large(self, request: Request, declared: int, max_bytes: int) -> Response:
         # Not read, so not verifiable: only the headers are kept, for admins.
         try:
-            inbound.quarantine(
+            refusal = quarantine.refuse(
                 QuarantinedCallback.Reason.TOO_LARGE,
                 headers=dict(request.headers),
                 body=b"",
@@ -115,6 +121,9 @@ class HubRiseCallbackView(APIView):
             )
         except DatabaseError:
             logger.exception("Could not quarantine an oversized HubRise callback")
+        else:
+            if refusal.retry_after is not None:
+                return _too_many(refusal.retry_after)
         return Response({"detail": f"The body is larger than {max_bytes} bytes."}, status=413)
 
 
@@ -127,6 +136,14 @@ def _declared_length(request: Request) -> int | None:
 
 def _remote(request: Request) -> str:
     return request.META.get("REMOTE_ADDR", "")
+
+
+def _too_many(retry_after: int) -> Response:
+    return Response(
+        {"detail": f"Too many refused callbacks from this address; retry in {retry_after} s."},
+        status=429,
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 def _unavailable() -> Response:

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = _("Orders")
+
+    def ready(self) -> None:
+        from orders import extensions
+
+        # The orders app's own pages come first in the top bar, before those other apps add.
+        extensions.establishment_menu[0:0] = [(_("Today"), "orders:today"), (_("Service"), "orders:service")]
+        # Whether orders are paused or the kitchen very busy: on every page, as long as it lasts.
+        extensions.establishment_banners.insert(0, "orders/_service_banner.html")

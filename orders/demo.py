@@ -29,11 +29,22 @@ MENU = [
     ("Limonade", "33 cl", "LIMO-33", D("4.50"), D("5.5")),
 ]
 COOKING = ["Bleu", "Saignant", "À point", "Bien cuit"]
+# Notes guests actually write, each on the dish it makes sense for (never "Vin rouge – Sans sel").
+ITEM_NOTES = {
+    "Steak frites": ["Sauce béarnaise à part", "Sans sel sur les frites"],
+    "Salade niçoise": ["Sans anchois", "Vinaigrette à part"],
+    "Soupe à l'oignon": ["Bien chaude"],
+    "Croque-monsieur": ["Sans gluten si possible"],
+    "Quiche lorraine": ["Bien chaude"],
+    "Crème brûlée": ["Une bougie, c'est un anniversaire"],
+}
 SIDES = [("Frites", "", D("0")), ("Salade verte", "", D("0")), ("Haricots verts", "", D("1.50"))]
 FIRST_NAMES = ["Camille", "Léa", "Manon", "Chloé", "Louis", "Hugo", "Lucas", "Jules", "Inès", "Nathan", "Zoé", "Arthur"]
 LAST_NAMES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau"]
 STREETS = ["rue de la République", "avenue Jean Jaurès", "rue Victor Hugo", "boulevard Voltaire", "rue du Port"]
-NOTES = ["", "", "", "Sans gluten s'il vous plaît", "Allergie aux fruits à coque", "Pas d'oignons", "Bien chaud"]
+NOTES = ["", "", "", "", "", "Allergie aux fruits à coque", "Pas d'oignons", "Couverts en plus, merci"]
+# The ordering fronts of the demo restaurant, by service type (Order.channel).
+CHANNELS = {"eat_in": "Menu QR code", "collection": "Site web", "delivery": "Site web"}
 
 
 def _item(rng: random.Random) -> NewItem:
@@ -54,12 +65,12 @@ def _item(rng: random.Random) -> NewItem:
         quantity=quantity,
         tax_rate=tax,
         options=tuple(options),
-        customer_notes=rng.choice(["", "", "", "Sans sel"]),
+        customer_notes=rng.choice(ITEM_NOTES[product]) if product in ITEM_NOTES and rng.random() < 0.2 else "",
     )
 
 
-def random_order(rng: random.Random, now: datetime, status: str = "new") -> NewOrder:
-    service_type = rng.choice(["eat_in", "eat_in", "collection", "delivery"])
+def random_order(rng: random.Random, now: datetime, status: str = "new", service_type: str | None = None) -> NewOrder:
+    service_type = service_type or rng.choice(["eat_in", "eat_in", "collection", "delivery"])
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     customer = NewCustomer(
         first_name=first,
@@ -102,6 +113,7 @@ def random_order(rng: random.Random, now: datetime, status: str = "new") -> NewO
     return NewOrder(
         items=items,
         status=status,
+        channel=CHANNELS[service_type],
         service_type=service_type,
         service_type_ref={"eat_in": "QR-TABLE", "collection": "CLICK-COLLECT", "delivery": "WEBSITE-DEL"}[service_type],
         table_name=str(rng.randrange(1, 25)) if service_type == "eat_in" else "",

@@ -25,7 +25,10 @@ Several apps add to the top of every establishment page, so these are lists
 rather than one template each app would fight over:
 
 - ``establishment_menu``: entries of the top bar's menu, as (label, URL name)
-  pairs; the URL takes the establishment's id.
+  pairs, or (label, URL name, role) for an entry only members with that role
+  see (``Membership.Role.MANAGER``: the team pages); the URL takes the
+  establishment's id. The role comes with the page's own establishment query
+  (``selectors.establishments_of`` annotates it), so it costs no query.
 - ``establishment_banners``: templates rendered in turn at the top of every
   page of an establishment, with ``establishment`` in the context.
 - ``order_detail_sections``: templates rendered on the order page under its
@@ -44,8 +47,9 @@ detail_prefetch_related: list[str] = []
 # One-to-one relations of the establishment, joined by the order list's establishment query.
 establishment_select_related: list[str] = []
 
-# Entries of the establishment's menu in the top bar: (label, URL name taking the establishment id).
-establishment_menu: list[tuple[str, str]] = []
+# Entries of the establishment's menu in the top bar: (label, URL name taking the establishment id),
+# and the role a member needs to see it as a third item if only some may.
+establishment_menu: list[tuple[str, str] | tuple[str, str, str]] = []
 # Templates shown at the top of every page of an establishment (a broken connection, a paused service…).
 establishment_banners: list[str] = []
 # Templates shown on the order page under its buttons, and in each order of the list.

@@ -86,6 +86,8 @@ class NewOrder:
     items: tuple[NewItem, ...]
     status: str = "new"
     ref: str = ""
+    # Where the guest ordered (HubRise's order "channel"), e.g. "Menu QR code", "Uber Eats".
+    channel: str = ""
     service_type: str = ""
     service_type_ref: str = ""
     table_name: str = ""

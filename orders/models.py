@@ -2,13 +2,17 @@ import hashlib
 import secrets
 import uuid
 import zoneinfo
+from datetime import datetime
 from decimal import Decimal
 
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from orders.status import OrderStatus, ServiceType, Tab
 
@@ -18,6 +22,12 @@ MONEY = {"max_digits": 12, "decimal_places": 2}
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+def validate_country(value: str) -> None:
+    # The countries whose phone numbers we can read: every ISO 3166 code phonenumbers knows.
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(_("%(value)s is not a known country code (ISO 3166, e.g. FR)."), params={"value": value})
 
 
 class Company(models.Model):
@@ -32,12 +42,53 @@ class Company(models.Model):
         return self.name
 
 
+class Acceptance(models.TextChoices):
+    """Whether an establishment takes new orders: HubRise's location order_acceptance modes."""
+
+    ONLINE = "online", _("Taking orders")
+    # Still taking orders, but each needs extra preparation time.
+    BUSY = "busy", _("Very busy")
+    # No new orders from the ordering front until it resumes.
+    PAUSED = "paused", _("Paused")
+
+
 class Establishment(models.Model):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="establishments", verbose_name=_("company"))
     name = models.CharField(_("name"), max_length=200)
     timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Paris", validators=[validate_timezone])
     currency = models.CharField(_("currency"), max_length=3, default="EUR", help_text=_("ISO 4217 code, e.g. EUR."))
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        default="FR",
+        validators=[validate_country],
+        help_text=_("ISO 3166 code, e.g. FR: phone numbers written without a country code are read as this country's."),
+    )
     last_order_number = models.PositiveIntegerField(default=0, editable=False)
+    preparation_time = models.PositiveSmallIntegerField(
+        _("preparation time"),
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(240)],
+        help_text=_("Minutes from acceptance to ready, usually: the ready time offered first when accepting an order."),
+    )
+    staff_may_pause = models.BooleanField(
+        _("staff may pause orders"), default=False, help_text=_("Otherwise only managers pause orders or set the busy mode.")
+    )
+
+    # Whether new orders are taken, as HubRise's location.order_acceptance says it: written by
+    # orders.acceptance only. A pause or busy mode with an end needs no job to end it: once
+    # acceptance_until has passed, readers see "online" (Establishment.acceptance_now).
+    acceptance = models.CharField(_("order acceptance"), max_length=8, choices=Acceptance.choices, default=Acceptance.ONLINE)
+    acceptance_until = models.DateTimeField(_("until"), null=True, blank=True)
+    busy_extra_time = models.PositiveSmallIntegerField(_("extra preparation time"), default=0)
+    pause_reason = models.CharField(_("reason for the pause"), max_length=200, blank=True)
+    acceptance_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    acceptance_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    acceptance_changed_source = models.CharField(max_length=16, blank=True, editable=False)
+    # The order channels seen so far (Order.channel), offered by the list's filter without a query of their own.
+    channels = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("establishment")
@@ -51,11 +102,24 @@ class Establishment(models.Model):
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
 
+    def acceptance_now(self, now: datetime | None = None) -> str:
+        """The acceptance mode in force: a pause or busy mode whose end has passed is over."""
+        now = now or timezone.now()
+        if self.acceptance != Acceptance.ONLINE and self.acceptance_until is not None and self.acceptance_until <= now:
+            return Acceptance.ONLINE
+        return self.acceptance
+
+    def preparation_time_now(self, now: datetime | None = None) -> int:
+        """Minutes from acceptance to ready, the busy mode's extra time included while it lasts."""
+        extra = self.busy_extra_time if self.acceptance_now(now) == Acceptance.BUSY else 0
+        return self.preparation_time + extra
+
 
 class Membership(models.Model):
     class Role(models.TextChoices):
         MANAGER = "manager", _("Manager")
-        STAFF = "staff", _("Staff")
+        # Its own context: in French the role ("Employé") is not the source of a change ("Équipe").
+        STAFF = "staff", pgettext_lazy("role", "Staff")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     establishment = models.ForeignKey(Establishment, on_delete=models.CASCADE, related_name="memberships")
@@ -73,6 +137,10 @@ class Membership(models.Model):
 class ApiKeyQuerySet(models.QuerySet):
     def active(self):
         return self.filter(revoked_at__isnull=True)
+
+    def revoke(self) -> int:
+        """Revoke the keys still active, at once for every request that uses them; returns how many."""
+        return self.active().update(revoked_at=timezone.now())
 
 
 class ApiKey(models.Model):
@@ -125,6 +193,9 @@ class Order(models.Model):
     status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
     created_at = models.DateTimeField(_("placed at"), default=timezone.now)
     source = models.CharField(_("source"), max_length=16, default="api")
+    # Where the guest ordered, as HubRise's order "channel" names it: our ordering fronts (by their
+    # API key's name unless they say), the delivery platforms of orders that come through HubRise.
+    channel = models.CharField(_("channel"), max_length=100, blank=True, db_default="")
 
     service_type = models.CharField(_("service type"), max_length=16, choices=ServiceType.choices, blank=True)
     service_type_ref = models.CharField(_("service type code"), max_length=100, blank=True)
@@ -155,9 +226,9 @@ class Order(models.Model):
     total = models.DecimalField(_("total"), **MONEY, default=Decimal("0.00"))
     item_count = models.PositiveIntegerField(_("items"), default=0)
 
-    # Derived from status and expected_time, and written with them by
-    # orders.services only: stored so that each tab of the list, in its order,
-    # is one range of one index, whatever the number of orders.
+    # Derived from status and the confirmed (or else expected) time, and written
+    # with them by orders.services only: stored so that each tab of the list, in
+    # its order, is one range of one index, whatever the number of orders.
     tab = models.CharField(_("tab"), max_length=16, choices=Tab.choices, default=Tab.RECEIVED, editable=False)
     due_at = models.DateTimeField(_("due at"), default=timezone.now, editable=False)
     # When someone first opened the order's page: until then a new order stays highlighted in the list.
@@ -232,6 +303,25 @@ class StatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class ReadyTimeChange(models.Model):
+    """When the restaurant said the order will be ready: set on acceptance, pushed back by a delay."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="ready_time_changes")
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    source = models.CharField(_("source"), max_length=16, choices=StatusChange.Source.choices)
+    previous_time = models.DateTimeField(_("previous ready time"), null=True, blank=True)
+    confirmed_time = models.DateTimeField(_("ready time"))
+
+    class Meta:
+        verbose_name = _("ready time change")
+        verbose_name_plural = _("ready time changes")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.previous_time} → {self.confirmed_time}"
 
 
 class OrderItem(models.Model):
@@ -342,3 +432,32 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.ref or str(self.amount)
+
+
+class IdempotentRequest(models.Model):
+    """An order the intake API created for an ``Idempotency-Key``, and the answer it gave.
+
+    A client that retries (its first answer lost to a timeout or a 5xx) sends the
+    same key and gets this answer again instead of a second order. The unique
+    constraint is what serialises two requests with one key: the second waits on
+    the first's uncommitted row and then reads its answer. Kept for
+    IDEMPOTENCY_KEY_HOURS (24 h), then purged by the retention task.
+    """
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+", verbose_name=_("API key"))
+    key = models.CharField(_("idempotency key"), max_length=255)
+    # SHA-256 of the request body as canonical JSON: the same order sent again, whatever its spacing or key order.
+    fingerprint = models.CharField(max_length=64)
+    order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    status_code = models.PositiveSmallIntegerField()
+    # The body exactly as first sent, so that a retry gets the same bytes.
+    response_body = models.TextField()
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotent request")
+        verbose_name_plural = _("idempotent requests")
+        constraints = [models.UniqueConstraint(fields=["api_key", "key"], name="one_answer_per_idempotency_key")]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.order_id}"

@@ -14,3 +14,9 @@ def role_in(user: AbstractBaseUser, establishment: Establishment) -> str | None:
 
 def is_manager(user: AbstractBaseUser, establishment: Establishment) -> bool:
     return role_in(user, establishment) == Membership.Role.MANAGER
+
+
+def may_pause(user: AbstractBaseUser, establishment: Establishment) -> bool:
+    """Managers pause orders and set the busy mode; staff too where the establishment allows it."""
+    role = role_in(user, establishment)
+    return role == Membership.Role.MANAGER or (role == Membership.Role.STAFF and establishment.staff_may_pause)

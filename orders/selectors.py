@@ -1,22 +1,25 @@
 """Reads of orders, always scoped to what the user may see."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import IntegerField, Prefetch, Q, QuerySet
+from django.db.models import F, IntegerField, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from orders import extensions
-from orders.models import Establishment, Order, OrderStatusCount, StatusChange
+from orders.models import Establishment, Order, OrderItem, OrderStatusCount, ReadyTimeChange, StatusChange
 from orders.pagination import Cursor, KeysetPage, keyset_page
-from orders.status import TAB_STATUSES, OrderStatus, Tab
+from orders.phones import search_forms
+from orders.status import TAB_STATUSES, OrderStatus, ServiceType, Tab
 
 
 def establishments_of(user: AbstractBaseUser) -> QuerySet[Establishment]:
-    return Establishment.objects.filter(memberships__user=user).order_by("name")
+    """The user's establishments, each with ``user_role``, the user's role there (from the same join)."""
+    return Establishment.objects.filter(memberships__user=user).annotate(user_role=F("memberships__role")).order_by("name")
 
 
 def establishment_for(user: AbstractBaseUser, establishment_id: int) -> Establishment:
@@ -38,8 +41,19 @@ def orders_of(establishment: Establishment) -> QuerySet[Order]:
     return Order.objects.filter(establishment=establishment)
 
 
-def search_orders(orders: QuerySet[Order], query: str) -> QuerySet[Order]:
-    """Orders whose ref, customer name or phone contain every word of ``query``."""
+def search_orders(orders: QuerySet[Order], query: str, country: str = "FR") -> QuerySet[Order]:
+    """Orders whose ref, customer name or phone contain every word of ``query``.
+
+    A query that looks like a phone number is looked for as one, spaces and all:
+    staff type it as the guest says it ("06 12 34…") while the intake API stores
+    E.164 ("+33612…"), see orders.phones.search_forms.
+    """
+    phone_forms = search_forms(query, country)
+    if phone_forms is not None:
+        matches = Q(ref__icontains=query.strip())
+        for form in phone_forms:
+            matches |= Q(customer_phone__contains=form)
+        return orders.filter(matches)
     for word in query.split():
         matches = (
             Q(ref__icontains=word)
@@ -47,10 +61,66 @@ def search_orders(orders: QuerySet[Order], query: str) -> QuerySet[Order]:
             | Q(customer_last_name__icontains=word)
             | Q(customer_phone__icontains=word)
         )
-        # Staff type the number as the guest says it (06…); the ordering front sends +336….
-        if word.isdigit() and word.startswith("0") and len(word) > 1:
-            matches |= Q(customer_phone__icontains="+33" + word[1:])
         orders = orders.filter(matches)
+    return orders
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """The list's filters, from the query string; anything unknown is ignored rather than an error."""
+
+    service: str = ""
+    channel: str = ""
+    # "today" (due before tomorrow, the late ones included) or "later" (due from tomorrow on).
+    day: str = ""
+    since: date | None = None
+    until: date | None = None
+
+    DAYS = ("today", "later")
+
+    @classmethod
+    def from_query(cls, params, channels: list[str]) -> "ListFilters":
+        service = params.get("service", "")
+        channel = params.get("channel", "")
+        day = params.get("day", "")
+        return cls(
+            service=service if service in ServiceType.values else "",
+            channel=channel if channel in channels else "",
+            day=day if day in cls.DAYS else "",
+            since=_date(params.get("since")),
+            until=_date(params.get("until")),
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.service or self.channel or self.day or self.since or self.until)
+
+    def as_params(self) -> dict[str, str]:
+        params = {"service": self.service, "channel": self.channel, "day": self.day}
+        params["since"] = self.since.isoformat() if self.since else ""
+        params["until"] = self.until.isoformat() if self.until else ""
+        return {key: value for key, value in params.items() if value}
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def filter_orders(orders: QuerySet[Order], filters: ListFilters, zone: ZoneInfo, today: date) -> QuerySet[Order]:
+    """Narrow the list; dates are the establishment's days. Each filter keeps the tab's index range usable."""
+    if filters.service:
+        orders = orders.filter(service_type=filters.service)
+    if filters.channel:
+        orders = orders.filter(channel=filters.channel)
+    if filters.day:
+        tomorrow = datetime.combine(today + timedelta(days=1), time.min, tzinfo=zone)
+        orders = orders.filter(due_at__lt=tomorrow) if filters.day == "today" else orders.filter(due_at__gte=tomorrow)
+    if filters.since:
+        orders = orders.filter(created_at__gte=datetime.combine(filters.since, time.min, tzinfo=zone))
+    if filters.until:
+        orders = orders.filter(created_at__lt=datetime.combine(filters.until + timedelta(days=1), time.min, tzinfo=zone))
     return orders
 
 
@@ -147,9 +217,17 @@ def list_page(orders: QuerySet[Order], tab: Tab | None, cursor: Cursor | None, s
     )
 
 
+def list_items() -> Prefetch:
+    """The dishes in short on each card: one query for the whole page, only the columns shown."""
+    columns = ("order_id", "position", "product_name", "sku_name", "quantity", "customer_notes")
+    return Prefetch("items", queryset=OrderItem.objects.only(*columns))
+
+
 def with_list_relations(orders: QuerySet[Order]) -> QuerySet[Order]:
-    """Load what other apps show per row (orders.extensions) with the list's own queries."""
-    return orders.select_related(*extensions.list_select_related).prefetch_related(*extensions.list_prefetch_related)
+    """Load the dishes and what other apps show per row (orders.extensions) with the list's own queries."""
+    return orders.select_related(*extensions.list_select_related).prefetch_related(
+        list_items(), *extensions.list_prefetch_related
+    )
 
 
 def order_for(establishment: Establishment, order_id: int) -> Order:
@@ -164,6 +242,7 @@ def order_for(establishment: Establishment, order_id: int) -> Order:
             "charges",
             "payments",
             Prefetch("history", queryset=StatusChange.objects.select_related("actor")),
+            Prefetch("ready_time_changes", queryset=ReadyTimeChange.objects.select_related("actor")),
             *extensions.detail_prefetch_related,
         )
     )

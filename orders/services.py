@@ -5,18 +5,19 @@ tasks all call these functions, so each rule exists once.
 """
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from orders import signals
 from orders.inputs import NewItem, NewOrder
 from orders.models import (
+    Acceptance,
     Charge,
     Deal,
     Discount,
@@ -26,9 +27,11 @@ from orders.models import (
     OrderItemOption,
     OrderStatusCount,
     Payment,
+    ReadyTimeChange,
     StatusChange,
 )
-from orders.status import REASON_REQUIRED, OrderStatus, can_staff_change, is_known_status, tab_of
+from orders.ready_time import default_ready_time
+from orders.status import FINISHED_STATUSES, REASON_REQUIRED, OrderStatus, can_staff_change, is_known_status, tab_of
 
 CENT = Decimal("0.01")
 Source = StatusChange.Source
@@ -66,6 +69,28 @@ class OutdatedChange(OrderError):
     """A change that happened before the order's last status change."""
 
 
+class PastReadyTime(OrderError):
+    """A ready time that has already passed: the guest would be told a time that cannot be kept."""
+
+
+class NotDelayable(OrderError):
+    """Only an order the kitchen has accepted and not yet finished has a ready time to push back."""
+
+
+class OrdersPaused(OrderError):
+    """The establishment takes no new orders from the ordering front for now."""
+
+    def __init__(self, message: str, resume_at: datetime | None) -> None:
+        super().__init__(message)
+        self.resume_at = resume_at
+
+
+# Statuses of an order the kitchen has committed to a ready time for and not yet finished.
+_HAS_READY_TIME = (OrderStatus.ACCEPTED, OrderStatus.IN_PREPARATION)
+# A ready time this close to now counts as now (the seconds a click takes), not as the past.
+_CLOCK_SLACK = timedelta(minutes=1)
+
+
 def money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -82,6 +107,33 @@ def order_total(data: NewOrder) -> Decimal:
     charges = sum((charge.price for charge in data.charges), Decimal("0"))
     discounts = sum((discount.price_off for discount in data.discounts), Decimal("0"))
     return money(items + charges - discounts)
+
+
+def creation_problems(data: NewOrder) -> dict[str, str]:
+    """What no restaurant means in an order placed by a front, by field: empty when it is sound.
+
+    The intake API refuses such orders with these messages; the demo generator and
+    tests may still create finished orders directly.
+
+    An order is placed to be prepared: one that arrives already finished would go
+    straight to the Terminé or Annulé tab, unseen by the kitchen and sent to HubRise
+    as such. Discounts larger than what is sold would make the restaurant owe the guest.
+    """
+    problems = {}
+    if data.status in FINISHED_STATUSES:
+        problems["status"] = _("An order cannot be created already “%(status)s”: it is placed to be prepared.") % {
+            "status": _label(data.status)
+        }
+    due = sum((item_subtotal(item) for item in data.items), Decimal("0")) + sum(
+        (charge.price for charge in data.charges), Decimal("0")
+    )
+    discounts = sum((discount.price_off for discount in data.discounts), Decimal("0"))
+    if discounts > due:
+        problems["discounts"] = _("The discounts (%(discounts)s) are larger than the items and charges (%(due)s).") % {
+            "discounts": money(discounts),
+            "due": money(due),
+        }
+    return problems
 
 
 def _check(data: NewOrder) -> None:
@@ -112,11 +164,21 @@ def create_order(
     actor: AbstractBaseUser | None = None,
     created_at: datetime | None = None,
 ) -> Order:
-    """Record an order, its lines and its first history entry in one transaction."""
+    """Record an order, its lines and its first history entry in one transaction.
+
+    While the establishment is paused, orders from the ordering front (source API)
+    are refused with OrdersPaused and nothing is written; orders placed elsewhere
+    (a delivery platform through HubRise, the admin) are recorded all the same.
+    """
     _check(data)
+    now = created_at or timezone.now()
+    if source == Source.API:
+        _refuse_while_paused(establishment, now)
+    confirmed_time = _confirmed_time_at_creation(establishment, data, source, now)
     if not data.ref:
         data = replace(data, ref=_next_ref(establishment))
-    now = created_at or timezone.now()
+    if data.channel:
+        _remember_channel(establishment, data.channel)
     customer = data.customer
     order = Order.objects.create(
         establishment=establishment,
@@ -126,13 +188,14 @@ def create_order(
         status_changed_at=now,
         created_at=now,
         # HubRise never changes an order's expected time after its creation, so the due time is fixed here.
-        due_at=data.expected_time or now,
+        due_at=confirmed_time or data.expected_time or now,
         source=source,
+        channel=data.channel,
         service_type=data.service_type,
         service_type_ref=data.service_type_ref,
         table_name=data.table_name,
         expected_time=data.expected_time,
-        confirmed_time=data.confirmed_time,
+        confirmed_time=confirmed_time,
         customer_first_name=customer.first_name,
         customer_last_name=customer.last_name,
         customer_company_name=customer.company_name,
@@ -155,8 +218,51 @@ def create_order(
     _write_lines(order, data)
     _add_to_counts(establishment.pk, {order.status: 1})
     StatusChange.objects.create(order=order, from_status="", to_status=order.status, at=now, actor=actor, source=source)
+    if confirmed_time is not None and order.status in _HAS_READY_TIME:
+        ReadyTimeChange.objects.create(order=order, at=now, actor=actor, source=source, confirmed_time=confirmed_time)
     signals.order_created.send(sender=Order, order=order, source=source)
     return order
+
+
+def _refuse_while_paused(establishment: Establishment, now: datetime) -> None:
+    if establishment.acceptance_now(now) != Acceptance.PAUSED:
+        return
+    resume_at = establishment.acceptance_until
+    if resume_at is None:
+        message = _("%(name)s is not taking orders at the moment, until further notice.") % {"name": establishment.name}
+    else:
+        local = timezone.localtime(resume_at, establishment.tzinfo)
+        message = _("%(name)s is not taking orders at the moment: orders resume at %(time)s (%(date)s).") % {
+            "name": establishment.name,
+            "time": formats.time_format(local, "H:i"),
+            "date": formats.date_format(local, "SHORT_DATE_FORMAT"),
+        }
+    if establishment.pause_reason:
+        message = f"{message} {establishment.pause_reason}"
+    raise OrdersPaused(message, resume_at)
+
+
+def _confirmed_time_at_creation(establishment: Establishment, data: NewOrder, source: str, now: datetime) -> datetime | None:
+    """An order that arrives already accepted has a ready time, and the ordering front may not set one in the past."""
+    if data.confirmed_time is not None:
+        if source in _RULE_BOUND_SOURCES and data.confirmed_time < now - _CLOCK_SLACK:
+            raise PastReadyTime(_("The confirmed time has already passed."))
+        return data.confirmed_time
+    if data.status in _HAS_READY_TIME:
+        return default_ready_time(now, data.expected_time, establishment.preparation_time_now(now))
+    return None
+
+
+def _remember_channel(establishment: Establishment, channel: str) -> None:
+    """Adds a channel to those the list's filter offers; only the first order of a channel writes."""
+    if channel in establishment.channels:
+        return
+    # Under the row lock, so that two first orders of two new channels keep both.
+    known = Establishment.objects.select_for_update().values_list("channels", flat=True).get(pk=establishment.pk)
+    if channel not in known:
+        known = sorted([*known, channel])
+        Establishment.objects.filter(pk=establishment.pk).update(channels=known)
+    establishment.channels = known
 
 
 def _write_lines(order: Order, data: NewOrder) -> None:
@@ -210,6 +316,7 @@ def change_status(
     expected_current: str | None = None,
     unless_changed_after: datetime | None = None,
     order_locked: bool = False,
+    confirmed_time: datetime | None = None,
 ) -> StatusChange | None:
     """Move an order to ``new_status`` and record why, who and from where.
 
@@ -220,6 +327,9 @@ def change_status(
     the change happened elsewhere: an order changed later here is left alone,
     so that a late event cannot roll it back. ``order_locked`` says the caller
     read ``order`` under its row lock in this transaction: it is not read again.
+    ``confirmed_time`` is when an order being accepted will be ready (HubRise wants
+    it with "accepted"); without it, or when the one it had has passed, the
+    establishment's usual time is taken (orders.ready_time.default_ready_time).
     """
     if not is_known_status(new_status):
         raise UnknownStatus(_("Unknown status: %(status)s.") % {"status": new_status})
@@ -257,12 +367,25 @@ def change_status(
     locked.tab = tab_of(new_status)
     locked.status_changed_at = now
     fields = ["status", "tab", "status_changed_at"]
-    if new_status == "accepted" and locked.confirmed_time is None:
-        # HubRise expects confirmed_time to be set together with "accepted".
-        locked.confirmed_time = locked.expected_time or now
-        fields.append("confirmed_time")
+    previous_time = locked.confirmed_time
+    if new_status == OrderStatus.ACCEPTED:
+        # HubRise expects confirmed_time to be set together with "accepted", and a time already
+        # past would tell the guest something nobody can keep.
+        if confirmed_time is None and (previous_time is None or previous_time < now):
+            timing = Establishment.objects.only("preparation_time", "acceptance", "acceptance_until", "busy_extra_time")
+            minutes = timing.get(pk=locked.establishment_id).preparation_time_now(now)
+            confirmed_time = default_ready_time(now, locked.expected_time, minutes)
+        if confirmed_time is not None and confirmed_time != previous_time:
+            locked.confirmed_time = confirmed_time
+            fields.append("confirmed_time")
+    locked.due_at = _due_at(locked)
+    fields.append("due_at")
     locked.save(update_fields=fields)
     _add_to_counts(locked.establishment_id, {previous: -1, new_status: 1})
+    if "confirmed_time" in fields:
+        ReadyTimeChange.objects.create(
+            order=locked, at=now, actor=actor, source=source, previous_time=previous_time, confirmed_time=locked.confirmed_time
+        )
     change = StatusChange.objects.create(
         order=locked,
         from_status=previous,
@@ -278,7 +401,63 @@ def change_status(
         order.tab = locked.tab
         order.status_changed_at = now
         order.confirmed_time = locked.confirmed_time
+        order.due_at = locked.due_at
     signals.status_changed.send(sender=Order, order=locked, change=change)
+    return change
+
+
+def _due_at(order: Order) -> datetime:
+    """When the order is wanted: the time the restaurant promised, else the guest's, else now (as soon as possible)."""
+    return order.confirmed_time or order.expected_time or order.created_at
+
+
+def accept_order(
+    order: Order | int,
+    *,
+    source: str,
+    actor: AbstractBaseUser | None = None,
+    ready_at: datetime | None = None,
+    expected_current: str | None = None,
+) -> StatusChange | None:
+    """Accept an order for ``ready_at`` (the establishment's usual time when None).
+
+    The one way staff, the admin and the API accept: a ready time already past is
+    refused (PastReadyTime), so HubRise and the guest are never told one.
+    """
+    if ready_at is not None and ready_at < timezone.now() - _CLOCK_SLACK:
+        raise PastReadyTime(_("This ready time has already passed: choose a later one."))
+    return change_status(
+        order, OrderStatus.ACCEPTED, source=source, actor=actor, expected_current=expected_current, confirmed_time=ready_at
+    )
+
+
+@transaction.atomic
+def delay_order(order: Order | int, minutes: int, *, source: str, actor: AbstractBaseUser | None = None) -> ReadyTimeChange:
+    """Push an accepted order's ready time back by ``minutes`` (counted from now if it has passed).
+
+    Sends orders.signals.order_updated with fields {"confirmed_time"} inside the
+    transaction, so that HubRise is told the new time like a status change.
+    """
+    if minutes < 1:
+        raise NotDelayable(_("A delay is a positive number of minutes."))
+    order_id = order.pk if isinstance(order, Order) else order
+    locked = Order.objects.select_for_update().get(pk=order_id)
+    if locked.status not in _HAS_READY_TIME:
+        raise NotDelayable(
+            _("An order that is “%(status)s” has no ready time to push back.") % {"status": locked.get_status_display()}
+        )
+    now = timezone.now()
+    previous_time = locked.confirmed_time
+    locked.confirmed_time = max(previous_time or now, now) + timedelta(minutes=minutes)
+    locked.due_at = _due_at(locked)
+    locked.save(update_fields=["confirmed_time", "due_at"])
+    change = ReadyTimeChange.objects.create(
+        order=locked, at=now, actor=actor, source=source, previous_time=previous_time, confirmed_time=locked.confirmed_time
+    )
+    if isinstance(order, Order):
+        order.confirmed_time = locked.confirmed_time
+        order.due_at = locked.due_at
+    signals.order_updated.send(sender=Order, order=locked, fields={"confirmed_time"}, source=source)
     return change
 
 

@@ -16,3 +16,12 @@ order_created = Signal()
 
 # kwargs: order (Order, already saved with the new status), change (StatusChange)
 status_changed = Signal()
+
+# kwargs: order (Order, saved), fields (set of the field names that changed, e.g. {"confirmed_time"}),
+# source (StatusChange.Source value). For changes that are not a status change, such as a delay.
+order_updated = Signal()
+
+# kwargs: establishment (Establishment, saved), source (StatusChange.Source value). Sent when whether
+# it takes orders (paused, very busy, online) or its preparation time changes; a change applied
+# from HubRise has source "hubrise" and must not be sent back.
+service_state_changed = Signal()

@@ -6,8 +6,7 @@ orders.services.change_status.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -19,13 +18,16 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from orders import selectors, services
-from orders.models import Establishment, Order, StatusChange
+from orders.allergens import mentions_allergy
+from orders.list_rows import is_late, list_rows
+from orders.models import Establishment, Membership, Order, StatusChange
 from orders.pagination import Cursor
+from orders.ready_time import DELAY_MINUTES, PastReadyTime, ready_choices, ready_time_at
 from orders.status import (
-    FINISHED_STATUSES,
     REASON_REQUIRED,
     OrderStatus,
     ServiceType,
@@ -34,7 +36,6 @@ from orders.status import (
     staff_transitions,
     tab_of,
 )
-from orders.templatetags import backoffice
 
 PAGE_SIZE = 25
 SEARCH_MAX_LENGTH = 100
@@ -49,6 +50,19 @@ REASON_LABELS = {
     OrderStatus.REJECTED: lambda: _("Why reject this order? (kept in its history)"),
     OrderStatus.CANCELLED: lambda: _("Why cancel this order? (kept in its history)"),
 }
+# One tap for the usual reasons; "Other" asks for words. A rejection's reason reaches HubRise.
+PRESET_REASONS = (
+    gettext_lazy("Out of stock"),
+    gettext_lazy("Too many orders"),
+    gettext_lazy("Establishment closed"),
+    gettext_lazy("Address outside the delivery area"),
+)
+# Statuses of an order whose ready time can still be pushed back.
+DELAYABLE_STATUSES = frozenset({OrderStatus.ACCEPTED, OrderStatus.IN_PREPARATION})
+# A cookie rather than the session: writing the session on each visit would cost the list a query.
+LAST_ESTABLISHMENT_COOKIE = "getresto_establishment"
+# The chime rings again this often while an order of Reçu is unseen (static/js/new_orders.js).
+CHIME_REPEAT_SECONDS = 20
 
 
 def partial_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -80,96 +94,24 @@ def _render(request: HttpRequest, establishment: Establishment, template: str, c
         return render(request, template, context)
 
 
+def _remember_establishment(response: HttpResponse, establishment_id: int, *, secure: bool) -> HttpResponse:
+    """Where "Get Resto" (the home page) leads next time; not a secret, and checked against the memberships."""
+    response.set_cookie(
+        LAST_ESTABLISHMENT_COOKIE, str(establishment_id), max_age=365 * 24 * 3600, httponly=True, samesite="Lax", secure=secure
+    )
+    return response
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    establishment = selectors.establishments_of(request.user).first()
-    if establishment is None:
+    """The establishment the user last opened, else the first one they were given access to (their own)."""
+    memberships = Membership.objects.filter(user=request.user).order_by("pk").values_list("establishment_id", flat=True)
+    mine = list(memberships)
+    if not mine:
         return render(request, "orders/no_establishment.html", status=403)
-    return redirect("orders:list", establishment_id=establishment.pk)
-
-
-@dataclass(frozen=True)
-class ListRow:
-    """One row of the order list, formatted here rather than in the template: Django's template
-    engine took over a millisecond per row for the same work, most of the page's time."""
-
-    order: Order
-    url: str
-    classes: str
-    unopened: bool
-    placed: str
-    placed_day: str
-    due: str
-    due_day: str
-    overdue: bool
-    waited: str
-    waiting: bool
-    service: str
-    service_class: str
-    table: str
-    customer: str
-    see_label: str
-    total: str
-    status: str
-    status_tone: str
-
-
-def _list_rows(orders: list[Order], establishment: Establishment, list_url: str) -> list[ListRow]:
-    zone = establishment.tzinfo
-    now = timezone.now()
-    today = timezone.localdate(now, zone)
-    waiting_since = now - selectors.NEW_ORDER_ALERT_AFTER
-
-    def time_and_day(moment: datetime) -> tuple[str, str]:
-        local = timezone.localtime(moment, zone)
-        day = "" if local.date() == today else formats.date_format(local, "SHORT_DATE_FORMAT")
-        return formats.time_format(local, "H:i"), day
-
-    rows = []
-    for order in orders:
-        finished = order.status in FINISHED_STATUSES
-        overdue = not finished and order.expected_time is not None and order.expected_time < now
-        waiting = order.status == OrderStatus.NEW and order.created_at < waiting_since
-        unopened = order.tab == Tab.RECEIVED and order.first_opened_at is None
-        classes = [
-            name
-            for name, on in (
-                ("overdue", overdue),
-                ("waiting", waiting),
-                ("is-new", order.status == OrderStatus.NEW),
-                ("unopened", unopened),
-            )
-            if on
-        ]
-        placed, placed_day = time_and_day(order.created_at)
-        due, due_day = time_and_day(order.expected_time) if order.expected_time else ("", "")
-        rows.append(
-            ListRow(
-                order=order,
-                url=f"{list_url}{order.pk}/",
-                classes=" ".join(classes),
-                unopened=unopened,
-                placed=placed,
-                placed_day=placed_day,
-                due=due,
-                due_day=due_day,
-                overdue=overdue,
-                waited="" if finished else backoffice.waited(order.created_at),
-                waiting=waiting,
-                # The choices' labels directly: get_FOO_display() rebuilds a dict of the choices at each call.
-                service=str(ServiceType(order.service_type).label) if order.service_type in ServiceType.values else "",
-                service_class=order.service_type or "none",
-                customer=order.customer_name or order.customer_company_name or "—",
-                see_label=_("See the details of order %(ref)s") % {"ref": order.ref},
-                table=_("table %(table)s") % {"table": order.table_name}
-                if order.service_type == ServiceType.EAT_IN and order.table_name
-                else "",
-                total=backoffice.money(order.total, order.currency),
-                status=backoffice.status_label(order.status),
-                status_tone=backoffice.status_tone(order.status),
-            )
-        )
-    return rows
+    last = request.COOKIES.get(LAST_ESTABLISHMENT_COOKIE, "")
+    last_id = int(last) if last.isdigit() else None
+    return redirect("orders:list", establishment_id=last_id if last_id in mine else mine[0])
 
 
 def _list_context(request: HttpRequest, establishment_id: int, *, with_others: bool) -> dict:
@@ -181,22 +123,26 @@ def _list_context(request: HttpRequest, establishment_id: int, *, with_others: b
     establishment, establishments, summary = selectors.establishments_with_summary(
         request.user, establishment_id, timezone.now() - selectors.NEW_ORDER_ALERT_AFTER, with_others=with_others
     )
-    orders = selectors.orders_of(establishment)
+    filters = selectors.ListFilters.from_query(request.GET, establishment.channels)
+    today = timezone.localdate(timezone.now(), establishment.tzinfo)
+    orders = selectors.filter_orders(selectors.orders_of(establishment), filters, establishment.tzinfo, today)
     cursor = Cursor.decode(request.GET.get("cursor"))
     if query:
         # A search looks in every tab: whoever asks about an order rarely knows where it is.
-        page = selectors.list_page(selectors.search_orders(orders, query), None, cursor, PAGE_SIZE)
+        page = selectors.list_page(selectors.search_orders(orders, query, establishment.country), None, cursor, PAGE_SIZE)
         page_count = None
     else:
         page = selectors.list_page(orders, tab, cursor, PAGE_SIZE)
-        # The counters give the number of pages for free; orders moving between
-        # tabs while someone pages through can make it lag by one.
-        page_count = max(page.number, -(-summary.counts[tab] // PAGE_SIZE))
+        # The counters give the number of pages for free (not of a filtered tab); orders moving
+        # between tabs while someone pages through can make it lag by one.
+        page_count = None if filters else max(page.number, -(-summary.counts[tab] // PAGE_SIZE))
     list_url = reverse("orders:list", args=[establishment.pk])
+    kept = {"q": query} if query else {"tab": tab.value}
+    active = tab in selectors.ACTIVE_TABS and not query
     return {
         "establishment": establishment,
         "establishments": establishments,
-        "rows": _list_rows(page.object_list, establishment, list_url),
+        "rows": list_rows(page.object_list, establishment, list_url, sections=active and filters.day != "later"),
         "tab": tab,
         "tabs": [(t, summary.counts[t]) for t in Tab],
         "query": query,
@@ -205,8 +151,15 @@ def _list_context(request: HttpRequest, establishment_id: int, *, with_others: b
         "waiting_too_long": summary.waiting,
         "unopened": summary.unopened,
         "latest_unopened": summary.latest_unopened or 0,
-        "finished_statuses": FINISHED_STATUSES,
-        "filters": urlencode({"q": query} if query else {"tab": tab.value}),
+        "list_filters": filters,
+        "filter_choices": {
+            "services": ServiceType.choices,
+            "channels": establishment.channels,
+            "by_day": active,
+            "by_date": not active,
+        },
+        "filters": urlencode({**kept, **filters.as_params()}),
+        "tab_filters": urlencode(filters.as_params()),
         "live_query": request.GET.urlencode(),
     }
 
@@ -215,14 +168,16 @@ def _list_context(request: HttpRequest, establishment_id: int, *, with_others: b
 @require_GET
 def order_list(request: HttpRequest, establishment_id: int) -> HttpResponse:
     context = _list_context(request, establishment_id, with_others=True)
-    return _render(request, context["establishment"], "orders/order_list.html", context)
+    context["chime_repeat_seconds"] = CHIME_REPEAT_SECONDS
+    response = _render(request, context["establishment"], "orders/order_list.html", context)
+    return _remember_establishment(response, establishment_id, secure=request.is_secure())
 
 
 @partial_login_required
 @require_GET
 def order_list_live(request: HttpRequest, establishment_id: int) -> HttpResponse:
     context = _list_context(request, establishment_id, with_others=False)
-    return _render(request, context["establishment"], "orders/_order_list_live.html", context)
+    return _render(request, context["establishment"], "orders/_order_list_live.html", {**context, "live": True})
 
 
 def _actions(order: Order) -> list[dict]:
@@ -237,12 +192,46 @@ def _actions(order: Order) -> list[dict]:
                 "primary": status == usual,
                 "destructive": status in DESTRUCTIVE_STATUSES,
                 "needs_reason": status in REASON_REQUIRED,
+                "asks_ready_time": status == OrderStatus.ACCEPTED,
                 "reason_label": REASON_LABELS[status]() if status in REASON_LABELS else _("Reason"),
             }
         )
     # The usual next step comes first, where the thumb expects it.
     actions.sort(key=lambda action: (not action["primary"], action["destructive"]))
     return actions
+
+
+def _ready_choices(order: Order, establishment: Establishment) -> dict:
+    choices = ready_choices(timezone.now(), order.expected_time, establishment.preparation_time_now())
+    return {"minutes": choices.minutes, "default": choices.default_minutes, "requested": choices.requested}
+
+
+def _history(order: Order) -> list[dict]:
+    """Status changes and ready-time changes, in the order they happened."""
+    entries = [{"at": change.at, "id": change.pk, "change": change} for change in order.history.all()]
+    entries += [{"at": ready.at, "id": ready.pk, "ready": ready} for ready in order.ready_time_changes.all()]
+    for entry in entries:
+        reason = entry["change"].reason if "change" in entry else ""
+        entry["allergy"] = mentions_allergy(reason)
+    # A status change and the ready time it set share their time: the status change reads first.
+    return sorted(entries, key=lambda entry: (entry["at"], "ready" in entry, entry["id"]))
+
+
+def who_changed(change: StatusChange | None) -> str:
+    """Who made a change, as staff say it: a colleague's name, the app HubRise named, or where it came from."""
+    if change is None:
+        return _("someone else")
+    if change.actor is not None:
+        return change.actor.get_short_name() or change.actor.get_username()
+    if change.source_detail:
+        return change.source_detail
+    return {
+        StatusChange.Source.STAFF: _("a colleague"),
+        StatusChange.Source.API: _("the ordering front"),
+        StatusChange.Source.ADMIN: _("the administration"),
+        StatusChange.Source.HUBRISE: _("HubRise (the till or another app)"),
+        StatusChange.Source.SYSTEM: _("the system"),
+    }.get(change.source, change.source)
 
 
 @login_required
@@ -256,6 +245,7 @@ def order_detail(request: HttpRequest, establishment_id: int, order_id: int) -> 
     items = list(order.items.all())
     for item in items:
         item.deal = deal_by_key.get(item.deal_key)
+        item.allergy = mentions_allergy(item.customer_notes)
     context = {
         "establishments": establishments,
         "order": order,
@@ -264,9 +254,14 @@ def order_detail(request: HttpRequest, establishment_id: int, order_id: int) -> 
         "discounts": order.discounts.all(),
         "charges": order.charges.all(),
         "payments": order.payments.all(),
-        "history": order.history.all(),
+        "history": _history(order),
         "tab": tab_of(order.status),
         "actions": _actions(order),
+        "ready": _ready_choices(order, establishment),
+        "preset_reasons": PRESET_REASONS,
+        "delay_minutes": DELAY_MINUTES if order.status in DELAYABLE_STATUSES else None,
+        "late": is_late(order, timezone.now()),
+        "notes_allergy": mentions_allergy(order.customer_notes),
         "shown_status": order.status,
     }
     return _render(request, establishment, "orders/order_detail.html", context)
@@ -278,7 +273,9 @@ def order_status_live(request: HttpRequest, establishment_id: int, order_id: int
     establishment = selectors.establishment_for(request.user, establishment_id)
     order = get_object_or_404(selectors.orders_of(establishment), pk=order_id)
     shown_status = request.GET.get("shown", "")
-    context = {"order": order, "shown_status": shown_status, "changed": shown_status != order.status}
+    changed = shown_status != order.status
+    last = order.history.select_related("actor").order_by("-at", "-id").first() if changed else None
+    context = {"order": order, "shown_status": shown_status, "changed": changed, "changed_by": who_changed(last)}
     return _render(request, establishment, "orders/_order_status_live.html", context)
 
 
@@ -288,15 +285,32 @@ def change_order_status(request: HttpRequest, establishment_id: int, order_id: i
     establishment = selectors.establishment_for(request.user, establishment_id)
     order = get_object_or_404(selectors.orders_of(establishment), pk=order_id)
     target = request.POST.get("status", "")
+    expected_current = request.POST.get("expected_current", "")
+    if not expected_current:
+        # Without the status the page showed, a stale page could overwrite a newer status unseen.
+        messages.error(request, _("The page did not say which status it showed: reload it and choose again."))
+        return redirect(reverse("orders:detail", args=[establishment.pk, order.pk]))
     try:
-        change = services.change_status(
-            order,
-            target,
-            source=StatusChange.Source.STAFF,
-            actor=request.user,
-            reason=request.POST.get("reason", ""),
-            expected_current=request.POST.get("expected_current") or None,
-        )
+        if target == OrderStatus.ACCEPTED:
+            change = services.accept_order(
+                order,
+                source=StatusChange.Source.STAFF,
+                actor=request.user,
+                ready_at=_asked_ready_time(request, establishment, order),
+                expected_current=expected_current,
+            )
+        else:
+            change = services.change_status(
+                order,
+                target,
+                source=StatusChange.Source.STAFF,
+                actor=request.user,
+                reason=_reason(request),
+                expected_current=expected_current,
+            )
+    except services.StaleStatus:
+        messages.error(request, _stale_message(order))
+        return redirect(reverse("orders:detail", args=[establishment.pk, order.pk]))
     except services.OrderError as error:
         messages.error(request, str(error))
     else:
@@ -308,6 +322,58 @@ def change_order_status(request: HttpRequest, establishment_id: int, order_id: i
     if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return redirect(back)
     return redirect(reverse("orders:detail", args=[establishment.pk, order.pk]))
+
+
+@login_required
+@require_POST
+def delay_order(request: HttpRequest, establishment_id: int, order_id: int) -> HttpResponse:
+    establishment = selectors.establishment_for(request.user, establishment_id)
+    order = get_object_or_404(selectors.orders_of(establishment), pk=order_id)
+    try:
+        services.delay_order(order, DELAY_MINUTES, source=StatusChange.Source.STAFF, actor=request.user)
+    except services.OrderError as error:
+        messages.error(request, str(error))
+    else:
+        with timezone.override(establishment.tzinfo):
+            ready = formats.time_format(timezone.localtime(order.confirmed_time), "H:i")
+        messages.success(request, _("Order %(ref)s will be ready at %(time)s.") % {"ref": order.ref, "time": ready})
+    return redirect(reverse("orders:detail", args=[establishment.pk, order.pk]))
+
+
+def _asked_ready_time(request: HttpRequest, establishment: Establishment, order: Order) -> datetime | None:
+    """The ready time the accept buttons sent: in N minutes, the guest's time, or a typed HH:MM."""
+    now = timezone.now()
+    if request.POST.get("ready") == "requested" and order.expected_time is not None:
+        # The exact time, whatever its day: a pre-order for tomorrow is not "12:30 today".
+        return order.expected_time
+    minutes = request.POST.get("ready_in", "")
+    if minutes.isdigit() and 0 < int(minutes) <= 24 * 60:
+        return now + timedelta(minutes=int(minutes))
+    clock = request.POST.get("ready_at", "")
+    if request.POST.get("ready") == "at" and not clock:
+        raise services.OrderError(_("Type the ready time as hours and minutes, e.g. 19:30."))
+    if clock:
+        try:
+            return ready_time_at(time.fromisoformat(clock), now, establishment.tzinfo)
+        except ValueError as error:
+            if isinstance(error, PastReadyTime):
+                raise services.PastReadyTime(_("This ready time has already passed: choose a later one.")) from error
+            raise services.OrderError(_("Type the ready time as hours and minutes, e.g. 19:30.")) from error
+    return None
+
+
+def _reason(request: HttpRequest) -> str:
+    """A preset reason's button, or the words typed under "Other"."""
+    preset = request.POST.get("preset_reason", "")
+    return preset if preset else request.POST.get("reason", "")
+
+
+def _stale_message(order: Order) -> str:
+    last = order.history.select_related("actor").order_by("-at", "-id").first()
+    return _("Your action was not applied: the order was moved to “%(status)s” by %(who)s.") % {
+        "status": order.get_status_display(),
+        "who": who_changed(last),
+    }
 
 
 def _ref_and_status(order: Order) -> dict[str, str]:

@@ -44,6 +44,8 @@ class SandboxProcess(ChildProcess):
             "HUBRISE_SANDBOX_DEMO_TOKEN": "",
             "HUBRISE_SANDBOX_TIME_UNIT": str(FAST_TIME_UNIT),
             "HUBRISE_SANDBOX_DELIVERY_TIMEOUT": "2",
+            # The demo's virtual printer on any free port: 9100 may be taken on a shared machine.
+            "HUBRISE_SANDBOX_PRINTER_PORT": "0",
         }
         env = repository_env(**{**settings, **(extra_env or {})})
         command = [sys.executable, "-m", "hubrise_sandbox"]
@@ -76,9 +78,13 @@ class HubRiseSandbox:
         self.db_path = process.db_path
 
     def _control(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = requests.request(method, f"{self.control_url}{path}", timeout=10, **kwargs)
+        response = self.control(method, path, **kwargs)
         response.raise_for_status()
         return response.json()
+
+    def control(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """Any control API call (``path`` under /_sandbox), answered as is: to see a refusal."""
+        return requests.request(method, f"{self.control_url}{path}", timeout=10, **kwargs)
 
     def locations(self) -> list[dict]:
         """The seeded locations, each with its account, catalogs and customer lists (with customers)."""
@@ -89,13 +95,15 @@ class HubRiseSandbox:
         return self.locations()[0]["id"]
 
     def connect(self, location_id: str | None = None, client_id: str | None = None, **extra: Any) -> dict:
-        """A ready connection, as the OAuth token response would give it (skips the consent page)."""
+        """A ready connection, as the OAuth token response would give it (skips the consent page).
+        ``extra``: ``scope`` (default our app's: orders, customer list, catalog and inventory write),
+        ``catalog_id`` (the catalog picked on the consent page), ``device_id``, or ``role``."""
         body = {"location_id": location_id, "client_id": client_id, **extra}
         return self._control("POST", "/connections", json={k: v for k, v in body.items() if v is not None})
 
-    def create_token(self, location_id: str | None = None, client_id: str | None = None) -> str:
+    def create_token(self, location_id: str | None = None, client_id: str | None = None, scope: str | None = None) -> str:
         """An access token for our app (or ``client_id``) on ``location_id`` (default: the first location)."""
-        return self.connect(location_id, client_id)["access_token"]
+        return self.connect(location_id, client_id, **({"scope": scope} if scope else {}))["access_token"]
 
     def create_pos_token(self, location_id: str | None = None) -> str:
         return self.create_token(location_id, self.pos_client_id)
@@ -138,6 +146,87 @@ class HubRiseSandbox:
     def events(self, **filters: Any) -> list[dict]:
         """Events with state and attempts. Filters: state (pending, delivered, dropped, …), client_id, order_id."""
         return self._control("GET", "/events", params=filters)
+
+    # Catalogs and inventory, as the POS holds and edits them --------------------------------------
+
+    @property
+    def catalog_id(self) -> str:
+        """The first location's catalog (the demo bistro menu)."""
+        return self.locations()[0]["catalogs"][0]["id"]
+
+    def catalog(self, catalog_id: str | None = None) -> dict:
+        """The catalog as ``GET /catalogs/:id`` answers it (ids, no rate limit)."""
+        return self._control("GET", f"/catalogs/{catalog_id or self.catalog_id}")
+
+    def catalog_upload(self, catalog_id: str | None = None) -> dict:
+        """The catalog in upload form (``{"name", "data"}`` with refs, no ids): edit it, then ``put_catalog``."""
+        return self._control("GET", f"/catalogs/{catalog_id or self.catalog_id}/upload")
+
+    def put_catalog(self, body: dict, catalog_id: str | None = None, *, unchecked: bool = False, as_app: str = "pos") -> dict:
+        """Replaces the catalog as another app (the POS): fires ``catalog.update``. ``unchecked`` stores
+        ``data`` as it is, to hand a client a catalog HubRise would never accept."""
+        payload = {**body, "as": as_app, "unchecked": unchecked}
+        return self._control("PUT", f"/catalogs/{catalog_id or self.catalog_id}", json=payload)
+
+    def create_catalog_as_pos(self, body: dict, location_id: str | None = None, *, level: str = "location") -> dict:
+        """A catalog created by the POS (``level`` "account": an account-level one): fires ``catalog.create``."""
+        return self._control("POST", f"/locations/{location_id or self.location_id}/catalogs", json={**body, "level": level})
+
+    def set_sku_price(self, sku_ref: str, price: str, catalog_id: str | None = None) -> dict:
+        """The POS changes one price: a whole-catalog PUT behind, so ``catalog.update``."""
+        return self._control("PATCH", f"/catalogs/{catalog_id or self.catalog_id}/skus/{sku_ref}", json={"price": price})
+
+    def add_product(self, product: dict, catalog_id: str | None = None) -> dict:
+        """The POS adds a product (upload form: ``category_ref``, ``name``, ``skus``)."""
+        return self._control("POST", f"/catalogs/{catalog_id or self.catalog_id}/products", json=product)
+
+    def inventory(self, catalog_id: str | None = None, location_id: str | None = None) -> list[dict]:
+        path = f"/catalogs/{catalog_id or self.catalog_id}/locations/{location_id or self.location_id}/inventory"
+        return self._control("GET", path)
+
+    def patch_inventory(self, entries: list[dict], catalog_id: str | None = None, location_id: str | None = None) -> list[dict]:
+        """The POS changes stock (``[{"sku_ref": "STEAK-FRITES", "stock": "0"}]``): fires ``inventory.patch``."""
+        path = f"/catalogs/{catalog_id or self.catalog_id}/locations/{location_id or self.location_id}/inventory"
+        return self._control("PATCH", path, json={"entries": entries, "as": "pos"})
+
+    # The location, as the POS sets it -----------------------------------------------------------
+
+    def location(self, location_id: str | None = None) -> dict:
+        """The location as ``GET /location`` answers it (hours, preparation time, order acceptance)."""
+        return self._control("GET", f"/locations/{location_id or self.location_id}")
+
+    def patch_location_as_pos(self, location_id: str | None = None, **fields: Any) -> dict:
+        """E.g. ``order_acceptance={"mode": "paused", "reason": "…"}``: fires ``location.update``."""
+        return self._control("PATCH", f"/locations/{location_id or self.location_id}", json=fields)
+
+    def pos_codes(self, location_id: str | None = None) -> dict:
+        """The POS's refs for service types, payment methods, platform discounts and charges."""
+        return self._control("GET", f"/locations/{location_id or self.location_id}/pos_codes")
+
+    # The other apps' orders and their couriers ------------------------------------------------------
+
+    def create_order_as(self, app: str, location_id: str | None = None, **options: Any) -> dict:
+        """An order created by ``app`` ("uber_eats", "deliveroo", "pos") from the location's catalog,
+        as HubRise holds it. Options: service_type, delivery_by ("platform"|"restaurant"), seed,
+        items, status, customer_notes, with_deal, dispatch, step_seconds (see the sandbox README)."""
+        return self._control("POST", f"/locations/{location_id or self.location_id}/orders", json={"as": app, **options})
+
+    def edit_order_as(self, order_id: str, app: str = "pos", **changes: Any) -> dict:
+        """A PATCH of the order by another app (confirmed_time, seller_notes, items…): fires ``order.update``."""
+        return self._control("PATCH", f"/orders/{order_id}", json={"as": app, **changes})
+
+    def dispatch_courier(self, order_id: str, **options: Any) -> dict:
+        """Attaches a delivery as its carrier and moves it every ``step_seconds`` (0: only on ``advance_delivery``)."""
+        return self._control("POST", f"/orders/{order_id}/delivery", json=options)
+
+    def advance_delivery(self, order_id: str) -> dict:
+        return self._control("POST", f"/orders/{order_id}/delivery/advance")
+
+    def change_delivery(self, order_id: str, **fields: Any) -> dict:
+        return self._control("PATCH", f"/orders/{order_id}/delivery", json=fields)
+
+    def deliveries(self) -> list[dict]:
+        return self._control("GET", "/deliveries")
 
     def set_rate_limits(self, **limits: int) -> dict:
         """per_minute, per_hour, per_day, heavy_per_minute."""

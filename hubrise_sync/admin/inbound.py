@@ -1,7 +1,7 @@
 """Admin of what HubRise tells us: every event and its outcome, and the quarantine of refused callbacks.
 
-Both are for the platform's administrators (superusers): a refused callback
-cannot be attributed to an establishment, and events show other apps' orders.
+Both are records of what happened, read-only; like the whole admin, only
+superusers reach them (getresto/admin_site.py).
 """
 
 from django.contrib import admin, messages
@@ -9,17 +9,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from hubrise_sync import inbound
-from hubrise_sync.models import InboundEvent, QuarantinedCallback
+from hubrise_sync import quarantine
+from hubrise_sync.models import InboundEvent, QuarantinedCallback, RefusedCallbackTally
 
 
-class SuperuserOnlyAdmin(admin.ModelAdmin):
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return request.user.is_active and request.user.is_superuser
-
+class RecordAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
@@ -28,7 +22,7 @@ class SuperuserOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(InboundEvent)
-class InboundEventAdmin(SuperuserOnlyAdmin):
+class InboundEventAdmin(RecordAdmin):
     list_display = ["received_at", "event_id", "via", "kind", "hubrise_order_id", "order", "new_status", "outcome", "detail"]
     list_filter = ["outcome", "via", "resource_type", "event_type"]
     list_select_related = ["order"]
@@ -42,8 +36,8 @@ class InboundEventAdmin(SuperuserOnlyAdmin):
 
 
 @admin.register(QuarantinedCallback)
-class QuarantinedCallbackAdmin(SuperuserOnlyAdmin):
-    list_display = ["received_at", "reason", "remote_addr", "body_size", "replayed_at", "replay_result"]
+class QuarantinedCallbackAdmin(RecordAdmin):
+    list_display = ["received_at", "reason", "remote_addr", "body_size", "body_is_whole", "replayed_at", "replay_result"]
     list_filter = ["reason", ("replayed_at", admin.EmptyFieldListFilter)]
     readonly_fields = [
         "received_at",
@@ -52,12 +46,17 @@ class QuarantinedCallbackAdmin(SuperuserOnlyAdmin):
         "headers",
         "body_text",
         "body_size",
+        "body_sha256",
         "replayed_at",
         "replay_result",
         "event",
     ]
     exclude = ["body"]
     actions = ["reverify_and_replay"]
+
+    @admin.display(description=_("kept whole (replayable)"), boolean=True)
+    def body_is_whole(self, kept: QuarantinedCallback) -> bool:
+        return kept.body_is_whole
 
     @admin.display(description=_("body"))
     def body_text(self, kept: QuarantinedCallback) -> str:
@@ -66,5 +65,12 @@ class QuarantinedCallbackAdmin(SuperuserOnlyAdmin):
     @admin.action(description=_("Re-verify with the current client secret and replay"))
     def reverify_and_replay(self, request: HttpRequest, queryset: QuerySet[QuarantinedCallback]) -> None:
         for kept in queryset.order_by("received_at", "id"):
-            result = inbound.replay_quarantined(kept)
+            result = quarantine.replay(kept)
             messages.info(request, f"{kept}: {result}")
+
+
+@admin.register(RefusedCallbackTally)
+class RefusedCallbackTallyAdmin(RecordAdmin):
+    list_display = ["hour", "kept", "not_kept", "throttled"]
+    date_hierarchy = "hour"
+    readonly_fields = ["hour", "kept", "not_kept", "throttled"]

@@ -11,7 +11,6 @@ from django.utils.translation import ngettext
 
 from hubrise_sync import push
 from hubrise_sync.models import Connection, DeliveryAttempt, OutboxMessage
-from orders.admin import EstablishmentScopedAdmin
 
 
 class DeliveryAttemptInline(admin.TabularInline):
@@ -26,8 +25,7 @@ class DeliveryAttemptInline(admin.TabularInline):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(EstablishmentScopedAdmin):
-    establishment_path = "order__establishment"
+class OutboxMessageAdmin(admin.ModelAdmin):
     list_display = [
         "id",
         "order_ref",
@@ -138,7 +136,7 @@ class ConnectionForm(forms.ModelForm):
 
 
 @admin.register(Connection)
-class ConnectionAdmin(EstablishmentScopedAdmin):
+class ConnectionAdmin(admin.ModelAdmin):
     form = ConnectionForm
     list_display = [
         "establishment",
@@ -151,6 +149,7 @@ class ConnectionAdmin(EstablishmentScopedAdmin):
     ]
     list_select_related = ["establishment"]
     search_fields = ["establishment__name", "location_id", "location_name", "account_name"]
+    autocomplete_fields = ["establishment"]
     list_filter = ["callback_mode"]
     readonly_fields = ["masked_token", "connected_at", "last_success_at", "last_failed_at", "last_failed_reason"]
     fields = [

@@ -1,9 +1,10 @@
 """HubRise models, one module per topic; each is imported here for Django."""
 
 from hubrise_sync.models.connection import Connection
-from hubrise_sync.models.events import InboundEvent, PollingState, QuarantinedCallback, ReconcileCheck
+from hubrise_sync.models.events import InboundEvent, PollingState, ReconcileCheck
 from hubrise_sync.models.order_link import OrderLink
 from hubrise_sync.models.outbox import DeliveryAttempt, OutboxMessage, RateWindow
+from hubrise_sync.models.quarantine import QuarantinedCallback, RefusedCallbackTally
 
 __all__ = [
     "Connection",
@@ -15,4 +16,5 @@ __all__ = [
     "QuarantinedCallback",
     "RateWindow",
     "ReconcileCheck",
+    "RefusedCallbackTally",
 ]

@@ -66,40 +66,6 @@ class InboundEvent(models.Model):
         return f"{self.event_id or '—'} {self.resource_type}.{self.event_type} ({self.get_outcome_display()})"
 
 
-class QuarantinedCallback(models.Model):
-    """A callback POST refused for its signature (or size), kept so that nothing genuine is lost.
-
-    A wrongly configured client secret would otherwise make us refuse, and
-    HubRise then delete, every genuine event: after fixing the secret an admin
-    re-verifies these and replays the ones that now pass.
-    """
-
-    class Reason(models.TextChoices):
-        MISSING_SIGNATURE = "missing_signature", _("No signature")
-        BAD_SIGNATURE = "bad_signature", _("Wrong signature")
-        TOO_LARGE = "too_large", _("Body too large")
-
-    received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
-    reason = models.CharField(_("reason"), max_length=32, choices=Reason.choices)
-    remote_addr = models.CharField(_("from"), max_length=64, blank=True)
-    headers = models.JSONField(_("headers"), default=dict)
-    body = models.BinaryField(_("body"), blank=True, default=b"")
-    body_size = models.PositiveIntegerField(_("size (bytes)"), default=0)
-    replayed_at = models.DateTimeField(_("replayed at"), null=True, blank=True)
-    replay_result = models.TextField(_("replay result"), blank=True)
-    event = models.ForeignKey(
-        InboundEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("event")
-    )
-
-    class Meta:
-        verbose_name = _("quarantined HubRise callback")
-        verbose_name_plural = _("quarantined HubRise callbacks")
-        ordering = ["-received_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.received_at:%Y-%m-%d %H:%M:%S} {self.get_reason_display()}"
-
-
 class PollingState(models.Model):
     """When a passive connection was last polled: at most once per interval, whatever beat does."""
 

@@ -17,6 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 MONEY_PATTERN = r"^-?[0-9]{1,10}\.[0-9]{2} [A-Z]{3}$"
+NON_NEGATIVE_MONEY_PATTERN = r"^[0-9]{1,10}\.[0-9]{2} [A-Z]{3}$"
 DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 _MONEY_RE = re.compile(MONEY_PATTERN)
 _DECIMAL_RE = re.compile(DECIMAL_PATTERN)
@@ -88,6 +89,21 @@ class MoneyField(_InstanceAware, serializers.Field):
     def to_representation(self, value: tuple[Decimal, str]) -> str:
         amount, currency = value
         return format_money(amount, currency)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": NON_NEGATIVE_MONEY_PATTERN,
+        "example": "9.50 EUR",
+        "description": "Amount of zero or more, with exactly 2 decimals, a space and the establishment's ISO 4217 currency.",
+    }
+)
+class NonNegativeMoneyField(MoneyField):
+    """An input amount that cannot be negative (prices, charges, payments, discounts): documented as such."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, allow_negative=False, **kwargs)
 
 
 @extend_schema_field({"type": "string", "pattern": DECIMAL_PATTERN, "example": "2"})

@@ -16,6 +16,7 @@ from rest_framework import serializers
 from orders.api.fields import (
     DecimalStringField,
     MoneyField,
+    NonNegativeMoneyField,
     OffsetDateTimeField,
     StrictBooleanField,
     StrictCharField,
@@ -24,7 +25,8 @@ from orders.api.fields import (
 )
 from orders.inputs import NewCharge, NewCustomer, NewDeal, NewDiscount, NewItem, NewOption, NewOrder, NewPayment
 from orders.models import Order, OrderItem, StatusChange
-from orders.services import item_subtotal, order_total
+from orders.phones import InvalidPhoneNumber, to_e164
+from orders.services import creation_problems, item_subtotal, order_total
 from orders.status import OrderStatus, ServiceType
 
 MAX_ITEMS = 200
@@ -85,7 +87,7 @@ class OptionInputSerializer(serializers.Serializer):
     option_list_name = StrictCharField(max_length=200)
     name = StrictCharField(max_length=200)
     ref = text(100)
-    price = MoneyField(required=False, default=Decimal("0"), help_text=_("Omitted means free."))
+    price = NonNegativeMoneyField(required=False, default=Decimal("0"), help_text=_("Omitted means free."))
     quantity = StrictPositiveIntegerField(required=False, default=1, help_text=_("Per item unit; a JSON integer."))
     removed = StrictBooleanField(required=False, default=False)
 
@@ -109,7 +111,7 @@ class DealLineInputSerializer(serializers.Serializer):
         return attrs
 
     def _check_money(self, value: str) -> None:
-        field = MoneyField()
+        field = NonNegativeMoneyField()
         field.bind("pricing_value", self)
         try:
             field.to_internal_value(value)
@@ -120,16 +122,18 @@ class DealLineInputSerializer(serializers.Serializer):
         field = DecimalStringField(decimal_places=3, min_value=Decimal("0"), below=Decimal("1000"))
         field.bind("pricing_value", self)
         try:
-            field.to_internal_value(value)
+            percentage = field.to_internal_value(value)
         except serializers.ValidationError as error:
             raise serializers.ValidationError({"pricing_value": error.detail}) from None
+        if percentage > 100:
+            raise serializers.ValidationError({"pricing_value": [_("A percentage off cannot exceed 100.")]})
 
 
 class ItemInputSerializer(serializers.Serializer):
     product_name = StrictCharField(max_length=200)
     sku_name = text(200)
     sku_ref = text(100)
-    price = MoneyField(help_text=_("Unit price, options excluded."))
+    price = NonNegativeMoneyField(help_text=_("Unit price, options excluded."))
     quantity = quantity_field()
     tax_rate = tax_rate_field()
     customer_notes = text(2000)
@@ -145,20 +149,20 @@ class DealInputSerializer(serializers.Serializer):
 class DiscountInputSerializer(serializers.Serializer):
     name = StrictCharField(max_length=200)
     ref = text(100)
-    price_off = MoneyField(allow_negative=False)
+    price_off = NonNegativeMoneyField()
 
 
 class ChargeInputSerializer(serializers.Serializer):
     name = StrictCharField(max_length=200)
     ref = text(100)
-    price = MoneyField()
+    price = NonNegativeMoneyField()
     tax_rate = tax_rate_field()
 
 
 class PaymentInputSerializer(serializers.Serializer):
     name = text(200)
     ref = text(100)
-    amount = MoneyField()
+    amount = NonNegativeMoneyField()
     info = serializers.DictField(
         required=False, allow_null=True, default=dict, help_text=_("Free object, e.g. a transaction id.")
     )
@@ -174,13 +178,31 @@ class CustomerInputSerializer(serializers.Serializer):
     last_name = text(100)
     company_name = text(200)
     email = StrictEmailField(max_length=254, required=False, allow_blank=True, allow_null=True, default="")
-    phone = text(32, help_text=_("E.164, e.g. +33612345678."))
+    phone = text(
+        32,
+        help_text=_(
+            "Stored and answered in E.164 (+33612345678); a number without country code, such as "
+            "06 12 34 56 78, is read as the establishment's country's. A number that cannot exist is refused."
+        ),
+    )
     address_1 = text(255)
     address_2 = text(255)
     postal_code = text(20)
     city = text(100)
     country = text(100)
     delivery_notes = text(2000)
+
+    def validate_phone(self, value: str | None) -> str:
+        if not value or not value.strip():
+            return ""
+        country = self.context.get("country", "FR")
+        try:
+            return to_e164(value, country)
+        except InvalidPhoneNumber:
+            raise serializers.ValidationError(
+                _("Not a valid phone number. Send it with its country code (+33…) or as a %(country)s number.")
+                % {"country": country}
+            ) from None
 
 
 class RestaurantFieldsSerializer(serializers.Serializer):
@@ -196,6 +218,9 @@ class OrderInputSerializer(serializers.Serializer):
 
     status = serializers.ChoiceField(choices=OrderStatus.choices, required=False, default=OrderStatus.NEW)
     ref = text(64, help_text=_("Your reference; a number is given when empty."))
+    channel = text(
+        100, help_text=_("Where the guest ordered, e.g. \"Menu QR code\" (HubRise's channel); the API key's name when empty.")
+    )
     service_type = serializers.ChoiceField(
         choices=ServiceType.choices, required=False, allow_blank=True, allow_null=True, default=""
     )
@@ -260,6 +285,9 @@ class OrderInputSerializer(serializers.Serializer):
         too_big = _("The amounts are too large.")
         if any(abs(item_subtotal(item)) >= MONEY_LIMIT for item in new_order.items) or abs(order_total(new_order)) >= MONEY_LIMIT:
             raise serializers.ValidationError({"items": [too_big]})
+        problems = creation_problems(new_order)
+        if problems:
+            raise serializers.ValidationError({field: [message] for field, message in problems.items()})
         attrs["new_order"] = new_order
         return attrs
 
@@ -268,6 +296,7 @@ class OrderInputSerializer(serializers.Serializer):
         return NewOrder(
             status=data["status"],
             ref=_clean(data["ref"]),
+            channel=_clean(data["channel"]).strip() or self.context.get("channel", ""),
             service_type=_clean(data["service_type"]),
             service_type_ref=_clean(data["service_type_ref"]),
             table_name=data["table_name"],
@@ -439,6 +468,7 @@ class OrderSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     uid = serializers.UUIDField(help_text=_("Our unique id, sent to HubRise as private_ref."))
     ref = serializers.CharField()
+    channel = serializers.CharField()
     status = serializers.ChoiceField(choices=OrderStatus.choices)
     status_changed_at = OffsetDateTimeField(per_instance=_order_tz)
     created_at = OffsetDateTimeField(per_instance=_order_tz)

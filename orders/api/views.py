@@ -1,22 +1,28 @@
 """The order intake API: thin views over orders.services and orders.selectors."""
 
+import math
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
+from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from orders.api import idempotency
 from orders.api.authentication import ApiKeyAuthentication, HasApiKey
+from orders.api.parsers import JSONParser
 from orders.api.serializers import OrderInputSerializer, OrderSerializer
 from orders.models import Order, StatusChange
-from orders.services import OrderError, create_order
+from orders.services import OrderError, OrdersPaused, create_order
 from orders.status import OrderStatus
 
 NON_FIELD = "non_field_errors"
@@ -63,6 +69,13 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
 
 
 ErrorSerializer = inline_serializer("Error", fields={"message": serializers.CharField()})
+PausedSerializer = inline_serializer(
+    "OrdersPaused",
+    fields={
+        "message": serializers.CharField(),
+        "resume_at": serializers.DateTimeField(allow_null=True, help_text=_("When orders resume; null: until further notice.")),
+    },
+)
 ValidationErrorSerializer = inline_serializer(
     "ValidationError",
     fields={
@@ -73,7 +86,11 @@ ValidationErrorSerializer = inline_serializer(
         ),
     },
 )
-AUTH_ERRORS = {401: OpenApiResponse(ErrorSerializer, description=_("Missing, wrong or revoked API key."))}
+COMMON_ERRORS = {
+    401: OpenApiResponse(ErrorSerializer, description=_("Missing, wrong or revoked API key.")),
+    # getresto.middleware.DatabaseUnavailableAsJSON, on every API path.
+    503: OpenApiResponse(ErrorSerializer, description=_("The database cannot be reached: retry after Retry-After seconds.")),
+}
 
 
 class OrderPagination(CursorPagination):
@@ -124,18 +141,47 @@ def orders_of(establishment_id: int) -> QuerySet[Order]:
             200: OrderSerializer(many=True),
             400: ValidationErrorSerializer,
             404: OpenApiResponse(ErrorSerializer, description=_("Invalid cursor.")),
-            **AUTH_ERRORS,
+            **COMMON_ERRORS,
         },
     ),
     retrieve=extend_schema(
         summary="Read one order",
         parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
-        responses={200: OrderSerializer, 404: ErrorSerializer, **AUTH_ERRORS},
+        responses={200: OrderSerializer, 404: ErrorSerializer, **COMMON_ERRORS},
     ),
     create=extend_schema(
         summary="Create an order (HubRise vocabulary)",
         request=OrderInputSerializer,
-        responses={201: OrderSerializer, 400: ValidationErrorSerializer, **AUTH_ERRORS},
+        parameters=[
+            OpenApiParameter(
+                idempotency.HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                pattern=r"^[\x21-\x7e]{1,255}$",
+                description=_(
+                    "Any unique string per order (a UUID, say), 1 to 255 visible ASCII characters. Sent again with the "
+                    "same body within 24 hours, the request creates nothing and gets the first answer again (status and "
+                    "body, with the header Idempotent-Replayed: true); with another body, a 422. Two requests with one "
+                    "key at once make one order: the second waits for the first and gets its answer. Keys are per API key."
+                ),
+            ),
+        ],
+        responses={
+            201: OrderSerializer,
+            400: ValidationErrorSerializer,
+            409: OpenApiResponse(ErrorSerializer, description=_("Another request with this key is being handled: retry.")),
+            422: OpenApiResponse(ErrorSerializer, description=_("The Idempotency-Key was used with another body.")),
+            **COMMON_ERRORS,
+            503: OpenApiResponse(
+                PausedSerializer,
+                description=_(
+                    "The establishment has paused new orders (nothing was created; the message says until when, for "
+                    "the guest, and Retry-After gives the seconds left when the pause has an end), or the database "
+                    "cannot be reached (retry after Retry-After seconds)."
+                ),
+            ),
+        },
     ),
 )
 class OrderViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -172,15 +218,48 @@ class OrderViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retrie
         api_key = getattr(self.request, "auth", None)
         if api_key is not None:
             context["currency"] = api_key.establishment.currency
+            context["country"] = api_key.establishment.country
+            context["channel"] = api_key.name
         return context
 
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response | HttpResponse:
+        key = idempotency.key_of(request.headers)
+        if key is not None:
+            body_fingerprint = idempotency.fingerprint(request.data)
+            earlier = idempotency.earlier_answer(request.auth, key, body_fingerprint)
+            if earlier is not None:
+                return earlier
         incoming = self.get_serializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        establishment = request.auth.establishment
+        try:
+            if key is not None:
+                return idempotency.create_once(request.auth, key, body_fingerprint, lambda: self._create(incoming, rendered=True))
+            # The read of the new order is in its transaction: an order is never committed
+            # without its answer (a database that fails in between gives a 503 and no order).
+            with transaction.atomic():
+                _order, data = self._create(incoming)
+        except OrdersPaused as paused:
+            # Nothing was created and the key is not kept: the same request succeeds once orders resume.
+            return _paused_response(paused, request.auth.establishment)
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    def _create(self, incoming: OrderInputSerializer, *, rendered: bool = False) -> tuple[Order, Any]:
+        establishment = self.request.auth.establishment
         try:
             order = create_order(establishment, incoming.new_order(), source=StatusChange.Source.API)
+        except OrdersPaused:
+            raise
         except OrderError as error:
             raise ValidationError({NON_FIELD: [str(error)]}) from error
         created = orders_of(establishment.pk).get(pk=order.pk)
-        return Response(OrderSerializer(created, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)
+        data = OrderSerializer(created, context=self.get_serializer_context()).data
+        return order, JSONRenderer().render(data) if rendered else data
+
+
+def _paused_response(paused: OrdersPaused, establishment) -> Response:
+    headers = {}
+    resume_at = None
+    if paused.resume_at is not None:
+        resume_at = timezone.localtime(paused.resume_at, establishment.tzinfo).isoformat(timespec="seconds")
+        headers["Retry-After"] = str(max(1, math.ceil((paused.resume_at - timezone.now()).total_seconds())))
+    return Response({"message": str(paused), "resume_at": resume_at}, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=headers)

@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from orders import extensions
+from orders.permissions import role_in
 from orders.selectors import NEW_ORDER_ALERT_AFTER
 from orders.status import FINISHED_STATUSES, OrderStatus, Tab, tab_of
 
@@ -29,6 +30,24 @@ def money(value: Decimal | None, currency: str = "EUR") -> str:
     if (get_language() or "").startswith("en") and len(symbol) == 1:
         return f"-{symbol}{amount[1:]}" if amount.startswith("-") else f"{symbol}{amount}"
     return f"{amount}{NBSP}{symbol}"
+
+
+# French contracts "de" with the article that starts a name: "Commandes du Petit Bistrot".
+_FRENCH_OF = (("le ", "du "), ("les ", "des "), ("la ", "de la "), ("l'", "de l'"), ("l’", "de l’"))
+
+
+@register.filter
+def of_name(name: str) -> str:
+    """ "of <name>" in the current language: "du Petit Bistrot", "de la Brasserie du Port", "of Chez Paul"."""
+    if not (get_language() or "").startswith("fr"):
+        return f"of {name}"
+    lowered = name.lower()
+    for article, contracted in _FRENCH_OF:
+        if lowered.startswith(article):
+            return contracted + name[len(article) :]
+    if lowered[:1] in "aeiouyhàâéèêîôû":
+        return f"d’{name}"
+    return f"de {name}"
 
 
 @register.filter
@@ -84,9 +103,23 @@ def is_unopened(order) -> bool:
 
 @register.simple_tag(takes_context=True)
 def establishment_menu(context) -> list[tuple[str, str]]:
-    """The top bar's entries that other apps registered, with their URLs for this establishment."""
-    establishment_id = context["establishment"].pk
-    return [(label, reverse(url_name, args=[establishment_id])) for label, url_name in extensions.establishment_menu]
+    """The top bar's entries that other apps registered and the user may see, with their URLs for this establishment."""
+    establishment = context["establishment"]
+    menu = extensions.establishment_menu
+    role = _role_of_viewer(context, establishment) if any(len(entry) > 2 for entry in menu) else None
+    return [
+        (label, reverse(url_name, args=[establishment.pk]))
+        for label, url_name, *only_for in menu
+        if not only_for or only_for[0] == role
+    ]
+
+
+def _role_of_viewer(context, establishment) -> str | None:
+    # Pages load their establishment through selectors.establishments_of, which brings the user's role along.
+    if hasattr(establishment, "user_role"):
+        return establishment.user_role
+    request = context.get("request")
+    return role_in(request.user, establishment) if request is not None else None
 
 
 @register.simple_tag

@@ -1,20 +1,35 @@
-/* New orders on the order list: a chime when one arrives, and the "Activer le son" toggle.
+/* New orders on the order list: a chime that keeps ringing until someone looks, and the "Activer le son" toggle.
 
-   The live fragment (#live-list, replaced by htmx every few seconds) carries
-   data-latest-unopened, the id of the newest order of Reçu that nobody has
-   opened yet, whatever the tab shown. It growing while the page is open means
-   a new order came in. Browsers only let a page play sound after the user has
-   interacted with it, so the choice is remembered in localStorage and the
-   first tap or key on the page unlocks the sound again after a reload. */
+   The live fragment (#live-list, replaced by htmx every few seconds) carries, whatever
+   the tab shown:
+   - data-latest-unopened: the newest order of Reçu that nobody has opened yet. It growing
+     while the page is open means a new order came in: the chime rings at once.
+   - data-unopened: how many orders of Reçu nobody has opened. While it is not zero the
+     chime rings again every data-repeat-seconds (20 s), as HubRise's own order app does;
+     it stops at the first refresh that shows zero (someone opened it, here or elsewhere).
+   - data-waiting: orders still "new" after five minutes. While there are some, the
+     repeat uses the urgent sound, at full volume, even once they have been opened.
+   Browsers only let a page play sound after the user has interacted with it, so the
+   choice is remembered in localStorage and the first tap or key on the page unlocks
+   the sound again after a reload. Each ring also sets body[data-last-chime] and sends
+   a "getresto:chime" event, for whoever watches the page without sound. */
 (function () {
   "use strict";
 
   var STORAGE_KEY = "getresto.sound";
+  var NORMAL_VOLUME = 0.7;
   var script = document.currentScript;
+  var repeatMs = (Number(script.dataset.repeatSeconds) || 20) * 1000;
   var audio = new Audio(script.dataset.sound);
   audio.preload = "auto";
+  audio.volume = NORMAL_VOLUME;
+  var urgent = new Audio(script.dataset.urgentSound || script.dataset.sound);
+  urgent.preload = "auto";
+  urgent.volume = 1;
   var unlocked = false;
   var heard = null;
+  var repeater = null;
+  var state = { unopened: 0, waiting: 0, latest: 0 };
 
   function soundOn() {
     try {
@@ -36,18 +51,18 @@
     return document.getElementById("sound-toggle");
   }
 
-  function show(state) {
+  function show(mode) {
     var button = toggle();
     if (!button) return;
     button.hidden = false;
-    button.dataset.state = state;
-    button.setAttribute("aria-pressed", state === "off" ? "false" : "true");
-    button.querySelector(".label").textContent = button.dataset["label" + state.charAt(0).toUpperCase() + state.slice(1)];
+    button.dataset.state = mode;
+    button.setAttribute("aria-pressed", mode === "off" ? "false" : "true");
+    button.querySelector(".label").textContent = button.dataset["label" + mode.charAt(0).toUpperCase() + mode.slice(1)];
   }
 
-  function play() {
-    audio.currentTime = 0;
-    var playing = audio.play();
+  function play(sound) {
+    sound.currentTime = 0;
+    var playing = sound.play();
     if (playing && playing.then) {
       playing.then(
         function () {
@@ -62,21 +77,47 @@
     }
   }
 
-  function chime(latest) {
-    document.body.dataset.lastChime = String(latest);
-    document.dispatchEvent(new CustomEvent("getresto:new-order", { detail: { id: latest } }));
-    if (soundOn()) play();
+  function ring(kind) {
+    document.body.dataset.lastChime = String(state.latest);
+    document.body.dataset.lastChimeKind = kind;
+    document.dispatchEvent(new CustomEvent("getresto:chime", { detail: { id: state.latest, kind: kind } }));
+    if (soundOn()) play(kind === "urgent" ? urgent : audio);
+  }
+
+  function needsRinging() {
+    return state.unopened > 0 || state.waiting > 0;
+  }
+
+  function repeat() {
+    if (!needsRinging()) return stopRepeating();
+    ring(state.waiting > 0 ? "urgent" : "new");
+  }
+
+  function startRepeating() {
+    if (repeater === null) repeater = window.setInterval(repeat, repeatMs);
+  }
+
+  function stopRepeating() {
+    if (repeater !== null) window.clearInterval(repeater);
+    repeater = null;
   }
 
   function check() {
     var list = document.getElementById("live-list");
     if (!list) return;
-    var latest = Number(list.dataset.latestUnopened || 0);
-    var unopened = Number(list.dataset.unopened || 0);
+    state.latest = Number(list.dataset.latestUnopened || 0);
+    state.unopened = Number(list.dataset.unopened || 0);
+    state.waiting = Number(list.dataset.waiting || 0);
     document.title = document.title.replace(/^\(\d+\) /, "");
-    if (unopened > 0) document.title = "(" + unopened + ") " + document.title;
-    if (heard !== null && latest > heard) chime(latest);
-    heard = Math.max(heard || 0, latest);
+    if (state.unopened > 0) document.title = "(" + state.unopened + ") " + document.title;
+    if (heard !== null && state.latest > heard) {
+      ring(state.waiting > 0 ? "urgent" : "new");
+      /* A new arrival restarts the count: the next ring is a full interval later. */
+      stopRepeating();
+    }
+    heard = Math.max(heard || 0, state.latest);
+    if (needsRinging()) startRepeating();
+    else stopRepeating();
   }
 
   function unlock() {
@@ -104,7 +145,7 @@
         remember(on);
         if (on) {
           show("on");
-          play(); /* The click is the interaction that allows it: the cook hears what will ring. */
+          play(audio); /* The click is the interaction that allows it: the cook hears what will ring. */
         } else {
           show("off");
         }

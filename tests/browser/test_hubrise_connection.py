@@ -53,7 +53,7 @@ def test_a_manager_connects_sees_both_directions_of_the_sync_then_disconnects(
     hubrise_id = at_hubrise["id"]
 
     page.goto(f"{live_server.url}/e/{establishment.pk}/orders/")
-    row = page.locator(f'tr[data-order="{order.pk}"]')
+    row = page.locator(f'li[data-order="{order.pk}"]')
     row.wait_for()
     pos = page.context.browser.new_page()
     pos.goto(hubrise_sandbox.base_url + "/")

@@ -25,7 +25,7 @@ def test_a_new_order_and_a_change_from_the_pos_show_up_on_the_open_list_without_
     )
     page = browser_page
     log_in(page, live_server, "marc")
-    page.wait_for_selector("table.orders")
+    page.wait_for_selector(".order-cards")
     page.evaluate("window.__notReloaded = true")
     tabs = page.get_by_role("navigation", name="Onglets des commandes")
 
@@ -36,7 +36,7 @@ def test_a_new_order_and_a_change_from_the_pos_show_up_on_the_open_list_without_
 
     new = create_order(establishment, croque_order(ref="0101", table_name="7"), source=StatusChange.Source.API)
 
-    row = page.locator(f'tr[data-order="{new.pk}"]')
+    row = page.locator(f'li[data-order="{new.pk}"]')
     row.wait_for(timeout=WITHIN_A_FEW_SECONDS)
     assert "unopened" in row.get_attribute("class")
     assert row.locator(".tag-unopened").inner_text().strip().lower() == "non vue"
@@ -47,7 +47,7 @@ def test_a_new_order_and_a_change_from_the_pos_show_up_on_the_open_list_without_
 
     change_status(earlier, "in_preparation", source=StatusChange.Source.HUBRISE, source_detail="Caisse")
 
-    page.locator(f'tr[data-order="{earlier.pk}"]').wait_for(state="detached", timeout=WITHIN_A_FEW_SECONDS)
+    page.locator(f'li[data-order="{earlier.pk}"]').wait_for(state="detached", timeout=WITHIN_A_FEW_SECONDS)
     assert tabs.get_by_role("link", name="En préparation").locator(".count").inner_text() == "1"
     assert tabs.get_by_role("link", name="Reçu").locator(".count").inner_text() == "1"
     assert page.evaluate("window.__notReloaded") is True
@@ -55,8 +55,8 @@ def test_a_new_order_and_a_change_from_the_pos_show_up_on_the_open_list_without_
     page.get_by_role("link", name="0101", exact=True).click()
     page.get_by_role("heading", name="Commande 0101").wait_for()
     page.go_back()
-    page.wait_for_selector(f'tr[data-order="{new.pk}"]')
-    assert "unopened" not in (page.locator(f'tr[data-order="{new.pk}"]').get_attribute("class") or "")
+    page.wait_for_selector(f'li[data-order="{new.pk}"]')
+    assert "unopened" not in (page.locator(f'li[data-order="{new.pk}"]').get_attribute("class") or "")
 
 
 def test_the_sound_choice_is_remembered_and_waits_for_a_tap_after_a_reload(live_server, browser_page):

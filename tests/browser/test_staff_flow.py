@@ -36,14 +36,14 @@ def test_a_cook_logs_in_switches_tabs_and_accepts_an_order(live_server, browser_
     page.get_by_role("button", name="Se connecter").click()
 
     tabs = page.get_by_role("navigation", name="Onglets des commandes")
-    page.wait_for_selector("table.orders")
+    page.wait_for_selector(".order-cards")
     assert tabs.get_by_role("link", name="Reçu").get_attribute("aria-current") == "page"
     assert page.get_by_text("1 nouvelle commande attend depuis plus de 5 minutes.").is_visible()
     page.screenshot(path=str(SCREENSHOTS / "getresto_order_list.png"), full_page=True)
 
     tabs.get_by_role("link", name="En préparation").click()
     page.wait_for_url("**tab=en-preparation")
-    assert page.locator("table.orders tbody tr").count() == 2
+    assert page.locator(".order-cards .order-card").count() == 2
     tabs.get_by_role("link", name="Reçu").click()
     page.wait_for_url("**tab=recu")
 
@@ -53,10 +53,12 @@ def test_a_cook_logs_in_switches_tabs_and_accepts_an_order(live_server, browser_
     page.screenshot(path=str(SCREENSHOTS / "getresto_order_detail.png"), full_page=True)
 
     page.get_by_role("button", name="Rejeter").click()
-    assert page.get_by_label("Pourquoi rejeter cette commande ? (gardé dans son historique)").is_visible()
+    reasons = page.get_by_role("group", name="Pourquoi rejeter cette commande\u00a0? (gardé dans son historique)")
+    assert reasons.get_by_role("button", name="Rupture de stock").is_visible()
+    assert page.get_by_label("Autre motif").first.is_visible()
     page.screenshot(path=str(SCREENSHOTS / "getresto_order_reject.png"), full_page=True)
-    page.get_by_role("button", name="Acceptée").click()
+    page.get_by_role("group", name="Accepter\u00a0: prête dans").get_by_role("button", name="20 min").click()
 
-    page.get_by_text("La commande 0100 est maintenant « Acceptée ».").wait_for()
+    page.get_by_text("La commande 0100 est maintenant «\u00a0Acceptée\u00a0».").wait_for()
     assert page.locator(".status-big").inner_text() == "Acceptée"
     assert page.get_by_role("button", name="En préparation").is_visible()

@@ -26,7 +26,7 @@ def test_a_status_changed_on_the_hubrise_sandbox_page_shows_up_on_the_open_list(
     hubrise_id = order.hubrise.hubrise_order_id
     page = browser_page
     log_in(page, live_server, "marc")
-    row = page.locator(f'tr[data-order="{order.pk}"]')
+    row = page.locator(f'li[data-order="{order.pk}"]')
     row.wait_for()
 
     pos = page.context.browser.new_page()
@@ -39,4 +39,4 @@ def test_a_status_changed_on_the_hubrise_sandbox_page_shows_up_on_the_open_list(
     tabs = page.get_by_role("navigation", name="Onglets des commandes")
     assert tabs.get_by_role("link", name="En préparation").locator(".count").inner_text() == "1"
     page.get_by_role("link", name="En préparation").click()
-    assert "En préparation" in page.locator(f'tr[data-order="{order.pk}"]').inner_text()
+    assert "En préparation" in page.locator(f'li[data-order="{order.pk}"]').inner_text()

@@ -38,8 +38,11 @@ def sign(body: bytes, secret: str = SECRET) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def post_callback(client: Client, body: bytes, signature: str | None = "sign", content_type: str = "application/json"):
-    headers = {}
+def post_callback(
+    client: Client, body: bytes, signature: str | None = "sign", content_type: str = "application/json", **extra: str
+):
+    """``extra``: more of the request's META, e.g. REMOTE_ADDR or HTTP_COOKIE."""
+    headers = dict(extra)
     if signature == "sign":
         signature = sign(body)
     if signature is not None:

@@ -1,9 +1,26 @@
 """Shared fixtures of the HubRise tests: our app pointed at the sandbox, and a manager logged in."""
 
+import contextlib
+
 import pytest
 
 from orders.models import Membership
 from tests.factories import make_establishment, make_user
+
+
+@pytest.fixture(autouse=True)
+def no_refused_callbacks_counted_yet():
+    """The per-address throttle of refused callbacks counts in Redis, across tests: each test starts at zero."""
+    from django.core.cache import cache
+
+    from hubrise_sync import broker, quarantine
+
+    cache.clear()
+    client = broker.redis_client()
+    if client is not None:
+        # Without Redis the tests that need it say so themselves.
+        with contextlib.suppress(Exception):
+            quarantine.forget_throttle(client)
 
 
 @pytest.fixture

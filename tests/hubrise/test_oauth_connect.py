@@ -190,11 +190,17 @@ def test_reconnecting_a_broken_connection_makes_it_healthy_and_removes_the_banne
     assert "Votre connexion HubRise est interrompue" not in client.get(orders_page).text
 
 
+def confirm_name(client, establishment, decision: str = "connect"):
+    """Answers the question asked when the chosen location's name is not the establishment's."""
+    return client.post(reverse("hubrise:confirm_replacement", args=[establishment.pk]), {"decision": decision}, follow=True)
+
+
 def test_connecting_to_another_location_asks_for_confirmation_first(client, manager, establishment, hubrise):
     first, second = hubrise.locations()[:2]
     connect(client, hubrise, establishment.pk, location_id=first["id"])
+    connect(client, hubrise, establishment.pk, location_id=second["id"])
 
-    response = connect(client, hubrise, establishment.pk, location_id=second["id"])
+    response = confirm_name(client, establishment)
 
     assert response.redirect_chain[-1][0] == reverse("hubrise:confirm_replacement", args=[establishment.pk])
     assert first["id"] in response.text and second["id"] in response.text
@@ -206,6 +212,7 @@ def test_confirming_the_switch_connects_the_new_location_and_revokes_the_old(cli
     connect(client, hubrise, establishment.pk, location_id=first["id"])
     old_token = Connection.objects.get(establishment=establishment).access_token
     connect(client, hubrise, establishment.pk, location_id=second["id"])
+    confirm_name(client, establishment)
 
     client.post(reverse("hubrise:confirm_replacement", args=[establishment.pk]), {"decision": "replace"})
 
@@ -219,6 +226,7 @@ def test_keeping_the_current_location_changes_nothing(client, manager, establish
     first, second = hubrise.locations()[:2]
     connect(client, hubrise, establishment.pk, location_id=first["id"])
     connect(client, hubrise, establishment.pk, location_id=second["id"])
+    confirm_name(client, establishment)
 
     client.post(reverse("hubrise:confirm_replacement", args=[establishment.pk]), {"decision": "keep"})
     response = client.post(reverse("hubrise:confirm_replacement", args=[establishment.pk]), {"decision": "replace"})
@@ -231,12 +239,67 @@ def test_a_location_connected_to_another_establishment_is_refused(client, manage
     other = make_establishment("La Brasserie")
     Membership.objects.create(user=manager, establishment=other, role=Membership.Role.MANAGER)
     connect(client, hubrise, other.pk)
+    confirm_name(client, other)
 
     response = connect(client, hubrise, establishment.pk)
 
     assert "déjà connecté à un autre établissement" in " ".join(shown_messages(response))
     assert not Connection.objects.filter(establishment=establishment).exists()
     assert Connection.objects.filter(establishment=other).exists()
+
+
+def test_a_location_named_otherwise_is_connected_only_once_the_manager_confirms(client, manager, establishment, hubrise):
+    other_location = hubrise.locations()[1]
+
+    asked = connect(client, hubrise, establishment.pk, location_id=other_location["id"])
+
+    assert asked.redirect_chain[-1][0] == reverse("hubrise:confirm_replacement", args=[establishment.pk])
+    assert "«\u00a0La Brasserie du Port\u00a0», et non «\u00a0Le Petit Bistrot\u00a0»" in asked.text
+    assert not Connection.objects.filter(establishment=establishment).exists()
+    confirm_name(client, establishment)
+    assert Connection.objects.get(establishment=establishment).location_id == other_location["id"]
+
+
+def test_declining_a_location_named_otherwise_connects_nothing_and_gives_the_access_back(client, manager, establishment, hubrise):
+    other_location = hubrise.locations()[1]
+    connect(client, hubrise, establishment.pk, location_id=other_location["id"])
+
+    response = confirm_name(client, establishment, decision="keep")
+
+    assert not Connection.objects.filter(establishment=establishment).exists()
+    assert "Rien n’a été connecté." in " ".join(shown_messages(response))
+    still_open = hubrise._control("GET", f"/locations/{other_location['id']}/connections")
+    assert [connection for connection in still_open if connection["client_id"] == hubrise.client_id] == []
+
+
+def test_a_location_in_another_time_zone_is_refused_with_the_reason(client, manager, establishment, hubrise):
+    abroad = hubrise._control("POST", "/locations", json={"name": "Le Petit Bistrot", "timezone": "America/New_York"})
+
+    response = connect(client, hubrise, establishment.pk, location_id=abroad["id"])
+
+    assert not Connection.objects.filter(establishment=establishment).exists()
+    assert "est dans le fuseau horaire America/New_York et Le Petit Bistrot dans Europe/Paris" in " ".join(
+        shown_messages(response)
+    )
+
+
+def test_a_location_in_another_currency_is_refused_with_the_reason(client, manager, establishment, hubrise):
+    establishment.currency = "GBP"
+    establishment.save()
+
+    response = connect(client, hubrise, establishment.pk)
+
+    assert not Connection.objects.filter(establishment=establishment).exists()
+    assert "compte en EUR et Le Petit Bistrot en GBP" in " ".join(shown_messages(response))
+
+
+def test_the_settings_page_says_none_in_agreement_and_hides_the_oauth_scope(client, manager, establishment, hubrise):
+    connect(client, hubrise, establishment.pk)
+
+    connected = client.get(settings_url(establishment)).text
+
+    assert "Dernière erreur</dt><dd>aucune</dd>" in connected.replace("\n", "").replace("  ", "")
+    assert "orders.write" not in connected
 
 
 # --- Testing the connection --------------------------------------------------------------
@@ -280,7 +343,7 @@ def test_disconnect_asks_for_confirmation_first(client, manager, establishment, 
     response = client.get(reverse("hubrise:disconnect", args=[establishment.pk]))
 
     assert response.status_code == 200
-    assert "Déconnecter HubRise ?" in response.text
+    assert "Déconnecter HubRise\u00a0?" in response.text
     assert Connection.objects.filter(establishment=establishment).exists()
 
 

@@ -53,7 +53,7 @@ def test_a_status_change_whose_callback_was_missed_is_applied_by_reconciliation(
     assert order.history.last().source == StatusChange.Source.HUBRISE
     event = InboundEvent.objects.get()
     assert (event.via, event.outcome, event.new_status, event.order) == ("reconciliation", "applied", "accepted", order)
-    assert ReconcileCheck.objects.get(order=order).last_result.startswith("Applied")
+    assert ReconcileCheck.objects.get(order=order).last_result.startswith(str(InboundEvent.Outcome.APPLIED.label))
 
 
 def test_an_order_whose_own_change_is_not_yet_at_hubrise_is_left_alone(sandbox, connection, establishment):

@@ -6,8 +6,9 @@ import logging
 
 import pytest
 from django.db import OperationalError
+from django.utils import translation
 
-from hubrise_sync import inbound
+from hubrise_sync import inbound, quarantine
 from hubrise_sync.models import InboundEvent, QuarantinedCallback
 from orders.models import Order, StatusChange
 from orders.services import change_status
@@ -290,7 +291,7 @@ def test_a_burst_of_refused_signatures_is_logged_once_as_an_error_without_the_se
         for _ in range(12):
             post_callback(client, body, signature="f" * 64)
 
-    errors = [record for record in caplog.records if record.levelno == logging.ERROR and record.name == "hubrise_sync.inbound"]
+    errors = [record for record in caplog.records if record.levelno == logging.ERROR and record.name == "hubrise_sync.quarantine"]
     assert len(errors) == 1
     assert "11 HubRise callbacks refused" in errors[0].getMessage()
     assert SECRET not in caplog.text
@@ -301,10 +302,11 @@ def test_a_quarantined_callback_is_applied_once_replayed_after_the_secret_is_fix
     settings.HUBRISE_CLIENT_SECRET = "the-old-wrong-secret"
     post_callback(client, fixture_bytes("order_update_accepted"))  # signed with the real secret
     kept = QuarantinedCallback.objects.get()
-    assert inbound.replay_quarantined(kept).startswith("Still refused")
+    assert quarantine.replay(kept).startswith("Still refused")
 
     settings.HUBRISE_CLIENT_SECRET = SECRET
-    result = inbound.replay_quarantined(kept)
+    with translation.override("en"):
+        result = quarantine.replay(kept)
 
     assert result == "Replayed: Applied."
     order.refresh_from_db()

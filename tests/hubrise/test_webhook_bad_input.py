@@ -120,6 +120,7 @@ CASES = [
     Case("created_at before year 1 in UTC", event(created_at="0001-01-01T00:00:00+14:00"), 400, "out of range"),
     Case("created_at after year 9999 in UTC", event(created_at="9999-12-31T23:59:59-14:00"), 400, "out of range"),
     Case("id as an object", event(id={"id": "ks8f6"}), 400, "has no id"),
+    Case("id longer than the column", event(id="e" * 65), 400, "event id is longer than 64 characters"),
     Case("order_id as an object", event(order_id={"id": "5dpm9"}, new_state=new_state(id={"id": "5dpm9"})), 400, "no order_id"),
     Case("location_id as an object", event(location_id={"id": "3r4s3-1"}), 400, "location_id is not a string"),
     Case("NUL in the event id", event(id="ks8f6\u0000"), 400, "NUL character or an unpaired surrogate"),

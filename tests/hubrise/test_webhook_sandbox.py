@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
-from hubrise_sync import inbound
+from hubrise_sync import quarantine
 from hubrise_sync.models import InboundEvent, OutboxMessage, QuarantinedCallback
 from orders.models import Order
 from tests.factories import make_establishment
@@ -59,5 +60,6 @@ def test_with_a_wrong_secret_the_refused_callback_waits_in_quarantine_until_repl
     assert Order.objects.get(pk=order.pk).status == "new"
 
     settings.HUBRISE_CLIENT_SECRET = sandbox.client_secret
-    assert inbound.replay_quarantined(QuarantinedCallback.objects.get()) == "Replayed: Applied."
+    with translation.override("en"):
+        assert quarantine.replay(QuarantinedCallback.objects.get()) == "Replayed: Applied."
     assert Order.objects.get(pk=order.pk).status == "accepted"

@@ -4,6 +4,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from orders.models import Membership
 from tests.factories import make_establishment, make_order, make_user
@@ -194,5 +195,9 @@ def test_the_language_switch_shows_the_pages_in_english(client, establishment):
     assert "€21.00" in html
     assert ">New</span>" in html
     assert "Order 0001" in detail
-    assert 'class="action primary-action">Accepted</button>' in detail
+    assert "Accept: ready in" in detail
+    # Day before month, as in the UK, not Django's American English.
+    placed = timezone.localtime(order.created_at, establishment.tzinfo)
+    assert f"{placed:%d/%m/%Y %H:%M}" in detail
+    assert 'class="action ready-in primary-action">15 min</button>' in detail
     assert ">Français</button>" in html

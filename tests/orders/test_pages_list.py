@@ -1,13 +1,14 @@
 """The order list: four tabs with counts, rows, sort, search, pagination, alerts."""
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from orders import extensions, selectors, services
-from orders.inputs import NewCustomer
+from orders.inputs import NewCustomer, NewItem
 from orders.models import Order
 from orders.status import TAB_STATUSES, OrderStatus, Tab
 from tests.factories import make_establishment, make_order, make_user
@@ -54,24 +55,64 @@ def test_the_tabs_have_their_french_names_and_the_received_one_is_the_default(cl
     assert 'class="tab tab-recu has-orders" aria-current="page"' in html
 
 
-def test_a_row_shows_ref_times_service_customer_items_total_and_status_in_the_establishment_time_zone(client, establishment):
+def test_a_card_shows_ref_times_service_customer_dishes_total_and_status_in_the_establishment_time_zone(client, establishment):
     establishment.timezone = "Asia/Tokyo"
     establishment.save()
     placed = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=3)
-    order_at(establishment, placed, ref="0042", customer=NewCustomer(first_name="Léa", last_name="Martin"))
+    order = order_at(establishment, placed, ref="0042", customer=NewCustomer(first_name="Léa", last_name="Martin"))
 
     html = client.get(list_url(establishment)).content.decode()
 
-    assert ">0042</a>" in html
-    assert timezone.localtime(placed, establishment.tzinfo).strftime("%H:%M") in html
+    assert f'<a href="/e/{establishment.pk}/orders/{order.pk}/" class="ref card-link">0042</a>' in html
+    local = timezone.localtime(placed, establishment.tzinfo).strftime("%H:%M")
+    assert f"passée à {local} · il y a 3 min" in html
     assert "dès que possible" in html
-    assert "3 min" in html
-    assert 'Sur place</span> · <span class="table-name">table 12</span>' in html
-    assert "Léa Martin" in html
-    assert '<td class="num">2</td>' in html
+    assert 'Sur place</span> · <span class="table-name">table 12</span></span>' in html
+    assert '<span class="customer">Léa Martin</span>' in html
+    assert "<li>2\u00a0×\u00a0Croque-monsieur</li>" in html
     assert "21,00\u00a0€" in html
     assert ">Nouvelle</span>" in html
-    assert "Voir le détail" in html
+
+
+def test_a_card_shows_the_first_dishes_with_their_quantities_and_how_many_more(client, establishment):
+    dishes = tuple(
+        NewItem(name, Decimal("5.00"), Decimal(quantity), sku_name=sku)
+        for name, quantity, sku in (
+            ("Croque-monsieur", "2", ""),
+            ("Café", "1", "Expresso"),
+            ("Tarte Tatin", "0.5", ""),
+            ("Limonade", "1", ""),
+            ("Crème brûlée", "3", ""),
+        )
+    )
+    make_order(establishment, items=dishes)
+    make_order(establishment, items=dishes[:4])
+
+    html = client.get(list_url(establishment)).content.decode()
+
+    first_three = (
+        "<li>2\u00a0×\u00a0Croque-monsieur</li><li>1\u00a0×\u00a0Café (Expresso)</li><li>0,5\u00a0×\u00a0Tarte Tatin</li>"
+    )
+    assert html.count(first_three) == 2
+    assert '<li class="more">+2 autres</li>' in html
+    # Four lines fit: "+1 autre" would take the room of the line it hides.
+    assert "<li>1\u00a0×\u00a0Limonade</li></ul>" in html
+
+
+def test_an_allergy_in_a_note_is_flagged_in_red_on_the_card_an_ordinary_note_in_yellow(client, establishment):
+    make_order(establishment, ref="ALLERGY", customer_notes="Allergie aux noix")
+    make_order(
+        establishment,
+        ref="ITEMNOTE",
+        items=(NewItem("Salade", Decimal("9.00"), Decimal("1"), customer_notes="sans gluten svp"),),
+    )
+    make_order(establishment, ref="ONIONS", customer_notes="Pas d'oignons")
+
+    html = client.get(list_url(establishment)).content.decode()
+
+    assert html.count('<span class="tag tag-allergy">') == 2
+    assert html.count("has-allergy") == 2
+    assert html.count('<span class="tag tag-note">Note</span>') == 1
 
 
 def test_collection_and_delivery_orders_say_so(client, establishment):
@@ -231,12 +272,13 @@ def test_search_results_are_paged_newest_first_with_a_bounded_query(client, esta
 
 
 # Session, user, the establishments with the tab counts and alerts, the page of
-# orders: what the list itself costs, whatever other apps add for their badges.
-LIST_QUERIES = 4
+# orders, their dishes (one query for the page): what the list itself costs,
+# whatever other apps add for their badges.
+LIST_QUERIES = 5
 
 
 def own_queries(captured) -> list[str]:
-    return [sql for sql in captured if 'FROM "hubrise_sync_' not in sql]
+    return [sql for sql in captured if 'FROM "hubrise_sync_' not in sql and 'FROM "printing_' not in sql]
 
 
 @pytest.mark.parametrize("view", ["orders:list", "orders:list_live"])
@@ -280,16 +322,18 @@ def test_relations_registered_by_other_apps_are_loaded_with_the_list(establishme
     orders = selectors.orders_for_list(selectors.orders_of(establishment), Tab.RECEIVED)
 
     assert orders.query.select_related == {"establishment": {"company": {}}}
-    assert orders._prefetch_related_lookups == ("history",)
+    assert [getattr(lookup, "prefetch_to", lookup) for lookup in orders._prefetch_related_lookups] == ["items", "history"]
 
 
-def test_an_overdue_order_is_marked_late(client, establishment):
-    make_order(establishment, ref="LATE", status="accepted", expected_time=timezone.now() - timedelta(minutes=5))
-    make_order(establishment, ref="ONTIME", status="accepted", expected_time=timezone.now() + timedelta(minutes=20))
+def test_an_order_past_its_ready_time_is_marked_late(client, establishment):
+    now = timezone.now()
+    # Accepted 30 minutes ago: ready 15 minutes later (the preparation time), so 15 minutes late now.
+    order_at(establishment, now - timedelta(minutes=30), ref="LATE", status="accepted", expected_time=now - timedelta(minutes=20))
+    order_at(establishment, now - timedelta(minutes=5), ref="ON", status="accepted", expected_time=now + timedelta(minutes=20))
 
     html = client.get(list_url(establishment)).content.decode()
 
-    assert html.count('<tr class="overdue') == 1
+    assert html.count(" overdue") == 1
     assert html.count(">En retard</span>") == 1
 
 

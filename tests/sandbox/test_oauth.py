@@ -207,3 +207,31 @@ def test_a_revoked_token_gets_401_on_the_api(hubrise_sandbox):
         "message": "The access token is invalid or the connection has been revoked",
         "error_type": "unauthorized",
     }
+
+
+def test_the_consent_page_offers_the_catalog_to_bind_when_the_scope_names_catalogs(hubrise_sandbox):
+    response = requests.get(
+        f"{hubrise_sandbox.oauth_url}/authorize",
+        params={"client_id": hubrise_sandbox.client_id, "redirect_uri": REDIRECT_URI, "scope": SCOPE},
+        timeout=10,
+    )
+
+    assert 'name="catalog_id"' in response.text
+    assert "Carte Le Petit Bistrot" in response.text
+
+
+def test_the_catalog_picked_on_the_consent_page_is_bound_to_the_token(hubrise_sandbox):
+    shared = hubrise_sandbox.create_catalog_as_pos({"name": "Carte commune"}, level="account")
+
+    token = exchange(hubrise_sandbox, new_code(hubrise_sandbox, catalog_id=shared["id"])).json()
+
+    assert (token["catalog_id"], token["catalog_name"]) == (shared["id"], "Carte commune")
+
+
+def test_a_catalog_of_another_location_cannot_be_picked(hubrise_sandbox):
+    other_catalog = hubrise_sandbox.locations()[1]["catalogs"][0]["id"]
+
+    response = authorize(hubrise_sandbox, catalog_id=other_catalog)
+
+    assert response.status_code == 400
+    assert other_catalog in response.text

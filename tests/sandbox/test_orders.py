@@ -278,14 +278,14 @@ def test_method_override_is_ignored_on_get(app_api):
 
 def test_a_new_order_gets_another_id_when_the_random_one_is_taken(tmp_path, monkeypatch):
     # In-process, to make the random id collide on purpose: 5 characters collide within a few thousand orders.
-    from hubrise_sandbox import sandbox as sandbox_module
+    from hubrise_sandbox import store as store_module
     from hubrise_sandbox.app import create_app
     from hubrise_sandbox.config import Settings
 
     client = create_app(Settings(db_path=str(tmp_path / "sandbox.sqlite3"))).test_client()
     headers = {"X-Access-Token": client.post("/_sandbox/connections", json={}).get_json()["access_token"]}
     drawn = iter(["abcde", "abcde", "fghij"])
-    monkeypatch.setattr(sandbox_module, "new_id", lambda length=5: next(drawn))
+    monkeypatch.setattr(store_module, "new_id", lambda length=5: next(drawn))
     order = {"status": "new", "items": [an_item()]}
 
     first = client.post("/v1/location/orders", json=order, headers=headers)

@@ -50,3 +50,11 @@ def test_check_deploy_fails_when_debug_is_left_on_in_production():
 
     assert result.returncode != 0
     assert "security.W018" in result.stdout + result.stderr
+
+
+def test_check_deploy_warns_when_the_hubrise_client_secret_is_missing():
+    result = check_deploy(production_env(HUBRISE_CLIENT_SECRET=""))
+
+    assert result.returncode != 0
+    assert "hubrise_sync.W001" in result.stdout + result.stderr
+    assert "HUBRISE_CLIENT_SECRET is not set" in result.stdout + result.stderr

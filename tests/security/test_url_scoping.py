@@ -2,14 +2,14 @@
 
 The URL patterns are read from the resolver, so a URL added later is covered
 without touching this file: a page or API call answers 404 (405 when the method
-is not served at all), an admin page answers 403/404 or sends back to the admin
-index, and nothing of the other restaurant appears in the response. The same
+is not served at all), an admin page sends a manager (even one marked staff with
+every permission) to the admin's login, the admin being for superusers only, and
+nothing of the other restaurant appears in the response. The same
 walk checks that every page a browser session can POST to wants the CSRF token.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 
 import pytest
@@ -22,8 +22,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.authentication import SessionAuthentication
 
 from hubrise_sync.models import Connection
-from orders.models import ApiKey, Establishment, Membership, Order
+from orders.models import ApiKey, Membership, Order
+from printing.models import Printer
+from team.models import Invitation
 from tests.factories import make_establishment, make_order, make_user
+from tests.security.tenants import path_to_establishment, rows_of
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +35,6 @@ ESTABLISHMENT_KWARGS = {"establishment_id"}
 ORDER_KWARGS = {"order_id"}
 OBJECT_KWARGS = {"pk", "object_id", "id"}
 UNNAMED = "<unnamed>"
-# Admin pages known to show other establishments' objects (none today).
-KNOWN_UNSCOPED_ADMIN: tuple[str, ...] = ()
 OTHER_NAME = "Brasserie Secrète du Port"
 OTHER_TOKEN = "token-of-the-other-restaurant-1234"
 
@@ -67,11 +68,26 @@ def all_routes() -> list[Route]:
     return routes
 
 
+def model_named_by(kwarg: str) -> type[models.Model] | None:
+    """The model a ``<model>_id`` keyword names (``membership_id``, ``apikey_id``), if it belongs to an establishment."""
+    if not kwarg.endswith("_id") or kwarg in ESTABLISHMENT_KWARGS:
+        return None
+    name = kwarg.removesuffix("_id").replace("_", "")
+    for model in apps.get_models():
+        if model._meta.model_name == name and path_to_establishment(model) is not None:
+            return model
+    return None
+
+
+def names_a_tenant(kwarg: str) -> bool:
+    return kwarg in ESTABLISHMENT_KWARGS | ORDER_KWARGS | OBJECT_KWARGS or model_named_by(kwarg) is not None
+
+
 def tenant_routes() -> list[Route]:
     return [
         route
         for route in all_routes()
-        if route.kwargs & (ESTABLISHMENT_KWARGS | ORDER_KWARGS | OBJECT_KWARGS) and not route.name.endswith(UNNAMED)
+        if any(names_a_tenant(kwarg) for kwarg in route.kwargs) and not route.name.endswith(UNNAMED)
     ]
 
 
@@ -80,9 +96,7 @@ def unnamed_tenant_routes() -> list[Route]:
     return [
         route
         for route in all_routes()
-        if route.name.endswith(UNNAMED)
-        and not route.is_admin
-        and route.kwargs & (ESTABLISHMENT_KWARGS | ORDER_KWARGS | OBJECT_KWARGS)
+        if route.name.endswith(UNNAMED) and not route.is_admin and any(names_a_tenant(kwarg) for kwarg in route.kwargs)
     ]
 
 
@@ -93,27 +107,6 @@ def admin_model(route: Route) -> type[models.Model] | None:
         prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}_"
         if route.name.startswith(prefix):
             return model
-    return None
-
-
-def path_to_establishment(model: type[models.Model]) -> str | None:
-    """The ORM lookup from ``model`` to its establishment, following foreign keys (shortest first)."""
-    if model is Establishment:
-        return "pk"
-    seen = {model}
-    queue = deque([(model, "")])
-    while queue:
-        current, prefix = queue.popleft()
-        for model_field in current._meta.get_fields():
-            related = getattr(model_field, "related_model", None)
-            if related is None:
-                continue
-            lookup = f"{prefix}{model_field.name}"
-            if related is Establishment:
-                return lookup
-            if related not in seen and lookup.count("__") < 3:
-                seen.add(related)
-                queue.append((related, lookup + "__"))
     return None
 
 
@@ -132,6 +125,8 @@ def world(settings):
     Connection.objects.create(establishment=theirs, location_id="zz9-1", location_name=OTHER_NAME, access_token=OTHER_TOKEN)
     their_order = make_order(theirs, customer_notes=OTHER_NAME)
     ApiKey.generate(theirs, "Site de la brasserie")
+    Invitation.objects.create(establishment=theirs, name=OTHER_NAME, role=Membership.Role.MANAGER)
+    Printer.objects.create(establishment=theirs, name=OTHER_NAME, host="192.0.2.10")
 
     client = Client()
     client.force_login(alice)
@@ -147,7 +142,8 @@ def world(settings):
 
 
 def candidate_kwargs(route: Route, world: dict) -> list[dict]:
-    """Ways to point the URL at the other restaurant: their ids, and their order under our establishment."""
+    """Ways to point the URL at the other restaurant: their ids, and their order (or membership, key…) under
+    our establishment."""
     ours, theirs, their_order = world["ours"], world["theirs"], world["their_order"]
     if route.is_admin:
         model = admin_model(route)
@@ -164,6 +160,10 @@ def candidate_kwargs(route: Route, world: dict) -> list[dict]:
         for name in route.kwargs:
             if name in ESTABLISHMENT_KWARGS:
                 values[name] = establishment.pk
+            elif model := model_named_by(name):
+                theirs_row = rows_of(model, [theirs]).first()
+                assert theirs_row is not None, f"the other establishment needs a {model.__name__} to walk {route.name}"
+                values[name] = theirs_row.pk
             else:
                 values[name] = their_order.pk
         if establishment is ours and not route.kwargs - ESTABLISHMENT_KWARGS:
@@ -175,7 +175,18 @@ def candidate_kwargs(route: Route, world: dict) -> list[dict]:
 def test_the_walk_finds_the_urls_it_must_protect():
     names = {route.name for route in tenant_routes()}
 
-    for expected in ("orders:detail", "orders:change_status", "hubrise:settings", "hubrise:disconnect", "v1:order-detail"):
+    for expected in (
+        "orders:detail",
+        "orders:change_status",
+        "hubrise:settings",
+        "hubrise:disconnect",
+        "v1:order-detail",
+        "team:members",
+        "team:change_role",
+        "team:password_link",
+        "team:cancel_invitation",
+        "team:revoke_api_key",
+    ):
         assert expected in names, sorted(names)
     assert unnamed_tenant_routes() == [], "a URL that takes an id has no name, so it cannot be checked"
 
@@ -185,8 +196,6 @@ def test_every_url_refuses_another_establishments_ids(world):
     checked, leaks = [], []
     untested_admin = []
     for route in tenant_routes():
-        if route.name.startswith(KNOWN_UNSCOPED_ADMIN):
-            continue
         combos = candidate_kwargs(route, world)
         if route.is_admin and not combos:
             untested_admin.append(route.name)
@@ -203,17 +212,20 @@ def test_every_url_refuses_another_establishments_ids(world):
 
     assert leaks == []
     assert any("/orders/" in url for url in checked)
+    assert any("/team/" in url and "/role/" in url for url in checked)
+    assert any("/api-keys/" in url and "/revoke/" in url for url in checked)
     assert any(url.startswith("/admin/orders/order/") for url in checked)
     assert any(url.startswith("/admin/hubrise_sync/connection/") for url in checked) or not admin_registers(Connection)
 
 
 def refusal(route: Route, response) -> bool:
     if route.is_admin:
-        if response.status_code in (403, 404):
-            return True
-        # Django's admin answers an object outside the user's queryset by going back to the index.
-        return response.status_code == 302 and response["Location"] == reverse("admin:index")
+        return sent_to_the_admin_login(response)
     return response.status_code in (404, 405)
+
+
+def sent_to_the_admin_login(response) -> bool:
+    return response.status_code == 302 and response["Location"].startswith(reverse("admin:login") + "?")
 
 
 def admin_registers(model: type[models.Model]) -> bool:
@@ -256,9 +268,9 @@ def test_the_admin_walk_uses_objects_of_the_other_establishment(world):
     assert path_to_establishment(apps.get_model("orders", "Company")) is not None
 
 
-def test_an_establishment_admin_cannot_open_another_restaurants_user(world):
+def test_a_manager_marked_staff_cannot_open_another_restaurants_user_in_the_admin(world):
     bob = get_user_model().objects.get(username="bob")
 
     response = world["client"].get(reverse("admin:auth_user_change", args=[bob.pk]))
 
-    assert response.status_code in (302, 403, 404)
+    assert sent_to_the_admin_login(response)
