@@ -1,71 +1,57 @@
-"""Root of the test suite: which services a test needs, and loud failures in CI.
+"""Root of the test suite: the services every test may need, checked once, and loud failures.
 
-Locally a bare machine runs the suite on SQLite and skips the tests that need
-PostgreSQL or Redis, saying so. In CI (CI=true) those tests fail instead, and
-the whole run stops at once if it is not on PostgreSQL.
+The suite runs on PostgreSQL and Redis everywhere: those of DATABASE_URL and
+CELERY_BROKER_URL, or the ones that `python3 dev.py test` embeds. If one cannot be
+reached the run stops at once, saying which; a test that needs anything else that
+is missing (Chromium, a tool) fails with the reason. Nothing is skipped for a
+missing service.
 """
-
-import os
 
 import pytest
 
-IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
 pytest_plugins = ["tests.sandbox_fixture", "tests.worker_fixture", "tests.web_fixture", "tests.postgres_server"]
+
+HOW_TO = "run the suite with `python3 dev.py test`, which starts a PostgreSQL and a Redis of its own, or set {name}"
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    import psycopg2
+    import redis
     from django.conf import settings
 
-    engine = settings.DATABASES["default"]["ENGINE"]
-    if IN_CI and "postgresql" not in engine:
-        pytest.exit(f"CI must run on PostgreSQL (DATABASE_URL), not {engine}.", returncode=3)
-    if IN_CI and not settings.CELERY_BROKER_URL.startswith("redis"):
-        pytest.exit("CI must run with CELERY_BROKER_URL pointing at Redis.", returncode=3)
-    forget_rate_limit_counters(settings.CELERY_BROKER_URL)
+    database = settings.DATABASES["default"]
+    try:
+        # The maintenance database: the test database does not exist yet.
+        psycopg2.connect(
+            host=database["HOST"] or None,
+            port=database["PORT"] or None,
+            user=database["USER"] or None,
+            password=database["PASSWORD"] or None,
+            dbname="postgres",
+            connect_timeout=5,
+        ).close()
+    except psycopg2.OperationalError as error:
+        pytest.exit(f"PostgreSQL cannot be reached ({str(error).strip()}): {HOW_TO.format(name='DATABASE_URL')}.", returncode=3)
+    try:
+        client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=2)
+        client.ping()
+    except (redis.RedisError, ValueError) as error:
+        pytest.exit(f"Redis cannot be reached ({error}): {HOW_TO.format(name='CELERY_BROKER_URL')}.", returncode=3)
+    forget_rate_limit_counters(client)
 
 
-def forget_rate_limit_counters(broker_url: str) -> None:
+def forget_rate_limit_counters(client) -> None:
     """The test database's connection ids start again at 1 every run, but Redis keeps
     the rate-limit counters of earlier runs for up to a day: without this, runs on the
     same Redis would add up to HubRise's daily limit and start waiting."""
-    if not broker_url.startswith("redis"):
-        return
-    import redis
-
     from hubrise_sync import ratelimit
 
-    try:
-        ratelimit.forget_counters(redis.Redis.from_url(broker_url, socket_connect_timeout=2))
-    except redis.RedisError:
-        return  # the tests that need Redis say so themselves
+    ratelimit.forget_counters(client)
 
 
 def missing_service(reason: str) -> None:
-    """Skip locally, fail in CI: CI must prove the production configuration."""
-    if IN_CI:
-        pytest.fail(f"{reason} (required in CI)", pytrace=False)
-    pytest.skip(reason)
-
-
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    from django.conf import settings
-
-    if item.get_closest_marker("postgres") and "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
-        missing_service("needs PostgreSQL: set DATABASE_URL=postgres://…")
-    if item.get_closest_marker("redis") and not redis_available(settings.CELERY_BROKER_URL):
-        missing_service("needs Redis: set CELERY_BROKER_URL=redis://…")
-
-
-def redis_available(url: str) -> bool:
-    if not url.startswith("redis"):
-        return False
-    import redis
-
-    try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
+    """A test that needs something this machine lacks fails, with the reason: it must not pass unrun."""
+    pytest.fail(reason, pytrace=False)
 
 
 @pytest.fixture

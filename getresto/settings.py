@@ -12,6 +12,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from getresto import embedded
 from getresto.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -94,26 +95,30 @@ TEMPLATES = [
     },
 ]
 
+
+def _service_url(name: str, example: str) -> str:
+    """PostgreSQL and Redis everywhere: production names its servers, development and the tests
+    default to the ones that dev.py embeds in the var folder (getresto/embedded.py)."""
+    url = env_str(name, "")
+    if not url and not IS_PRODUCTION:
+        url = embedded.urls(VAR_DIR, ENVIRONMENT).get(name, "")
+    if not url:
+        hint = "" if IS_PRODUCTION else " (`python3 dev.py run` and `dev.py test` start a PostgreSQL and a Redis for you)"
+        raise ImproperlyConfigured(f"Set {name}, e.g. {example}{hint}.")
+    return url
+
+
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'getresto.sqlite3'}"),
+        _service_url("DATABASE_URL", "postgres://user:password@host:5432/getresto"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60 if IS_PRODUCTION else 0),
         # A kept connection is checked before a request reuses it: after a database restart
         # the first page of each web worker would otherwise fail on the dead connection.
         conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", True),
     )
 }
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # The web, the worker and beat write to the same file: wait for locks
-    # instead of failing, and let readers work while one process writes.
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
-        "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
-    # SQLite has no deferred constraints: there the menu's "one SKU name per product" is left to
-    # menu.validation, which checks it before any write (PostgreSQL enforces it too).
-    SILENCED_SYSTEM_CHECKS = ["models.W038"]
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL must be a PostgreSQL URL (postgres://…): SQLite is no longer supported.")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -191,40 +196,29 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Celery. With no broker configured, a folder on disk stands in for Redis so
-# that the demo needs no server; production and CI point this at Redis.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
-CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {
-        "data_folder_in": str(VAR_DIR / "broker"),
-        "data_folder_out": str(VAR_DIR / "broker"),
-        "processed_folder": str(VAR_DIR / "broker-processed"),
-        "store_processed": False,
-    }
-    if CELERY_BROKER_URL.startswith("filesystem")
-    else {
-        # No acknowledgements kept in Redis. When the connection to Redis drops
-        # while a task is unacknowledged, kombu's restoring of it fails inside the
-        # worker (AttributeError in restore_unacked), the worker exits, and nothing
-        # is delivered until someone restarts it. Broker-side redelivery is not
-        # needed: a delivery whose task was lost is sent again by the outbox's lease
-        # and sweep, a recorded callback event by the pending-events sweep, and a
-        # lost poll or reconciliation runs at its next beat.
-        "ack_emulation": False,
-        # Publishing must not hang a staff member's request when Redis is down:
-        # the outbox sweep delivers what could not be queued.
-        "max_retries": 1,
-        # …and without the 2 s pause kombu takes before its one retry.
-        "interval_start": 0,
-        "interval_step": 0.2,
-        "interval_max": 0.5,
-        "socket_connect_timeout": 2,
-        "socket_timeout": 5,
-    }
-)
-if CELERY_BROKER_URL.startswith("filesystem"):
-    for folder in ("data_folder_in", "processed_folder"):
-        Path(CELERY_BROKER_TRANSPORT_OPTIONS[folder]).mkdir(parents=True, exist_ok=True)
+# Celery, on Redis: the rate limiter and the drains keep their shared state there too.
+CELERY_BROKER_URL = _service_url("CELERY_BROKER_URL", "redis://host:6379/0")
+if IS_PRODUCTION and not CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured("CELERY_BROKER_URL must be a Redis URL (redis://… or rediss://…).")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # No acknowledgements kept in Redis. When the connection to Redis drops
+    # while a task is unacknowledged, kombu's restoring of it fails inside the
+    # worker (AttributeError in restore_unacked), the worker exits, and nothing
+    # is delivered until someone restarts it. Broker-side redelivery is not
+    # needed: a delivery whose task was lost is sent again by the outbox's lease
+    # and sweep, a recorded callback event by the pending-events sweep, and a
+    # lost poll or reconciliation runs at its next beat.
+    "ack_emulation": False,
+    # Publishing must not hang a staff member's request when Redis is down:
+    # the outbox sweep delivers what could not be queued.
+    "max_retries": 1,
+    # …and without the 2 s pause kombu takes before its one retry.
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

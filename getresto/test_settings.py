@@ -1,7 +1,7 @@
 """Settings of the test suite: the normal settings with GETRESTO_ENV=test.
 
-DATABASE_URL and CELERY_BROKER_URL still come from the environment, so CI runs
-the suite on PostgreSQL and Redis while a bare machine falls back to SQLite.
+DATABASE_URL and CELERY_BROKER_URL come from the environment: the system's
+PostgreSQL and Redis in CI, the ones that `python3 dev.py test` embeds elsewhere.
 """
 
 import os

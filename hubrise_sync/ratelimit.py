@@ -6,19 +6,15 @@ backlog drain as fast as the limits allow instead of into a wall of 429s. Our
 limits sit a little below HubRise's to leave room for the other calls made with
 the same token (callback polling, connection checks).
 
-The counters live in Redis when Celery's broker is Redis (every worker shares
-them), else in the database.
+The counters live in Redis, Celery's broker, where every worker shares them.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import time
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
 
 from hubrise_sync import broker
 
@@ -28,8 +24,7 @@ logger = logging.getLogger(__name__)
 KEY_PREFIX = "hubrise:ratelimit:"
 WINDOW_SECONDS = {"minute": 60, "hour": 3600, "day": 86400, "heavy_minute": 60}
 
-# Window (in the database store) of a pause HubRise asked for with a 429; its
-# starts_at is when the pause ends.
+# Key suffix of a pause HubRise asked for with a 429; the key expires when the pause ends.
 PAUSE = "pause"
 
 # Waits out a pause first (returns minus its milliseconds left), then checks every
@@ -81,17 +76,13 @@ def acquire(connection_id: int, *, heavy: bool = False, now: float | None = None
     """
     now = time.time() if now is None else now
     windows = _windows(heavy, now)
-    client = broker.redis_client()
-    if client is not None:
-        refused = _acquire_in_redis(client, connection_id, windows, now)
-    else:
-        refused = _acquire_in_database(connection_id, windows, now)
+    refused = _acquire_in_redis(broker.redis_client(), connection_id, windows, now)
     if refused is None:
         return 0.0
     return max(0.05, refused[3] - now)
 
 
-def pause(connection_id: int, seconds: float, *, now: float | None = None) -> None:
+def pause(connection_id: int, seconds: float) -> None:
     """No request of the connection for ``seconds``: HubRise answered 429 with that Retry-After.
 
     HubRise also counts the calls made with the same token outside the outbox
@@ -99,20 +90,13 @@ def pause(connection_id: int, seconds: float, *, now: float | None = None) -> No
     its 429 is the last word: every message of the connection waits, not only
     the one that was refused.
     """
-    now = time.time() if now is None else now
+    import redis
+
     seconds = max(0.05, seconds)
-    client = broker.redis_client()
-    if client is not None:
-        import redis
-
-        try:
-            client.set(_pause_key(connection_id), "1", px=int(seconds * 1000))
-        except redis.RedisError as error:
-            logger.warning("Rate limiter unavailable (%s); the pause is kept by the message only", type(error).__name__)
-        return
-    from hubrise_sync.models import RateWindow
-
-    RateWindow.objects.get_or_create(connection_id=connection_id, window=PAUSE, starts_at=math.ceil(now + seconds))
+    try:
+        broker.redis_client().set(_pause_key(connection_id), "1", px=int(seconds * 1000))
+    except redis.RedisError as error:
+        logger.warning("Rate limiter unavailable (%s); the pause is kept by the message only", type(error).__name__)
 
 
 def _pause_key(connection_id: int) -> str:
@@ -134,39 +118,3 @@ def _acquire_in_redis(client, connection_id: int, windows: list, now: float) -> 
     if answer < 0:
         return (PAUSE, 0, now, now - answer / 1000)
     return windows[answer - 1] if answer else None
-
-
-def _acquire_in_database(connection_id: int, windows: list, now: float) -> tuple | None:
-    from hubrise_sync.models import RateWindow
-
-    paused_until = (
-        RateWindow.objects.filter(connection_id=connection_id, window=PAUSE, starts_at__gt=now)
-        .order_by("-starts_at")
-        .values_list("starts_at", flat=True)
-        .first()
-    )
-    if paused_until is not None:
-        return (PAUSE, 0, now, paused_until)
-    with transaction.atomic():
-        rows = []
-        for name, limit, start, end in windows:
-            try:
-                with transaction.atomic():
-                    row, _created = RateWindow.objects.select_for_update().get_or_create(
-                        connection_id=connection_id, window=name, starts_at=start
-                    )
-            except IntegrityError:
-                row = RateWindow.objects.select_for_update().get(connection_id=connection_id, window=name, starts_at=start)
-            if row.count >= limit:
-                return (name, limit, start, end)
-            rows.append(row.pk)
-        RateWindow.objects.filter(pk__in=rows).update(count=F("count") + 1)
-    return None
-
-
-def forget_old_windows(now: float | None = None) -> None:
-    """Drops database counters of windows that ended more than a day ago."""
-    from hubrise_sync.models import RateWindow
-
-    now = time.time() if now is None else now
-    RateWindow.objects.filter(starts_at__lt=now - 2 * WINDOW_SECONDS["day"]).delete()

@@ -43,7 +43,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import close_old_connections, connections, router, transaction
+from django.db import close_old_connections, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
@@ -159,8 +159,7 @@ def claimable(now: datetime):
 def claim(*, printer_id: int | None = None, job_id: int | None = None) -> Claim | None:
     """Take the due job at the head of a printer's queue (that printer's, or the longest due) for this worker.
 
-    The row is locked with SELECT … FOR UPDATE SKIP LOCKED (a plain select on
-    SQLite, whose writers are serialised anyway) and a lease is written before
+    The row is locked with SELECT … FOR UPDATE SKIP LOCKED and a lease is written before
     the lock is released: until the lease ends no other worker takes the job,
     and past it the worker is presumed dead.
     """
@@ -400,9 +399,6 @@ def drain(slot: int = 0, *, seconds: float | None = None, threads: int | None = 
     deadline = time.monotonic() + (settings.PRINTING_DRAIN_SECONDS if seconds is None else seconds)
     if threads is None:
         threads = settings.PRINTING_DRAIN_THREADS
-    # SQLite takes one writer at a time: threads would only wait for each other's locks.
-    if connections[router.db_for_write(PrintJob)].vendor != "postgresql":
-        threads = 1
     if threads <= 1:
         printed, out_of_time = _print_until(deadline)
     else:

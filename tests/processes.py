@@ -60,9 +60,10 @@ def current_database_url() -> str:
     user = quote(settings_dict.get("USER") or "")
     password = quote(settings_dict.get("PASSWORD") or "")
     credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = settings_dict.get("HOST") or "127.0.0.1"
-    port = settings_dict.get("PORT") or "5432"
-    return f"postgres://{credentials}{host}:{port}/{settings_dict['NAME']}"
+    # The embedded PostgreSQL's host is the folder of its socket, written percent-encoded.
+    host = quote(settings_dict.get("HOST") or "127.0.0.1", safe="")
+    port = settings_dict.get("PORT")
+    return f"postgres://{credentials}{host}{f':{port}' if port else ''}/{settings_dict['NAME']}"
 
 
 def peer_env(request: pytest.FixtureRequest, database_url: str | None = None, **variables: str) -> dict[str, str]:

@@ -3,7 +3,7 @@
 from hubrise_sync.models.connection import Connection
 from hubrise_sync.models.events import InboundEvent, PollingState, ReconcileCheck
 from hubrise_sync.models.order_link import OrderLink
-from hubrise_sync.models.outbox import DeliveryAttempt, OutboxMessage, RateWindow
+from hubrise_sync.models.outbox import DeliveryAttempt, OutboxMessage
 from hubrise_sync.models.quarantine import QuarantinedCallback, RefusedCallbackTally
 
 __all__ = [
@@ -14,7 +14,6 @@ __all__ = [
     "OutboxMessage",
     "PollingState",
     "QuarantinedCallback",
-    "RateWindow",
     "ReconcileCheck",
     "RefusedCallbackTally",
 ]

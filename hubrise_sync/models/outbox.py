@@ -98,18 +98,3 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M:%S} {self.http_status or '—'} {self.get_outcome_display()}"
-
-
-class RateWindow(models.Model):
-    """Requests made on one connection in one window; the rate limiter's store when Redis is absent."""
-
-    connection_id = models.BigIntegerField()
-    window = models.CharField(max_length=16)
-    starts_at = models.BigIntegerField()
-    count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["connection_id", "window", "starts_at"], name="one_rate_window")]
-
-    def __str__(self) -> str:
-        return f"{self.connection_id} {self.window}@{self.starts_at}: {self.count}"

