@@ -341,9 +341,14 @@ class VirtualPrinter:
             state["ticket_bytes"] += len(data)
             decoder.feed(data)
             if limit is not None and state["bytes"] >= limit:
+                # The torn part is on paper before the sender can notice the reset, as with a real printer.
+                self._keep_torn(decoder, state, paper_out)
                 # Reset rather than close: the bytes still unread are refused, as by a printer switched off.
                 _reset(client)
-                break
+                return
+        self._keep_torn(decoder, state, paper_out)
+
+    def _keep_torn(self, decoder: Decoder, state: dict, paper_out: bool) -> None:
         leftover = decoder.leftover()
         if leftover and not paper_out:
             self._keep(leftover, state["ticket_start"], complete=False, size=state["ticket_bytes"])
