@@ -67,5 +67,4 @@ def worker_applies_at_once(monkeypatch):
 
     monkeypatch.setitem(app.conf, "task_always_eager", True)
     # A drain queued by an earlier test for a worker that never ran would make this one wait for it.
-    if (client := broker.redis_client()) is not None:
-        broker.forget_queued_drains(client)
+    broker.forget_queued_drains(broker.redis_client())

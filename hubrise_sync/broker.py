@@ -4,26 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
+from getresto.redis import broker_redis
 
 logger = logging.getLogger(__name__)
-_clients: dict[str, object] = {}
 
-
-def redis_client():
-    """The broker's Redis (one client per process and URL).
-
-    Celery's broker is Redis; None for another URL is left for the rate limiter's
-    database store (hubrise_sync.ratelimit), on its way out.
-    """
-    url = settings.CELERY_BROKER_URL
-    if not url.startswith("redis"):
-        return None
-    if url not in _clients:
-        import redis
-
-        _clients[url] = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
-    return _clients[url]
+# Kept under this name for the modules of hubrise_sync that read it.
+redis_client = broker_redis
 
 
 # A drain (a task that works through a backlog, then stops) per slot: its flag is set while

@@ -164,16 +164,9 @@ def _throttle(remote_addr: str, now: float | None = None) -> int | None:
 
 
 def _increment(key: str, *, ttl: int) -> int | None:
-    """The counter after adding one: in the broker's Redis, shared by every web process; else this process's cache."""
-    client = broker.redis_client()
-    if client is None:
-        cache.add(key, 0, ttl)
-        try:
-            return cache.incr(key)
-        except ValueError:  # expired between the two calls
-            return None
+    """The counter after adding one, in the broker's Redis: shared by every web process."""
     try:
-        with client.pipeline() as pipe:
+        with broker.redis_client().pipeline() as pipe:
             pipe.incr(key)
             pipe.expire(key, ttl)
             count, _ = pipe.execute()

@@ -3,8 +3,7 @@
 A drain (printing.jobs.drain) prints due jobs until none is left. One per slot
 is queued at a time, marked by a flag in the broker's Redis that the drain
 clears as it starts: a job written after a drain's last claim always finds a
-free slot and queues the next drain. Without Redis (the embedded broker of the
-demo) every wake queues a drain.
+free slot and queues the next drain.
 """
 
 from __future__ import annotations
@@ -14,6 +13,8 @@ import logging
 from celery import current_app
 from django.conf import settings
 
+from getresto.redis import broker_redis
+
 logger = logging.getLogger(__name__)
 
 FLAG_PREFIX = "printing:drain-queued:"
@@ -21,18 +22,6 @@ FLAG_PREFIX = "printing:drain-queued:"
 FLAG_TTL = 60
 # The registered name of printing.tasks.drain_print_jobs.
 DRAIN_TASK = "printing.drain"
-_clients: dict[str, object] = {}
-
-
-def redis_client():
-    url = settings.CELERY_BROKER_URL
-    if not url.startswith("redis"):
-        return None
-    if url not in _clients:
-        import redis
-
-        _clients[url] = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
-    return _clients[url]
 
 
 def _queue_drain(slot: int) -> None:
@@ -44,10 +33,7 @@ def _queue_drain(slot: int) -> None:
 def wake_drains() -> None:
     """Queue a drain on the first slot that has none queued; never raises (the sweep makes up for it)."""
     try:
-        flags = redis_client()
-        if flags is None:
-            _queue_drain(0)
-            return
+        flags = broker_redis()
         for slot in range(settings.PRINTING_DRAINS):
             if flags.set(f"{FLAG_PREFIX}{slot}", "1", nx=True, ex=FLAG_TTL):
                 try:
@@ -63,11 +49,8 @@ def wake_drains() -> None:
 
 def clear_flag(slot: int) -> None:
     """Called by a drain as it starts, before it claims anything."""
-    flags = redis_client()
-    if flags is None:
-        return
     try:
-        flags.delete(f"{FLAG_PREFIX}{slot}")
+        broker_redis().delete(f"{FLAG_PREFIX}{slot}")
     except Exception as error:
         logger.warning("Could not clear the print drain flag (%s); it expires by itself", type(error).__name__)
 

@@ -13,9 +13,10 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from getresto.redis import broker_redis
 from orders.models import StatusChange
 from orders.services import change_status
-from printing import jobs, services
+from printing import jobs, services, wake
 from printing.models import Printer, PrintJob, PrintSettings
 from tests.factories import make_order
 from tests.printing.conftest import printer_at
@@ -44,10 +45,11 @@ def make_due(*jobs_to_wake: PrintJob) -> None:
 
 
 @pytest.fixture(autouse=True)
-def no_broker(settings):
-    # Jobs are printed by the test's own drain calls; what the commit would queue is not needed.
-    settings.CELERY_BROKER_URL = "memory://"
+def one_drain_slot(settings):
+    # Jobs are printed by the test's own drain calls; the drains the commits queue wait in the
+    # broker for a worker that never comes (a later test's worker purges them).
     settings.PRINTING_DRAINS = 1
+    wake.forget_flags(broker_redis())
 
 
 def test_an_order_arriving_is_printed_once_on_every_printer_of_its_establishment(establishment, virtual_printer, fast_printing):
@@ -318,6 +320,7 @@ def test_the_sweep_finds_jobs_whose_drain_was_never_queued(establishment, virtua
     printer_at(establishment, virtual_printer())
     make_order(establishment)
     PrintJob.objects.update(queued_until=None)
+    wake.forget_flags(broker_redis())  # the flag of the drain that never ran has expired
     settings.CELERY_TASK_ALWAYS_EAGER = True
     from getresto.celery import app
 
