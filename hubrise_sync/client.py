@@ -146,6 +146,9 @@ class HubRiseClient:
     def get_location(self, location_id: str) -> HubRiseResponse:
         return self.request("GET", f"/locations/{location_id}")
 
+    def patch_location(self, location_id: str, payload: dict) -> HubRiseResponse:
+        return self.request("PATCH", f"/locations/{location_id}", json=payload)
+
     # Callback ---------------------------------------------------------------
     def get_callback(self) -> HubRiseResponse:
         return self.request("GET", "/callback")

@@ -16,15 +16,16 @@ from celery import current_app
 
 DRAIN_OUTBOX = "hubrise_sync.push.drain"
 SWEEP_OUTBOX = "hubrise_sync.push.sweep"
+DRAIN_CONNECTION_OUTBOX = "hubrise_sync.connection_push.drain"
 APPLY_RECORDED_EVENTS = "hubrise_sync.tasks.inbound.apply_recorded_events"
 CHECK_ORDER = "hubrise_sync.tasks.inbound.check_order"
 POLL_CONNECTION = "hubrise_sync.tasks.inbound.poll_connection"
 RECONCILE_CONNECTION = "hubrise_sync.tasks.inbound.reconcile_connection"
 
 
-def _queue(name: str, *args: object) -> None:
+def _queue(name: str, *args: object, countdown: float | None = None) -> None:
     # retry=False: a staff member's request must not wait for kombu's publish retries.
-    current_app.signature(name, args=args).apply_async(retry=False)
+    current_app.signature(name, args=args).apply_async(retry=False, countdown=countdown)
 
 
 def drain_outbox(slot: int) -> None:
@@ -33,6 +34,10 @@ def drain_outbox(slot: int) -> None:
 
 def sweep_outbox() -> None:
     _queue(SWEEP_OUTBOX)
+
+
+def drain_connection_outbox(countdown: float | None = None) -> None:
+    _queue(DRAIN_CONNECTION_OUTBOX, countdown=countdown)
 
 
 def apply_recorded_events(slot: int) -> None:

@@ -1,6 +1,7 @@
 """HubRise models, one module per topic; each is imported here for Django."""
 
 from hubrise_sync.models.connection import Connection
+from hubrise_sync.models.connection_message import ConnectionMessage
 from hubrise_sync.models.events import InboundEvent, PollingState, ReconcileCheck
 from hubrise_sync.models.order_link import OrderLink
 from hubrise_sync.models.outbox import DeliveryAttempt, OutboxMessage
@@ -8,6 +9,7 @@ from hubrise_sync.models.quarantine import QuarantinedCallback, RefusedCallbackT
 
 __all__ = [
     "Connection",
+    "ConnectionMessage",
     "DeliveryAttempt",
     "InboundEvent",
     "OrderLink",
