@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 SCOPE = "location[orders.write,customer_list.write]"
 WEBHOOK_PATH = "/hubrise/callback/"
 ORDER_EVENTS = {"order": ["create", "update"]}
+# POST /callback replaces the whole subscription: every event we read, in one place. A pause or
+# preparation time changed at HubRise (the POS, OrderLine) arrives as location.update.
+CALLBACK_EVENTS = {**ORDER_EVENTS, "location": ["update"]}
 
 STATES_SESSION_KEY = "hubrise_oauth_states"
 # HubRise's codes live 10 minutes; a consent page left open longer than this is refused.
