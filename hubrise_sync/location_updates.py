@@ -32,6 +32,10 @@ def apply(connection: Connection, new_state: dict | None, previous_state: dict |
     previous = previous_state if isinstance(previous_state, dict) else {}
     if _ours_is_newer(establishment, happened_at):
         return Outcome.IGNORED_OUTDATED, "Our pause or preparation time changed after this event."
+    if _newer_event_applied(connection, happened_at):
+        # Two events of the location applied by different workers, the newer first: the older
+        # must not undo it. Read under the establishment's lock, so the newer one is committed.
+        return Outcome.IGNORED_OUTDATED, "A newer location.update was applied already."
     try:
         with transaction.atomic():
             done = _apply_changes(establishment, new_state, previous)
@@ -67,6 +71,16 @@ def _ours_is_newer(establishment: Establishment, happened_at: datetime) -> bool:
         and establishment.acceptance_changed_source != HUBRISE
         and changed >= happened_at + timedelta(seconds=1)
     )
+
+
+def _newer_event_applied(connection: Connection, happened_at: datetime) -> bool:
+    return InboundEvent.objects.filter(
+        resource_type="location",
+        event_type="update",
+        location_id=connection.location_id,
+        outcome__in=(Outcome.APPLIED, Outcome.NO_CHANGE),
+        created_at__gt=happened_at,
+    ).exists()
 
 
 # (mode, resume_at, extra minutes, reason): what is compared and applied.

@@ -106,3 +106,36 @@ def test_an_event_about_the_opening_hours_leaves_our_pause_alone(sandbox, manage
 
     assert Establishment.objects.get(pk=manager.pk).acceptance == "paused"
     assert InboundEvent.objects.get(resource_type="location").outcome == "no_change"
+
+
+def location_event(connection, number: int, at, previous: dict, new: dict):
+    """A location.update as HubRise sends it (the sandbox's shape), built here to deliver two out of order."""
+    from hubrise_sync import inbound
+
+    body = {
+        "id": f"loc-event-{number}",
+        "resource_type": "location",
+        "event_type": "update",
+        "created_at": at.isoformat(),
+        "location_id": connection.location_id,
+        "previous_state": {"id": connection.location_id, "preparation_time": 20, "order_acceptance": previous},
+        "new_state": {"id": connection.location_id, "preparation_time": 20, "order_acceptance": new},
+    }
+    return inbound.event_from_json(body, json.dumps(body))
+
+
+def test_two_pos_changes_applied_newest_first_leave_the_newest(sandbox, manager):
+    from hubrise_sync import inbound
+
+    connection = sandbox_connection(sandbox, manager)
+    now = timezone.now().replace(microsecond=0)
+    paused, online = {"mode": "paused", "resume_at": None, "reason": "Four en panne"}, {"mode": "online"}
+    older = location_event(connection, 1, now - timedelta(seconds=5), online, paused)
+    newer = location_event(connection, 2, now - timedelta(seconds=2), paused, online)
+
+    inbound.receive_event(newer, via=inbound.Via.POLLING, connection=connection)
+    inbound.receive_event(older, via=inbound.Via.POLLING, connection=connection)
+
+    assert Establishment.objects.get(pk=manager.pk).acceptance == "online"
+    outcomes = dict(InboundEvent.objects.filter(resource_type="location").values_list("event_id", "outcome"))
+    assert outcomes == {"loc-event-2": "no_change", "loc-event-1": "ignored_outdated"}
