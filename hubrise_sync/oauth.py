@@ -29,7 +29,8 @@ logger = logging.getLogger(__name__)
 # update them, and attach customers. The catalog is not imported yet.
 SCOPE = "location[orders.write,customer_list.write]"
 WEBHOOK_PATH = "/hubrise/callback/"
-ORDER_EVENTS = {"order": ["create", "update"]}
+# An app receiving orders: the orders other apps create and every change to them, and their couriers.
+CALLBACK_EVENTS = {"order": ["create", "update"], "delivery": ["create", "update"]}
 
 STATES_SESSION_KEY = "hubrise_oauth_states"
 # HubRise's codes live 10 minutes; a consent page left open longer than this is refused.

@@ -1,6 +1,7 @@
 """HubRise models, one module per topic; each is imported here for Django."""
 
 from hubrise_sync.models.connection import Connection
+from hubrise_sync.models.delivery import OrderDelivery
 from hubrise_sync.models.events import InboundEvent, PollingState, ReconcileCheck
 from hubrise_sync.models.order_link import OrderLink
 from hubrise_sync.models.outbox import DeliveryAttempt, OutboxMessage
@@ -10,6 +11,7 @@ __all__ = [
     "Connection",
     "DeliveryAttempt",
     "InboundEvent",
+    "OrderDelivery",
     "OrderLink",
     "OutboxMessage",
     "PollingState",

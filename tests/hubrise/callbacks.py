@@ -69,7 +69,7 @@ def sandbox_connection(sandbox, establishment: Establishment, *, url: str | None
     from hubrise_sync.client import HubRiseClient
 
     token = sandbox.create_token()
-    HubRiseClient(token).set_callback(url, {"order": ["create", "update"]})
+    HubRiseClient(token).set_callback(url, {"order": ["create", "update"], "delivery": ["create", "update"]})
     return connect(establishment, location_id=sandbox.location_id, mode="active" if url else "passive", token=token)
 
 

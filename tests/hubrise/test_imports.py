@@ -1,0 +1,145 @@
+"""Orders other apps create at HubRise (Uber Eats, Deliveroo, the POS), imported through the sandbox, exactly once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection as db_connection
+
+from hubrise_sync import order_import, polling
+from hubrise_sync.models import Connection, InboundEvent, OrderDelivery, OutboxMessage
+from hubrise_sync.outbox import drain
+from orders.models import Order, StatusChange
+from orders.services import change_status
+from tests.factories import make_establishment
+from tests.hubrise.callbacks import pushed_order, sandbox_connection
+
+pytestmark = pytest.mark.django_db
+
+Outcome = InboundEvent.Outcome
+
+
+@pytest.fixture
+def sandbox(hubrise_sandbox, settings):
+    settings.HUBRISE_API_URL = hubrise_sandbox.api_url
+    settings.HUBRISE_CLIENT_ID = hubrise_sandbox.client_id
+    settings.HUBRISE_CLIENT_SECRET = hubrise_sandbox.client_secret
+    return hubrise_sandbox
+
+
+@pytest.fixture
+def establishment():
+    return make_establishment()
+
+
+@pytest.fixture
+def connection(sandbox, establishment):
+    return sandbox_connection(sandbox, establishment)
+
+
+def money(value: str) -> Decimal:
+    return Decimal(value.split()[0])
+
+
+def test_an_uber_eats_order_arrives_with_everything_hubrise_carries(sandbox, connection):
+    placed = sandbox.create_order_as("uber_eats", seed=1, step_seconds=0)
+
+    polling.poll_connection(connection)
+
+    order = Order.objects.get()
+    assert (order.source, order.channel, order.status) == ("hubrise", "Uber Eats", "new")
+    assert (order.service_type, order.service_type_ref) == ("delivery", placed["service_type_ref"])
+    assert (order.ref, order.collection_code) == (placed["ref"], placed["collection_code"])
+    assert order.expected_time == datetime.fromisoformat(placed["expected_time"])
+    assert order.total == money(placed["total"])
+    items = list(order.items.prefetch_related("options"))
+    assert [(i.product_name, i.sku_ref, i.price, i.quantity) for i in items] == [
+        (i["product_name"], i["sku_ref"] or "", money(i["price"]), Decimal(i["quantity"])) for i in placed["items"]
+    ]
+    assert [[(o.option_list_name, o.name, o.ref) for o in i.options.all()] for i in items] == [
+        [(o["option_list_name"], o["name"], o["ref"] or "") for o in i["options"]] for i in placed["items"]
+    ]
+    assert order.customer_first_name == placed["customer"]["first_name"]
+    assert order.customer_delivery_notes == placed["customer"]["delivery_notes"]
+    assert [(p.name, p.ref, p.amount) for p in order.payments.all()] == [("Uber Eats", "UBER", money(placed["total"]))]
+    assert order.history.get().source_detail == "Uber Eats"
+    assert OrderDelivery.objects.get(order=order).carrier == "Uber Eats"
+    assert order.hubrise.hubrise_order_id == placed["id"]
+
+
+def test_a_pos_order_with_a_deal_keeps_its_deal_and_table(sandbox, connection):
+    placed = sandbox.create_order_as("pos", seed=3, with_deal=True)
+
+    polling.poll_connection(connection)
+
+    order = Order.objects.get()
+    assert order.status == "accepted"
+    assert order.table_name == placed["custom_fields"]["restaurant"]["table_name"]
+    assert [deal.name for deal in order.deals.all()] == [deal["name"] for deal in placed["deals"].values()]
+    assert any(item.deal_key for item in order.items.all())
+
+
+def test_a_status_change_on_an_imported_order_is_a_patch_never_a_create(sandbox, connection):
+    placed = sandbox.create_order_as("deliveroo", dispatch=False)
+    polling.poll_connection(connection)
+    order = Order.objects.get()
+
+    change_status(order, "accepted", source=StatusChange.Source.STAFF)
+    drain.drain(threads=1)
+
+    assert [message.kind for message in OutboxMessage.objects.filter(order=order)] == ["update_status"]
+    assert sandbox.orders()[0]["status"] == "accepted"
+    ours = [r for r in sandbox.requests_log(client_name="Get Resto") if "/orders" in r["path"]]
+    assert {r["method"] for r in ours} <= {"PATCH", "GET"}
+    assert any(r["method"] == "PATCH" and placed["id"] in r["path"] for r in ours)
+
+
+def test_our_own_orders_are_never_imported(sandbox, connection, establishment):
+    ours = pushed_order(establishment)
+    state = sandbox.orders()[0]
+    assert state["id"] == ours.hubrise.hubrise_order_id
+
+    result = order_import.import_order(connection, {**state, "private_ref": str(ours.uid)})
+
+    assert result.outcome == Outcome.NO_CHANGE
+    assert Order.objects.count() == 1
+
+
+def test_the_acknowledgement_setting_sends_received_for_each_new_order(sandbox, connection):
+    Connection.objects.filter(pk=connection.pk).update(acknowledge_new_orders=True)
+    connection.refresh_from_db()
+    placed = sandbox.create_order_as("uber_eats", dispatch=False)
+
+    polling.poll_connection(connection)
+    drain.drain(threads=1)
+
+    assert Order.objects.get().status == "received"
+    assert [o["status"] for o in sandbox.orders() if o["id"] == placed["id"]] == ["received"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_of_one_order_at_the_same_moment_give_one_order(sandbox):
+    establishment = make_establishment()
+    connection = sandbox_connection(sandbox, establishment)
+    state = sandbox.create_order_as("uber_eats", dispatch=False)
+    results = []
+    start = threading.Barrier(4)
+
+    def one() -> None:
+        start.wait()
+        try:
+            results.append(order_import.import_order(connection, state).outcome)
+        finally:
+            db_connection.close()
+
+    threads = [threading.Thread(target=one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(results) == [Outcome.IMPORTED] + [Outcome.NO_CHANGE] * 3
+    assert Order.objects.count() == 1
