@@ -21,6 +21,7 @@ and the first connection's list of open orders, and a manager's "Réessayer".
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +31,7 @@ from django.db import connection as db_connection
 from django.utils import timezone
 
 from hubrise_sync import deliveries
+from hubrise_sync.client import HubRiseClient, HubRiseError
 from hubrise_sync.import_mapping import NotImportable, read_order
 from hubrise_sync.inbound_time import parse_time
 from hubrise_sync.models import Connection, InboundEvent, OrderLink
@@ -116,3 +118,30 @@ def _placed_at(state: dict) -> datetime:
     now = timezone.now()
     placed = parse_time(state.get("created_at"))
     return now if placed is None else min(placed, now)
+
+
+def not_imported(connection: Connection):
+    """The orders of other apps this connection could not import, newest first (the settings page lists them)."""
+    return InboundEvent.objects.filter(connection=connection, outcome=Outcome.NOT_IMPORTED).order_by("-received_at", "-pk")
+
+
+def retry(event: InboundEvent) -> ImportResult:
+    """Imports a not-imported order again, as HubRise holds it now (an app may have corrected it); the event records how it went.
+
+    When HubRise cannot be asked, the order as the event carried it is tried again
+    (the fix may be ours: the establishment's currency, say).
+    """
+    connection = event.connection
+    state = None
+    try:
+        state = HubRiseClient(connection.access_token).get_order(connection.location_id, event.hubrise_order_id).data
+    except HubRiseError as error:
+        logger.info(
+            "HubRise order %s could not be read again (%s); retrying with the recorded one", event.hubrise_order_id, error
+        )
+    if not isinstance(state, dict):
+        state = (json.loads(event.raw_body) if event.raw_body else {}).get("new_state") or {}
+    result = import_order(connection, state, hubrise_order_id=event.hubrise_order_id)
+    event.outcome, event.detail, event.order = result.outcome, result.detail, result.order
+    event.save(update_fields=["outcome", "detail", "order"])
+    return result

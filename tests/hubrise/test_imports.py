@@ -143,3 +143,31 @@ def test_two_imports_of_one_order_at_the_same_moment_give_one_order(sandbox):
 
     assert sorted(results) == [Outcome.IMPORTED] + [Outcome.NO_CHANGE] * 3
     assert Order.objects.count() == 1
+
+
+def test_the_pos_moving_the_ready_time_and_a_courier_on_the_way_show_on_the_order(sandbox, connection, client, establishment):
+    from datetime import timedelta
+
+    from django.urls import reverse
+
+    from orders.models import Membership
+    from tests.factories import make_user
+
+    placed = sandbox.create_order_as("uber_eats", seed=2, step_seconds=0)
+    polling.poll_connection(connection)
+    order = Order.objects.get()
+    later = (datetime.fromisoformat(placed["expected_time"]) + timedelta(minutes=20)).isoformat()
+    sandbox.edit_order_as(placed["id"], confirmed_time=later, seller_notes="Sans couverts")
+    sandbox.advance_delivery(placed["id"])
+    polling.poll_connection(connection)
+
+    order.refresh_from_db()
+    assert order.confirmed_time == datetime.fromisoformat(later)
+    assert order.seller_notes == "Sans couverts"
+    assert OrderDelivery.objects.get(order=order).status == "pickup_enroute"
+    client.force_login(make_user(establishment, username="lina", role=Membership.Role.STAFF))
+    page = client.get(reverse("orders:detail", args=[establishment.pk, order.pk])).content.decode()
+    assert "Uber Eats" in page and "coursier en route vers le restaurant" in page.lower()
+    assert "Heure confirmée modifiée par" in page
+    listing = client.get(reverse("orders:list", args=[establishment.pk])).content.decode()
+    assert "coursier en route vers le restaurant" in listing.lower()
