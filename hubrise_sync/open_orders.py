@@ -75,20 +75,23 @@ def _import_one(connection: Connection, state: dict, result: OpenOrdersResult) -
         result.imported.append(hubrise_id)
     elif outcome.outcome == InboundEvent.Outcome.NOT_IMPORTED:
         result.refused.append(hubrise_id)
-        # Recorded like an event, so that managers see it and retry it from the same list.
-        InboundEvent.objects.update_or_create(
+        # Recorded like an event, so that managers see it and retry it from the same list; once per order.
+        already = InboundEvent.objects.filter(
+            connection=connection, hubrise_order_id=hubrise_id, outcome=InboundEvent.Outcome.NOT_IMPORTED
+        )
+        if already.update(detail=outcome.detail):
+            return
+        InboundEvent.objects.create(
             connection=connection,
+            location_id=connection.location_id,
             hubrise_order_id=hubrise_id,
             outcome=InboundEvent.Outcome.NOT_IMPORTED,
-            defaults={
-                "location_id": connection.location_id,
-                "resource_type": "order",
-                "event_type": "create",
-                "new_status": str(state.get("status") or "")[:32],
-                "via": InboundEvent.Via.RECONCILIATION,
-                "detail": outcome.detail,
-                "raw_body": _as_event(state),
-            },
+            resource_type="order",
+            event_type="create",
+            new_status=str(state.get("status") or "")[:32],
+            via=InboundEvent.Via.RECONCILIATION,
+            detail=outcome.detail,
+            raw_body=_as_event(state),
         )
 
 

@@ -96,6 +96,10 @@ def import_order(connection: Connection, state: dict, *, hubrise_order_id: str =
         if connection.acknowledge_new_orders and order.status == OrderStatus.NEW:
             # HubRise's guidance for apps receiving orders: say "received" once the order is here.
             change_status(order, OrderStatus.RECEIVED, source=StatusChange.Source.SYSTEM)
+        # Earlier tries that failed are settled: the order leaves the managers' "not imported" list.
+        InboundEvent.objects.filter(
+            location_id=connection.location_id, hubrise_order_id=hubrise_order_id, outcome=Outcome.NOT_IMPORTED
+        ).update(outcome=Outcome.IMPORTED, order=order, detail=f"Imported later as order {order.ref}.")
     by = imported.created_by or "another app"
     return ImportResult(Outcome.IMPORTED, f"Order {hubrise_order_id} of {by} imported as {order.ref}.", order)
 
