@@ -171,3 +171,25 @@ def test_the_pos_moving_the_ready_time_and_a_courier_on_the_way_show_on_the_orde
     assert "Heure confirmée modifiée par" in page
     listing = client.get(reverse("orders:list", args=[establishment.pk])).content.decode()
     assert "coursier en route vers le restaurant" in listing.lower()
+
+
+def test_the_pos_adding_and_deleting_items_changes_our_order_and_its_total_and_says_so(sandbox, connection):
+    placed = sandbox.create_order_as("pos", seed=4)
+    polling.poll_connection(connection)
+    order = Order.objects.get()
+    first = placed["items"][0]
+
+    sandbox.edit_order_as(
+        placed["id"],
+        items=[{"id": first["id"], "deleted": True}, {"product_name": "Café", "price": "2.50 EUR", "quantity": "2"}],
+    )
+    polling.poll_connection(connection)
+
+    order.refresh_from_db()
+    now = [i for i in sandbox.orders() if i["id"] == placed["id"]][0]
+    kept = [i for i in now["items"] if not i.get("deleted")]
+    assert [(i.product_name, i.quantity) for i in order.items.all()] == [(i["product_name"], Decimal(i["quantity"])) for i in kept]
+    assert order.total == money(now["total"])
+    edit = order.edits.get()
+    assert (edit.field, edit.source) == ("items", "hubrise")
+    assert "2 × Café" in edit.summary
