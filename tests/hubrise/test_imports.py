@@ -186,9 +186,9 @@ def test_the_pos_adding_and_deleting_items_changes_our_order_and_its_total_and_s
     polling.poll_connection(connection)
 
     order.refresh_from_db()
-    now = [i for i in sandbox.orders() if i["id"] == placed["id"]][0]
-    kept = [i for i in now["items"] if not i.get("deleted")]
-    assert [(i.product_name, i.quantity) for i in order.items.all()] == [(i["product_name"], Decimal(i["quantity"])) for i in kept]
+    now = next(i for i in sandbox.orders() if i["id"] == placed["id"])
+    kept = [(i["product_name"], Decimal(i["quantity"])) for i in now["items"] if not i.get("deleted")]
+    assert [(i.product_name, i.quantity) for i in order.items.all()] == kept
     assert order.total == money(now["total"])
     edit = order.edits.get()
     assert (edit.field, edit.source) == ("items", "hubrise")
