@@ -432,7 +432,8 @@ def _apply(record: InboundEvent, event: Event, connection: Connection | None, *,
         record.outcome, record.detail = Outcome.NO_CHANGE, f"Already here as order {order.ref}."
         return
     record.outcome, record.detail = order_updates.apply_status(order, state, happened_at=event.created_at, locked=locked)
-    edits = order_edits.apply_edits(order, event.previous_state, state, happened_at=event.created_at)
+    outdated = record.outcome == Outcome.IGNORED_OUTDATED
+    edits = order_edits.apply_edits(order, event.previous_state, state, happened_at=event.created_at, outdated=outdated)
     if edits:
         if record.outcome in (Outcome.NO_CHANGE, Outcome.IGNORED_OUTDATED):
             record.outcome = Outcome.APPLIED

@@ -19,14 +19,18 @@ from orders.models import Order, StatusChange
 HUBRISE = StatusChange.Source.HUBRISE
 
 
-def apply_edits(order: Order, previous: dict | None, new: dict, *, happened_at) -> list[str]:
-    """Applies the event's changes other than the status; returns what changed, for the event's record."""
+def apply_edits(order: Order, previous: dict | None, new: dict, *, happened_at, outdated: bool = False) -> list[str]:
+    """Applies the event's changes other than the status; returns what changed, for the event's record.
+
+    ``outdated``: the event's status was older than our own last change; its confirmed time
+    is then as old, and ours (on its way to HubRise) stays.
+    """
     done: list[str] = []
     if not isinstance(previous, dict):
         # Without the state before, what changed cannot be told (reconciliation's GET): only the courier is taken.
         deliveries.from_order_state(order, new, changed_at=happened_at)
         return done
-    if previous.get("confirmed_time") != new.get("confirmed_time") and new.get("confirmed_time"):
+    if not outdated and previous.get("confirmed_time") != new.get("confirmed_time") and new.get("confirmed_time"):
         moment = parse_time(new.get("confirmed_time"))
         if moment is not None and remote_edits.set_confirmed_time(order, moment, source=HUBRISE):
             done.append("confirmed_time")

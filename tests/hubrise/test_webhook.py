@@ -389,3 +389,32 @@ def test_an_inbound_change_queues_no_outbox_message_back_to_hubrise(client, orde
     # The same change made by staff would be sent: the check above can see an echo.
     change_status(order, "in_preparation", source=StatusChange.Source.STAFF)
     assert OutboxMessage.objects.filter(order=order, kind="update_status").count() == 1
+
+
+# --- Couriers -----------------------------------------------------------------------------
+
+
+def delivery_event(event_id: str, status: str, at: str) -> bytes:
+    delivery = {"id": "dl1", "order_id": "5dpm9", "location_id": "3r4s3-1", "carrier": "Uber Eats", "status": status}
+    body = {
+        "id": event_id,
+        "resource_type": "delivery",
+        "event_type": "update",
+        "created_at": at,
+        "delivery_id": "dl1",
+        "order_id": "5dpm9",
+        "location_id": "3r4s3-1",
+        "new_state": {**delivery, "estimated_dropoff_at": "2021-06-24T19:42:00+02:00", "driver_name": "Karim"},
+    }
+    return json.dumps(body).encode()
+
+
+def test_a_courier_event_is_kept_on_the_order_and_an_older_one_never_rolls_it_back(client, order):
+    from hubrise_sync.models import OrderDelivery
+
+    post_callback(client, delivery_event("d2", "dropoff_enroute", "2021-06-24T19:20:00+02:00"))
+    post_callback(client, delivery_event("d1", "pickup_enroute", "2021-06-24T19:05:00+02:00"))
+
+    delivery = OrderDelivery.objects.get(order=order)
+    assert (delivery.carrier, delivery.status, delivery.driver_name) == ("Uber Eats", "dropoff_enroute", "Karim")
+    assert [e.outcome for e in InboundEvent.objects.order_by("pk")] == [Outcome.APPLIED, Outcome.IGNORED_OUTDATED]
