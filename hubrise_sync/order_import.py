@@ -26,7 +26,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db import connection as db_connection
 from django.utils import timezone
 
@@ -90,7 +90,9 @@ def import_order(connection: Connection, state: dict, *, hubrise_order_id: str =
             if existing is None:
                 raise
             return ImportResult(Outcome.NO_CHANGE, f"Already imported as order {existing.ref}.", existing)
-        except (OrderError, DatabaseError) as error:
+        except (OrderError, DataError) as error:
+            # A value PostgreSQL refuses (out of range) is the order's fault; a database that is down is not (it propagates,
+            # and the event stays to be applied again).
             logger.warning("HubRise order %s could not be imported: %s", hubrise_order_id, error)
             return ImportResult(Outcome.NOT_IMPORTED, f"The order could not be recorded: {error}")
         if connection.acknowledge_new_orders and order.status == OrderStatus.NEW:

@@ -47,6 +47,11 @@ BAD_ORDERS = {
     "unknown currency": (create_event(items=[item(price="2.00 XYZ")]), "not in the establishment's currency"),
     "unknown service type": (create_event(service_type="drive_through"), "Unknown service type"),
     "too many items": (create_event(items=[item() for _ in range(201)]), "201 items"),
+    # Each value is well formed; their product is not a sum any till holds (PostgreSQL refuses it).
+    "a total too large to store": (
+        create_event(items=[item(price="9999999999.99 EUR", quantity="1000")]),
+        "could not be recorded",
+    ),
 }
 
 
