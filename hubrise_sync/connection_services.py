@@ -114,8 +114,27 @@ def check_connection(connection: Connection) -> CheckResult:
     connection.mark_healthy()
     if was_broken:
         release_held_messages(connection)
+    _subscribe_to_every_event(connection)
     name = response.data.get("name", "") if isinstance(response.data, dict) else ""
     return CheckResult(True, name or connection.location_id, response.elapsed_ms)
+
+
+def _subscribe_to_every_event(connection: Connection) -> None:
+    """A connection made before we listened to couriers gets the events it misses (POST /callback replaces the set)."""
+    client = HubRiseClient(connection.access_token)
+    try:
+        current = client.get_callback().data or {}
+        events = current.get("events") if isinstance(current, dict) else None
+        wanted = {resource: sorted(kinds) for resource, kinds in oauth.CALLBACK_EVENTS.items()}
+        if isinstance(events, dict) and {r: sorted(k) for r, k in events.items() if isinstance(k, list)} == wanted:
+            return
+        url = oauth.callback_url()
+        client.set_callback(url, oauth.CALLBACK_EVENTS)
+    except HubRiseError as error:
+        logger.warning("Could not update the HubRise callback of connection %s: %s", connection.pk, error)
+        return
+    mode = Connection.CallbackMode.PASSIVE if url is None else Connection.CallbackMode.ACTIVE
+    Connection.objects.filter(pk=connection.pk).update(callback_mode=mode)
 
 
 def disconnect_establishment(establishment: Establishment) -> list[str]:

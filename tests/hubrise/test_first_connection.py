@@ -75,3 +75,20 @@ def test_a_manager_turns_the_acknowledgement_on_from_the_settings_page(client, m
     client.post(f"/hubrise/e/{establishment.pk}/imports/acknowledge/", {"acknowledge_new_orders": "on"})
 
     assert Connection.objects.get().acknowledge_new_orders is True
+
+
+def test_testing_an_older_connection_subscribes_it_to_the_couriers(client, manager, establishment, hubrise):
+    from hubrise_sync import connection_services
+    from hubrise_sync.client import HubRiseClient
+    from tests.hubrise.callbacks import connect as stored_connection
+
+    token = hubrise.create_token()
+    HubRiseClient(token).set_callback(None, {"order": ["create", "update"]})
+    connection = stored_connection(establishment, location_id=hubrise.location_id, mode="passive", token=token)
+
+    assert connection_services.check_connection(connection).ok
+
+    events = HubRiseClient(token).get_callback().data["events"]
+    assert sorted(events["delivery"]) == ["create", "update"] and sorted(events["order"]) == ["create", "update"]
+    connection.refresh_from_db()
+    assert connection.callback_mode == "passive"
