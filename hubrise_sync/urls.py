@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hubrise_sync import views_imports, views_push, views_settings
+from hubrise_sync import views_delivery, views_imports, views_push, views_settings
 from hubrise_sync.webhook import HubRiseCallbackView
 
 app_name = "hubrise"
@@ -14,6 +14,7 @@ urlpatterns: list = [
     path("e/<int:establishment_id>/imports/<int:event_id>/retry/", views_imports.retry_import, name="retry_import"),
     path("e/<int:establishment_id>/imports/acknowledge/", views_imports.acknowledge_setting, name="acknowledge_setting"),
     path("e/<int:establishment_id>/imports/earlier/", views_imports.earlier_orders_answer, name="earlier_orders"),
+    path("e/<int:establishment_id>/orders/<int:order_id>/delivery/", views_delivery.delivery_live, name="delivery_live"),
     path("callback/", HubRiseCallbackView.as_view(), name="callback"),
     path("oauth/callback/", views_settings.oauth_callback, name="oauth_callback"),
     path("e/<int:establishment_id>/orders/<int:order_id>/retry/", views_push.retry_order, name="retry_order"),

@@ -193,3 +193,27 @@ def test_the_pos_adding_and_deleting_items_changes_our_order_and_its_total_and_s
     edit = order.edits.get()
     assert (edit.field, edit.source) == ("items", "hubrise")
     assert "2 × Café" in edit.summary
+
+
+def test_the_courier_section_of_the_order_page_refreshes_itself_for_the_establishment_only(
+    sandbox, connection, client, establishment
+):
+    from django.urls import reverse
+
+    from orders.models import Membership
+    from tests.factories import make_user
+
+    placed = sandbox.create_order_as("uber_eats", seed=5, step_seconds=0)
+    polling.poll_connection(connection)
+    order = Order.objects.get()
+    client.force_login(make_user(establishment, username="lina", role=Membership.Role.STAFF))
+    live = reverse("hubrise:delivery_live", args=[establishment.pk, order.pk])
+    assert f'hx-get="{live}"' in client.get(reverse("orders:detail", args=[establishment.pk, order.pk])).text
+
+    sandbox.advance_delivery(placed["id"])
+    polling.poll_connection(connection)
+
+    assert "coursier en route vers le restaurant" in client.get(live).text.lower()
+    other = make_establishment(name="Ailleurs")
+    client.force_login(make_user(other, username="paul", role=Membership.Role.STAFF))
+    assert client.get(reverse("hubrise:delivery_live", args=[other.pk, order.pk])).status_code == 404
