@@ -40,7 +40,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import http_load
+from bench import http_load, webhook_imports
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-webhook-secret"  # noqa: S105
@@ -70,8 +70,8 @@ def environment(database_url: str) -> dict[str, str]:
     }
 
 
-def prepare(count: int) -> list[str]:
-    """Bench orders in "new", each linked to a HubRise id; returns those ids."""
+def prepare(count: int, updates: int = 0) -> tuple[list, list]:
+    """Bench orders in "new", each linked to a HubRise id; returns those ids, and those of ``updates`` more (--creates)."""
     import django
 
     django.setup()
@@ -100,6 +100,7 @@ def prepare(count: int) -> list[str]:
         order = create_order(establishment, croque_order(ref=f"B{number:05d}"), created_at=placed_at)
         targets.append((location_of(establishment), f"bo{number:05d}"))
         OrderLink.objects.create(order=order, location_id=targets[-1][0], hubrise_order_id=targets[-1][1])
+    update_targets = webhook_imports.prepare_updates(establishments, updates, location_of)
     for establishment in establishments:
         Connection.objects.create(
             establishment=establishment,
@@ -107,7 +108,7 @@ def prepare(count: int) -> list[str]:
             access_token="bench",  # noqa: S106
             callback_mode="active",
         )
-    return targets
+    return targets, update_targets
 
 
 def location_of(establishment) -> str:
@@ -296,14 +297,15 @@ def check_applied_once(count: int) -> None:
     from hubrise_sync.models import InboundEvent
     from orders.models import Order, StatusChange
 
-    orders = Order.objects.filter(establishment__name__startswith=ESTABLISHMENT)
+    # The first round's orders and events (--creates adds others, checked by webhook_imports).
+    orders = Order.objects.filter(establishment__name__startswith=ESTABLISHMENT, ref__startswith="B0")
     changes = (
         StatusChange.objects.filter(order__in=orders, source=StatusChange.Source.HUBRISE, to_status="accepted")
         .values("order")
         .annotate(n=Count("id"))
     )
     per_order = [row["n"] for row in changes]
-    events = InboundEvent.objects.filter(location_id__startswith=LOCATION_PREFIX)
+    events = InboundEvent.objects.filter(location_id__startswith=LOCATION_PREFIX, event_id__startswith="be")
     applied = events.filter(outcome=InboundEvent.Outcome.APPLIED).count()
     problems = []
     if orders.exclude(status="accepted").exists():
@@ -377,9 +379,10 @@ def wait_until_applied(count: int, started: float, timeout: float) -> float:
     """Seconds from ``started`` until the worker has applied every event."""
     from hubrise_sync.models import InboundEvent
 
-    pending = InboundEvent.objects.filter(location_id__startswith=LOCATION_PREFIX, outcome=InboundEvent.Outcome.PENDING)
+    ours = InboundEvent.objects.filter(location_id__startswith=LOCATION_PREFIX, event_id__startswith="be")
+    pending = ours.filter(outcome=InboundEvent.Outcome.PENDING)
     deadline = time.monotonic() + timeout
-    while pending.exists() or InboundEvent.objects.filter(location_id__startswith=LOCATION_PREFIX).count() < count:
+    while pending.exists() or ours.count() < count:
         if time.monotonic() > deadline:
             sys.exit(f"the worker did not apply every event within {timeout:.0f} s")
         time.sleep(0.05)
@@ -427,6 +430,12 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, default=0, help="gunicorn's listen backlog (0: gunicorn's default)")
     parser.add_argument("--celery-concurrency", type=int, default=2, help="processes of the worker that applies events")
     parser.add_argument(
+        "--creates",
+        type=int,
+        default=0,
+        help="then N order.update and N order.create of a 20-item order, each end to end with the worker running",
+    )
+    parser.add_argument(
         "--apply-during",
         action="store_true",
         help="the worker runs during the webhook's burst and applies meanwhile (default: after it)",
@@ -442,7 +451,7 @@ def main() -> None:
     env = environment(database_url)
     os.environ.update(env)
     print(f"preparing {args.events} orders across {ESTABLISHMENTS} establishments …", flush=True)
-    targets = prepare(args.events)
+    targets, update_targets = prepare(args.events, args.creates)
     forget_queued_tasks(env["CELERY_BROKER_URL"])
 
     port = free_port()
@@ -511,6 +520,8 @@ def main() -> None:
             f"ratio {name}: {webhook['per_second'] / baseline['per_second']:.2f} of the throughput,"
             f" p50 x{webhook['p50_ms'] / baseline['p50_ms']:.1f}, p99 x{webhook['p99_ms'] / baseline['p99_ms']:.1f}"
         )
+        if args.creates:
+            statuses += end_to_end_rounds(args, host, port, update_targets, targets, meter)
     finally:
         for process in (server, worker):
             if process is not None:
@@ -519,9 +530,46 @@ def main() -> None:
             if process is not None:
                 process.wait(timeout=20)
     unexpected = sorted({status for status in statuses if status != 200})
-    if unexpected or len(statuses) != 2 * len(bodies) + len(redeliveries):
+    expected = 2 * len(bodies) + len(redeliveries) + (2 * args.creates + len(range(0, args.creates, 10)))
+    if unexpected or len(statuses) != expected:
         sys.exit(f"unexpected HTTP statuses: {unexpected}, {len(statuses)} answers")
     check_applied_once(args.events)
+    if args.creates:
+        webhook_imports.check_imported_once(args.creates)
+
+
+def end_to_end_rounds(args: argparse.Namespace, host: str, port: int, update_targets: list, targets: list, meter) -> list[int]:
+    """--creates: order.update then order.create, each from its burst's first request to its last event applied."""
+    statuses: list[int] = []
+    figures = {}
+    rounds = {
+        "update": (
+            webhook_imports.UPDATE_EVENT_PREFIX,
+            [webhook_imports.update_body(n, location, order) for n, (location, order) in enumerate(update_targets)],
+        ),
+        "create (20 items)": (
+            webhook_imports.CREATE_EVENT_PREFIX,
+            [webhook_imports.create_body(n, targets[n % len(targets)][0]) for n in range(args.creates)],
+        ),
+    }
+    print(f"end to end with the worker running ({args.celery_concurrency} processes), {args.creates} events each:")
+    for name, (prefix, bodies) in rounds.items():
+        requests = signed_requests(host, "/hubrise/callback/", bodies)
+        meter.start()
+        started = time.perf_counter()
+        result = http_load.fire("127.0.0.1", port, requests, args.concurrency)
+        statuses += result.statuses
+        elapsed = webhook_imports.wait_until_done(prefix, len(bodies), started, timeout=900)
+        figures[name] = len(bodies) / elapsed
+        label = f"{'order.' + name:<24} {len(bodies):>6} events    {figures[name]:>7.1f}/s"
+        print(f"{label}  (webhook to order on the list, {elapsed:.1f} s)")
+        print_cpu(meter.stop(), len(bodies), elapsed, unit="event")
+        if prefix == webhook_imports.CREATE_EVENT_PREFIX:
+            redelivered = http_load.fire("127.0.0.1", port, requests[::10], args.concurrency)
+            statuses += redelivered.statuses
+    ratio = figures["create (20 items)"] / figures["update"]
+    print(f"ratio order.create (20 items) / order.update, end to end: {ratio:.2f} (target ≥ 0.5)")
+    return statuses
 
 
 if __name__ == "__main__":

@@ -26,3 +26,7 @@ class HubriseSyncConfig(AppConfig):
         extensions.establishment_select_related.append("hubrise_connection")
         extensions.establishment_menu.append((_("HubRise"), "hubrise:settings"))
         extensions.establishment_banners.append("hubrise_sync/_connection_banner.html")
+        # The courier of a delivery order, joined by the pages' own queries (a one-to-one: no query per row).
+        extensions.list_select_related.append("hubrise_delivery")
+        extensions.order_detail_sections.append("hubrise_sync/_delivery_section.html")
+        extensions.order_row_extras.append("hubrise_sync/_delivery_row.html")

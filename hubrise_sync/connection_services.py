@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from hubrise_sync import oauth
+from hubrise_sync import oauth, queue
 from hubrise_sync.client import HubRiseClient, HubRiseError
 from hubrise_sync.models import Connection
 from hubrise_sync.outbox.sweep import release_held_messages
@@ -87,7 +87,19 @@ def connect_establishment(
     logger.info("Establishment %s connected to HubRise location %s (%s callback)", establishment.pk, grant.location_id, mode)
     if current is None or was_broken or current.location_id != grant.location_id:
         release_held_messages(connection)
+    if current is None or current.location_id != grant.location_id:
+        # A restaurant connecting mid-service sees the orders already open at HubRise; a worker fetches them.
+        Connection.objects.filter(pk=connection.pk).update(open_orders_imported_at=None)
+        _queue_first_import(connection.pk)
     return connection
+
+
+def _queue_first_import(connection_id: int) -> None:
+    try:
+        queue.import_open_orders(connection_id)
+    except Exception as error:  # the broker's errors vary with the transport
+        # The next reconciliation run does it instead (open_orders.catch_up).
+        logger.warning("Could not queue the first import of HubRise orders (%s)", type(error).__name__)
 
 
 def check_connection(connection: Connection) -> CheckResult:
@@ -102,8 +114,27 @@ def check_connection(connection: Connection) -> CheckResult:
     connection.mark_healthy()
     if was_broken:
         release_held_messages(connection)
+    _subscribe_to_every_event(connection)
     name = response.data.get("name", "") if isinstance(response.data, dict) else ""
     return CheckResult(True, name or connection.location_id, response.elapsed_ms)
+
+
+def _subscribe_to_every_event(connection: Connection) -> None:
+    """A connection made before we listened to couriers gets the events it misses (POST /callback replaces the set)."""
+    client = HubRiseClient(connection.access_token)
+    try:
+        current = client.get_callback().data or {}
+        events = current.get("events") if isinstance(current, dict) else None
+        wanted = {resource: sorted(kinds) for resource, kinds in oauth.CALLBACK_EVENTS.items()}
+        if isinstance(events, dict) and {r: sorted(k) for r, k in events.items() if isinstance(k, list)} == wanted:
+            return
+        url = oauth.callback_url()
+        client.set_callback(url, oauth.CALLBACK_EVENTS)
+    except HubRiseError as error:
+        logger.warning("Could not update the HubRise callback of connection %s: %s", connection.pk, error)
+        return
+    mode = Connection.CallbackMode.PASSIVE if url is None else Connection.CallbackMode.ACTIVE
+    Connection.objects.filter(pk=connection.pk).update(callback_mode=mode)
 
 
 def disconnect_establishment(establishment: Establishment) -> list[str]:

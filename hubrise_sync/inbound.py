@@ -29,7 +29,7 @@ from django.db.models.functions import Mod
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from hubrise_sync import broker, location_updates, order_updates, queue
+from hubrise_sync import broker, deliveries, location_updates, order_edits, order_import, order_updates, queue
 from hubrise_sync.models import Connection, InboundEvent, OrderLink
 from orders.models import Order
 
@@ -61,7 +61,7 @@ class Event:
     order_id: str
     new_state: dict | None
     raw: str
-    # Read by location events only (what changed at HubRise); orders compare with our own state.
+    # The resource before the change, on updates: what a location or an order update changed besides the status.
     previous_state: dict | None = None
 
     @property
@@ -168,7 +168,9 @@ def event_from_json(body: Any, raw: str) -> Event:
             raise MalformedEvent("The order event has no order_id.")
         if body["event_type"] == "update" and not isinstance(state.get("status"), str):
             raise MalformedEvent("The order.update event has no new_state.status.")
+    previous_state = body.get("previous_state")
     return Event(
+        previous_state=previous_state if isinstance(previous_state, dict) else None,
         id=body["id"],
         resource_type=body["resource_type"][:32],
         event_type=body["event_type"][:32],
@@ -177,7 +179,6 @@ def event_from_json(body: Any, raw: str) -> Event:
         order_id=str(order_id)[:64],
         new_state=new_state,
         raw=raw,
-        previous_state=body.get("previous_state") if isinstance(body.get("previous_state"), dict) else None,
     )
 
 
@@ -203,7 +204,7 @@ def _new_record(event: Event, *, via: str, connection: Connection | None) -> Inb
         location_id=event.location_id or (connection.location_id if connection else ""),
         resource_type=event.resource_type,
         event_type=event.event_type,
-        hubrise_order_id=event.order_id if event.resource_type == "order" else "",
+        hubrise_order_id=event.order_id if event.resource_type in ("order", "delivery") else "",
         new_status=str((event.new_state or {}).get("status", ""))[:32],
         created_at=event.created_at,
         via=via,
@@ -394,15 +395,19 @@ def _apply_and_save(record: InboundEvent, event: Event, *, order: Order | None =
 
 def _apply(record: InboundEvent, event: Event, connection: Connection | None, *, order: Order | None = None) -> None:
     """Decides what the event means for us; ``order`` is its order when the caller found it already."""
-    if event.resource_type != "order" and event.kind != "location.update":
+    if event.kind not in _USED:
         record.outcome, record.detail = Outcome.IGNORED_UNSUPPORTED, f"{event.kind} events are not used."
         return
     location_id = record.location_id
     if connection is None:
-        connection = Connection.objects.filter(location_id=location_id).first() if location_id else None
+        connection = (
+            Connection.objects.filter(location_id=location_id).select_related("establishment").first() if location_id else None
+        )
         if connection is None:
-            record.outcome = Outcome.IGNORED_UNKNOWN_LOCATION
-            record.detail = f"No establishment is connected to HubRise location {location_id or '(none given)'}."
+            unknown = f"No establishment is connected to HubRise location {location_id or '(none given)'}."
+            # An order another app created for a location of nobody here cannot be imported: said so, for admins.
+            record.outcome = Outcome.NOT_IMPORTED if event.kind == "order.create" else Outcome.IGNORED_UNKNOWN_LOCATION
+            record.detail = unknown
             return
         record.connection = connection
     if event.resource_type == "location":
@@ -411,28 +416,47 @@ def _apply(record: InboundEvent, event: Event, connection: Connection | None, *,
             connection, event.new_state, event.previous_state, event.created_at
         )
         return
-    if event.event_type == "create":
-        state = event.new_state or {}
-        record.outcome = Outcome.IGNORED_UNSUPPORTED
-        record.detail = (
-            f"Order {event.order_id} created at HubRise by {state.get('created_by') or 'another app'}"
-            f" ({state.get('status', '?')}, {state.get('total', '?')}): not imported."
-        )
-        return
-    if event.event_type != "update":
-        record.outcome, record.detail = Outcome.IGNORED_UNSUPPORTED, f"{event.kind} events are not used."
-        return
+    state = event.new_state or {}
+    # Found under its row lock by apply_recorded; otherwise apply_status takes the lock itself.
     locked = order is not None
     if order is None:
-        order = find_order(location_id or connection.location_id, event.order_id, (event.new_state or {}).get("private_ref"))
+        order = find_order(location_id or connection.location_id, event.order_id, state.get("private_ref"))
+    if event.resource_type == "delivery":
+        _apply_delivery(record, event, order)
+        return
     if order is None:
-        record.outcome = Outcome.IGNORED_UNKNOWN_ORDER
-        record.detail = f"No order of ours is HubRise order {event.order_id} at location {location_id}."
+        if order_import.is_ours(state):
+            record.outcome = Outcome.IGNORED_UNKNOWN_ORDER
+            record.detail = f"No order of ours is HubRise order {event.order_id} at location {location_id}."
+            return
+        # An order.update may overtake its order.create: either one imports the order, once.
+        result = order_import.import_order(connection, state, hubrise_order_id=event.order_id)
+        record.order, record.outcome, record.detail = result.order, result.outcome, result.detail
         return
     record.order = order
-    record.outcome, record.detail = order_updates.apply_status(
-        order, event.new_state or {}, happened_at=event.created_at, locked=locked
-    )
+    if event.event_type == "create":
+        record.outcome, record.detail = Outcome.NO_CHANGE, f"Already here as order {order.ref}."
+        return
+    record.outcome, record.detail = order_updates.apply_status(order, state, happened_at=event.created_at, locked=locked)
+    outdated = record.outcome == Outcome.IGNORED_OUTDATED
+    edits = order_edits.apply_edits(order, event.previous_state, state, happened_at=event.created_at, outdated=outdated)
+    if edits:
+        if record.outcome in (Outcome.NO_CHANGE, Outcome.IGNORED_OUTDATED):
+            record.outcome = Outcome.APPLIED
+        record.detail = f"{record.detail} Changed: {', '.join(edits)}."
+
+
+# The events a back office receiving orders listens to (oauth.CALLBACK_EVENTS subscribes to them).
+_USED = {"order.create", "order.update", "delivery.create", "delivery.update", "location.update"}
+
+
+def _apply_delivery(record: InboundEvent, event: Event, order: Order | None) -> None:
+    if order is None:
+        record.outcome = Outcome.IGNORED_UNKNOWN_ORDER
+        record.detail = f"No order here is HubRise order {event.order_id} of this delivery."
+        return
+    record.order = order
+    record.outcome, record.detail = deliveries.store(order, event.new_state or {}, changed_at=event.created_at)
 
 
 def find_order(location_id: str, hubrise_order_id: str, private_ref: Any = None) -> Order | None:

@@ -29,10 +29,10 @@ logger = logging.getLogger(__name__)
 # update them, and attach customers. The catalog is not imported yet.
 SCOPE = "location[orders.write,customer_list.write]"
 WEBHOOK_PATH = "/hubrise/callback/"
-ORDER_EVENTS = {"order": ["create", "update"]}
-# POST /callback replaces the whole subscription: every event we read, in one place. A pause or
-# preparation time changed at HubRise (the POS, OrderLine) arrives as location.update.
-CALLBACK_EVENTS = {**ORDER_EVENTS, "location": ["update"]}
+# POST /callback replaces the whole subscription: every event we read, in one place. An app
+# receiving orders: the orders other apps create and every change to them, and their couriers; a
+# pause or preparation time changed at HubRise (the POS, OrderLine) arrives as location.update.
+CALLBACK_EVENTS = {"order": ["create", "update"], "delivery": ["create", "update"], "location": ["update"]}
 
 STATES_SESSION_KEY = "hubrise_oauth_states"
 # HubRise's codes live 10 minutes; a consent page left open longer than this is refused.

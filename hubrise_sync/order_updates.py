@@ -20,6 +20,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from hubrise_sync import order_checks
+from hubrise_sync.inbound_time import parse_time
 from hubrise_sync.models import DeliveryAttempt, InboundEvent
 from hubrise_sync.outbox import kinds
 from orders.models import Order, StatusChange
@@ -87,9 +88,17 @@ def apply_status(order: Order, state: dict, *, happened_at: datetime, locked: bo
         # happened (HubRise retries for an hour): only a change made here since counts.
         guard = max(guard, order.status_changed_at)
     reason = rejection_cause(state) if status == OrderStatus.REJECTED else ""
+    # The POS accepts with its own ready time (HubRise's confirmed_time): ours must not replace it.
+    ready_at = parse_time(state.get("confirmed_time")) if status == OrderStatus.ACCEPTED else None
     try:
         change = change_status(
-            order, status, source=StatusChange.Source.HUBRISE, reason=reason, unless_changed_after=guard, order_locked=True
+            order,
+            status,
+            source=StatusChange.Source.HUBRISE,
+            reason=reason,
+            unless_changed_after=guard,
+            order_locked=True,
+            confirmed_time=ready_at,
         )
     except OutdatedChange:
         return Outcome.IGNORED_OUTDATED, (

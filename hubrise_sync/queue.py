@@ -21,6 +21,7 @@ APPLY_RECORDED_EVENTS = "hubrise_sync.tasks.inbound.apply_recorded_events"
 CHECK_ORDER = "hubrise_sync.tasks.inbound.check_order"
 POLL_CONNECTION = "hubrise_sync.tasks.inbound.poll_connection"
 RECONCILE_CONNECTION = "hubrise_sync.tasks.inbound.reconcile_connection"
+IMPORT_OPEN_ORDERS = "hubrise_sync.tasks.inbound.import_open_orders"
 
 
 def _queue(name: str, *args: object, countdown: float | None = None) -> None:
@@ -54,3 +55,7 @@ def poll_connection(connection_id: int) -> None:
 
 def reconcile_connection(connection_id: int) -> None:
     _queue(RECONCILE_CONNECTION, connection_id)
+
+
+def import_open_orders(connection_id: int) -> None:
+    _queue(IMPORT_OPEN_ORDERS, connection_id)

@@ -38,7 +38,8 @@ def purge_old_records(now: datetime | None = None) -> dict[str, int]:
         "quarantined callbacks": delete_in_batches(QuarantinedCallback.objects.filter(received_at__lt=quarantine_cutoff)),
         "refused callback tallies": delete_in_batches(RefusedCallbackTally.objects.filter(hour__lt=quarantine_cutoff)),
         "inbound events": delete_in_batches(
-            InboundEvent.objects.exclude(outcome=InboundEvent.Outcome.PENDING).filter(
+            # An order not imported stays until it is (or a manager gives up on it): its record is all we have of it.
+            InboundEvent.objects.exclude(outcome__in=(InboundEvent.Outcome.PENDING, InboundEvent.Outcome.NOT_IMPORTED)).filter(
                 received_at__lt=before(settings.HUBRISE_EVENT_RETENTION_DAYS)
             )
         ),

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from hubrise_sync import connection_services as services
-from hubrise_sync import oauth
+from hubrise_sync import earlier_orders, oauth, order_import
 from hubrise_sync.client import HubRiseClient, HubRiseError
 from hubrise_sync.connection_outbox import status as connection_status
 from hubrise_sync.crypto import decrypt, encrypt
@@ -87,12 +87,18 @@ def _forms_may_lead_to_hubrise(view):
 def settings_page(request: HttpRequest, establishment_id: int) -> HttpResponse:
     establishment = _member_establishment(request, establishment_id)
     connection = services.connection_of(establishment)
+    can_manage = is_manager(request.user, establishment)
     context = {
         "connection": connection,
-        "can_manage": is_manager(request.user, establishment),
+        "can_manage": can_manage,
         # What the location, the catalog … stand at with HubRise (the connection outbox).
         "topics": connection_status.of(connection) if connection else [],
     }
+    if connection is not None and can_manage:
+        context["not_imported"] = list(order_import.not_imported(connection)[:50])
+        context["earlier_orders"] = (
+            earlier_orders.earlier_open_orders(connection).count() if earlier_orders.offer_open(connection) else 0
+        )
     return _render(request, establishment, "hubrise_sync/settings.html", context)
 
 

@@ -312,6 +312,8 @@ class ReadyTimeChange(models.Model):
     at = models.DateTimeField(_("at"), default=timezone.now)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     source = models.CharField(_("source"), max_length=16, choices=StatusChange.Source.choices)
+    # Which app moved it when HubRise tells us (the POS's name), so that the history can say who.
+    source_detail = models.CharField(_("by"), max_length=200, blank=True, db_default="")
     previous_time = models.DateTimeField(_("previous ready time"), null=True, blank=True)
     confirmed_time = models.DateTimeField(_("ready time"))
 
@@ -322,6 +324,34 @@ class ReadyTimeChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.previous_time} → {self.confirmed_time}"
+
+
+class OrderEdit(models.Model):
+    """A change of the order's content made elsewhere (the POS, a delivery platform): a line of its history.
+
+    Status and ready-time changes have their own records; this one covers what else
+    another app may change on an order (its items, the seller's notes).
+    """
+
+    class Field(models.TextChoices):
+        ITEMS = "items", _("items")
+        SELLER_NOTES = "seller_notes", _("seller notes")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="edits")
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    field = models.CharField(_("changed"), max_length=32, choices=Field.choices)
+    source = models.CharField(_("source"), max_length=16, choices=StatusChange.Source.choices)
+    source_detail = models.CharField(_("by"), max_length=200, blank=True)
+    # What it says now, in short, for the history ("2 × Croque-monsieur, 1 × Café").
+    summary = models.TextField(_("now"), blank=True)
+
+    class Meta:
+        verbose_name = _("order change")
+        verbose_name_plural = _("order changes")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.field}"
 
 
 class OrderItem(models.Model):

@@ -243,6 +243,7 @@ def order_for(establishment: Establishment, order_id: int) -> Order:
             "payments",
             Prefetch("history", queryset=StatusChange.objects.select_related("actor")),
             Prefetch("ready_time_changes", queryset=ReadyTimeChange.objects.select_related("actor")),
+            "edits",
             *extensions.detail_prefetch_related,
         )
     )

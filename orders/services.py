@@ -167,8 +167,12 @@ def create_order(
     source: str = Source.API,
     actor: AbstractBaseUser | None = None,
     created_at: datetime | None = None,
+    source_detail: str = "",
 ) -> Order:
     """Record an order, its lines and its first history entry in one transaction.
+
+    ``source_detail`` names the app an order placed elsewhere came from (HubRise's
+    ``created_by``: "Uber Eats", the POS), kept in its first history line.
 
     While the establishment is paused, orders from the ordering front (source API)
     are refused with OrdersPaused and nothing is written; orders placed elsewhere
@@ -221,9 +225,13 @@ def create_order(
     )
     _write_lines(order, data)
     _add_to_counts(establishment.pk, {order.status: 1})
-    StatusChange.objects.create(order=order, from_status="", to_status=order.status, at=now, actor=actor, source=source)
+    StatusChange.objects.create(
+        order=order, from_status="", to_status=order.status, at=now, actor=actor, source=source, source_detail=source_detail
+    )
     if confirmed_time is not None and order.status in _HAS_READY_TIME:
-        ReadyTimeChange.objects.create(order=order, at=now, actor=actor, source=source, confirmed_time=confirmed_time)
+        ReadyTimeChange.objects.create(
+            order=order, at=now, actor=actor, source=source, source_detail=source_detail, confirmed_time=confirmed_time
+        )
     signals.order_created.send(sender=Order, order=order, source=source)
     return order
 
@@ -270,6 +278,23 @@ def _remember_channel(establishment: Establishment, channel: str) -> None:
 
 
 def _write_lines(order: Order, data: NewOrder) -> None:
+    write_items(order, data.items)
+    Deal.objects.bulk_create(Deal(order=order, key=d.key, name=d.name, ref=d.ref) for d in data.deals)
+    Discount.objects.bulk_create(
+        Discount(order=order, position=i, name=d.name, ref=d.ref, price_off=d.price_off) for i, d in enumerate(data.discounts)
+    )
+    Charge.objects.bulk_create(
+        Charge(order=order, position=i, name=c.name, ref=c.ref, price=c.price, tax_rate=c.tax_rate)
+        for i, c in enumerate(data.charges)
+    )
+    Payment.objects.bulk_create(
+        Payment(order=order, position=i, name=p.name, ref=p.ref, amount=p.amount, info=p.info)
+        for i, p in enumerate(data.payments)
+    )
+
+
+def write_items(order: Order, new_items: tuple[NewItem, ...]) -> None:
+    """The order's items and their options (creation, and orders.remote_edits when another app changes them)."""
     items = OrderItem.objects.bulk_create(
         OrderItem(
             order=order,
@@ -287,24 +312,12 @@ def _write_lines(order: Order, data: NewOrder) -> None:
             deal_pricing_effect=item.deal_pricing_effect,
             deal_pricing_value=item.deal_pricing_value,
         )
-        for position, item in enumerate(data.items)
+        for position, item in enumerate(new_items)
     )
     OrderItemOption.objects.bulk_create(
         OrderItemOption(item=saved, position=position, **option.__dict__)
-        for saved, item in zip(items, data.items, strict=True)
+        for saved, item in zip(items, new_items, strict=True)
         for position, option in enumerate(item.options)
-    )
-    Deal.objects.bulk_create(Deal(order=order, key=d.key, name=d.name, ref=d.ref) for d in data.deals)
-    Discount.objects.bulk_create(
-        Discount(order=order, position=i, name=d.name, ref=d.ref, price_off=d.price_off) for i, d in enumerate(data.discounts)
-    )
-    Charge.objects.bulk_create(
-        Charge(order=order, position=i, name=c.name, ref=c.ref, price=c.price, tax_rate=c.tax_rate)
-        for i, c in enumerate(data.charges)
-    )
-    Payment.objects.bulk_create(
-        Payment(order=order, position=i, name=p.name, ref=p.ref, amount=p.amount, info=p.info)
-        for i, p in enumerate(data.payments)
     )
 
 
@@ -437,11 +450,12 @@ def accept_order(
 
 @transaction.atomic
 def set_ready_time(
-    order: Order | int, ready_at: datetime, *, source: str, actor: AbstractBaseUser | None = None
+    order: Order | int, ready_at: datetime, *, source: str, actor: AbstractBaseUser | None = None, source_detail: str = ""
 ) -> ReadyTimeChange | None:
     """Set when the order will be ready (HubRise's confirmed_time) without changing its status.
 
-    The one way the order page, a delay and HubRise (the POS moved it) change it. A finished
+    The one way the order page, a delay and HubRise (the POS moved it: ``source_detail``
+    names it) change it. A finished
     order keeps its time; staff and the ordering front cannot set one already past (HubRise
     reports what happened elsewhere and is taken as it is). Returns None when the order
     already had that time. Sends orders.signals.order_updated with fields {"confirmed_time"}
@@ -461,7 +475,13 @@ def set_ready_time(
     locked.due_at = _due_at(locked)
     locked.save(update_fields=["confirmed_time", "due_at"])
     change = ReadyTimeChange.objects.create(
-        order=locked, at=now, actor=actor, source=source, previous_time=previous_time, confirmed_time=ready_at
+        order=locked,
+        at=now,
+        actor=actor,
+        source=source,
+        source_detail=source_detail,
+        previous_time=previous_time,
+        confirmed_time=ready_at,
     )
     if isinstance(order, Order):
         order.confirmed_time = locked.confirmed_time

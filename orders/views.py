@@ -210,18 +210,25 @@ def _history(order: Order) -> list[dict]:
     """Status changes and ready-time changes, in the order they happened."""
     entries = [{"at": change.at, "id": change.pk, "change": change} for change in order.history.all()]
     entries += [{"at": ready.at, "id": ready.pk, "ready": ready} for ready in order.ready_time_changes.all()]
+    # Changes another app made elsewhere (orders.remote_edits): the items, the seller's notes.
+    entries += [{"at": edit.at, "id": edit.pk, "edit": edit, "by": who_changed(edit)} for edit in order.edits.all()]
     for entry in entries:
         reason = entry["change"].reason if "change" in entry else ""
         entry["allergy"] = mentions_allergy(reason)
     # A status change and the ready time it set share their time: the status change reads first.
+    for entry in entries:
+        if "ready" in entry and entry["ready"].source_detail:
+            entry["by"] = entry["ready"].source_detail
+        elif "ready" in entry and entry["ready"].source == StatusChange.Source.HUBRISE:
+            entry["by"] = who_changed(entry["ready"])
     return sorted(entries, key=lambda entry: (entry["at"], "ready" in entry, entry["id"]))
 
 
-def who_changed(change: StatusChange | None) -> str:
+def who_changed(change) -> str:
     """Who made a change, as staff say it: a colleague's name, the app HubRise named, or where it came from."""
     if change is None:
         return _("someone else")
-    if change.actor is not None:
+    if getattr(change, "actor", None) is not None:
         return change.actor.get_short_name() or change.actor.get_username()
     if change.source_detail:
         return change.source_detail

@@ -2,6 +2,7 @@
 
 from hubrise_sync.models.connection import Connection
 from hubrise_sync.models.connection_message import ConnectionMessage
+from hubrise_sync.models.delivery import OrderDelivery
 from hubrise_sync.models.events import InboundEvent, PollingState, ReconcileCheck
 from hubrise_sync.models.order_link import OrderLink
 from hubrise_sync.models.outbox import DeliveryAttempt, OutboxMessage
@@ -12,6 +13,7 @@ __all__ = [
     "ConnectionMessage",
     "DeliveryAttempt",
     "InboundEvent",
+    "OrderDelivery",
     "OrderLink",
     "OutboxMessage",
     "PollingState",

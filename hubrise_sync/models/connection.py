@@ -42,6 +42,18 @@ class Connection(models.Model):
     last_success_at = models.DateTimeField(_("last successful call"), null=True, blank=True)
     last_failed_at = models.DateTimeField(_("last failure"), null=True, blank=True)
     last_failed_reason = models.TextField(_("last failure reason"), blank=True)
+    # HubRise asks an app receiving orders to acknowledge each new one with "received" (its
+    # integration guide, "Updating orders"); off unless the manager wants the delivery platforms
+    # to see the order reached the restaurant before staff accept it (docs/hubrise/orders-from-other-apps.md).
+    acknowledge_new_orders = models.BooleanField(
+        _("acknowledge new orders"),
+        default=False,
+        help_text=_("Tell HubRise at once that each order created by another app has reached the back office (“received”)."),
+    )
+    # When the open orders of the last 24 hours at HubRise were imported, after the first connection.
+    open_orders_imported_at = models.DateTimeField(_("open orders imported at"), null=True, blank=True)
+    # When the manager answered the one-time offer to send the orders recorded before the connection.
+    earlier_orders_answered_at = models.DateTimeField(_("earlier orders offer answered at"), null=True, blank=True)
 
     objects = ConnectionQuerySet.as_manager()
 

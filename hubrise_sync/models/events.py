@@ -28,8 +28,12 @@ class InboundEvent(models.Model):
         IGNORED_UNKNOWN_LOCATION = "ignored_unknown_location", _("Ignored: location not connected")
         # Our order changed after the event happened: applying it would roll the status back.
         IGNORED_OUTDATED = "ignored_outdated", _("Ignored: older than our last change")
-        # Recorded for admins but not acted upon (e.g. orders created by other apps).
-        IGNORED_UNSUPPORTED = "ignored_unsupported", _("Recorded, not imported")
+        # Recorded for admins but not acted upon (events of resources we do not use).
+        IGNORED_UNSUPPORTED = "ignored_unsupported", _("Recorded, not used")
+        # An order another app created at HubRise, now one of ours.
+        IMPORTED = "imported", _("Imported")
+        # An order another app created that we could not take as it is: managers see why and retry once fixed.
+        NOT_IMPORTED = "not_imported", _("Not imported")
         MALFORMED = "malformed", _("Malformed")
 
     # NULL for a body without a usable id (malformed), so that those never collide.

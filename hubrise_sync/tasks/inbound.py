@@ -5,7 +5,7 @@ Queued by name through hubrise_sync.queue.
 
 from celery import shared_task
 
-from hubrise_sync import inbound, polling, queue, reconcile
+from hubrise_sync import inbound, open_orders, polling, queue, reconcile
 from hubrise_sync.models import Connection
 from orders.models import Order
 
@@ -53,7 +53,19 @@ def reconcile_connection(connection_id: int) -> int:
     connection = Connection.objects.filter(pk=connection_id).first()
     if connection is None:
         return 0
+    # Orders of other apps whose events we missed, before our own orders' statuses.
+    open_orders.catch_up(connection)
     return len(reconcile.reconcile_connection(connection).applied)
+
+
+@shared_task(name="hubrise_sync.tasks.inbound.import_open_orders", ignore_result=True)
+def import_open_orders(connection_id: int) -> int:
+    """After a first connection: the orders still open at HubRise from the last 24 hours."""
+    connection = Connection.objects.filter(pk=connection_id).select_related("establishment").first()
+    if connection is None:
+        return 0
+    result = open_orders.first_import(connection)
+    return len(result.imported) if result else 0
 
 
 @shared_task(name="hubrise_sync.tasks.inbound.check_order", ignore_result=True)

@@ -112,7 +112,7 @@ def test_an_event_applied_but_not_deleted_is_deleted_next_time_without_being_app
     assert [c.to_status for c in order.history.all()] == ["new", "accepted"]
 
 
-def test_an_order_created_by_the_pos_is_recorded_for_admins_and_deleted(sandbox, connection):
+def test_an_order_created_by_the_pos_is_imported_and_its_event_deleted(sandbox, connection):
     pos_token = sandbox.create_pos_token()
     created = requests.post(
         f"{sandbox.api_url}/location/orders",
@@ -125,9 +125,9 @@ def test_an_order_created_by_the_pos_is_recorded_for_admins_and_deleted(sandbox,
 
     assert len(result.deleted) == 1
     event = InboundEvent.objects.get()
-    assert (event.event_type, event.hubrise_order_id, event.outcome) == ("create", created["id"], Outcome.IGNORED_UNSUPPORTED)
-    assert "Caisse (POS)" in event.detail
-    assert not Order.objects.exists()
+    assert (event.event_type, event.hubrise_order_id, event.outcome) == ("create", created["id"], Outcome.IMPORTED)
+    imported = Order.objects.get()
+    assert (imported.status, imported.source, imported.hubrise.hubrise_order_id) == ("accepted", "hubrise", created["id"])
 
 
 def test_a_revoked_token_marks_the_connection_broken_and_stops_polling_it(sandbox, connection):

@@ -58,16 +58,18 @@ def test_quarantined_callbacks_and_their_hourly_tallies_go_after_seven_days(sett
     assert (deleted["quarantined callbacks"], deleted["refused callback tallies"]) == (1, 1)
 
 
-def test_settled_events_go_after_thirty_days_but_a_pending_one_never(settings):
+def test_settled_events_go_after_thirty_days_but_a_pending_one_or_an_order_not_imported_never(settings):
     settings.HUBRISE_EVENT_RETENTION_DAYS = 30
-    for number, outcome in enumerate([Outcome.APPLIED, Outcome.IGNORED_UNKNOWN_ORDER, Outcome.NO_CHANGE, Outcome.MALFORMED]):
+    outcomes = [Outcome.APPLIED, Outcome.IGNORED_UNKNOWN_ORDER, Outcome.NO_CHANGE, Outcome.MALFORMED, Outcome.IMPORTED]
+    for number, outcome in enumerate(outcomes):
         event_at(31, outcome, number)
     pending = event_at(400, Outcome.PENDING, 10)
+    not_imported = event_at(400, Outcome.NOT_IMPORTED, 12)
     recent = event_at(29, Outcome.APPLIED, 11)
 
     retention.purge_old_records(now=NOW)
 
-    assert set(InboundEvent.objects.all()) == {pending, recent}
+    assert set(InboundEvent.objects.all()) == {pending, not_imported, recent}
 
 
 def test_delivered_messages_go_with_their_attempts_after_thirty_days_and_undelivered_ones_never(settings):

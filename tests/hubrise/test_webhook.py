@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from decimal import Decimal
 
 import pytest
 from django.db import OperationalError
@@ -13,7 +15,7 @@ from hubrise_sync.models import InboundEvent, QuarantinedCallback
 from orders.models import Order, StatusChange
 from orders.services import change_status
 from tests.factories import make_establishment
-from tests.hubrise.callbacks import SECRET, connect, fixture_bytes, linked_order, post_callback, sign
+from tests.hubrise.callbacks import SECRET, connect, fixture_bytes, fixture_json, linked_order, post_callback, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -240,15 +242,35 @@ def test_an_event_of_the_same_second_as_our_last_change_is_not_taken_for_an_olde
     assert order.status == "accepted"
 
 
-def test_an_event_for_an_order_we_do_not_know_is_acknowledged_and_recorded_as_ignored(client, order):
-    response = post_callback(client, fixture_bytes("order_update_unknown_order"))
+def test_an_update_of_an_order_of_ours_we_no_longer_know_is_acknowledged_and_recorded_as_ignored(client, order):
+    body = fixture_json("order_update_unknown_order")
+    # Only the app that set a private_ref sees it: this order is one we sent.
+    body["new_state"]["private_ref"] = body["previous_state"]["private_ref"] = "our-own-reference"
+
+    response = post_callback(client, json.dumps(body).encode())
 
     assert response.status_code == 200
     event = InboundEvent.objects.get()
     assert event.outcome == Outcome.IGNORED_UNKNOWN_ORDER
     assert "zz9zz" in event.detail
+    assert Order.objects.count() == 1
     order.refresh_from_db()
     assert order.status == "new"
+
+
+def test_an_update_overtaking_the_create_of_another_apps_order_imports_it_once(client, order):
+    post_callback(client, fixture_bytes("order_update_unknown_order"))
+    create = fixture_json("order_update_unknown_order")
+    create.update(id="c0r3a", event_type="create", new_state=create["previous_state"])
+    del create["previous_state"]
+    post_callback(client, json.dumps(create).encode())
+
+    imported = Order.objects.exclude(pk=order.pk).get()
+    assert imported.status == "accepted"
+    assert [(e.event_type, e.outcome) for e in InboundEvent.objects.order_by("pk")] == [
+        ("update", Outcome.IMPORTED),
+        ("create", Outcome.NO_CHANGE),
+    ]
 
 
 def test_an_event_for_a_location_we_are_not_connected_to_is_acknowledged_and_recorded_as_ignored(client, order):
@@ -262,14 +284,27 @@ def test_an_event_for_a_location_we_are_not_connected_to_is_acknowledged_and_rec
     assert order.status == "new"
 
 
-def test_an_order_created_by_another_app_is_recorded_for_admins_but_not_imported(client, order):
+def test_an_order_created_by_another_app_is_imported_with_where_it_came_from(client, order):
     response = post_callback(client, fixture_bytes("order_create_by_pos"))
 
     assert response.status_code == 200
     event = InboundEvent.objects.get()
-    assert (event.event_type, event.outcome) == ("create", Outcome.IGNORED_UNSUPPORTED)
-    assert "Caisse (POS)" in event.detail
-    assert Order.objects.count() == 1
+    assert (event.event_type, event.outcome) == ("create", Outcome.IMPORTED)
+    imported = Order.objects.exclude(pk=order.pk).get()
+    assert event.order == imported
+    assert (imported.source, imported.channel, imported.status) == ("hubrise", "Caisse (POS)", "accepted")
+    assert [(i.product_name, i.price) for i in imported.items.all()] == [("Café", Decimal("2.00"))]
+    assert history_of(imported) == [("accepted", "hubrise", "")]
+    assert imported.history.get().source_detail == "Caisse (POS)"
+    assert imported.hubrise.hubrise_order_id == "bjwyp"
+
+
+def test_the_same_create_twice_gives_one_order(client, order):
+    post_callback(client, fixture_bytes("order_create_by_pos"))
+    post_callback(client, fixture_bytes("order_create_by_pos"))
+
+    assert Order.objects.count() == 2
+    assert InboundEvent.objects.count() == 1
 
 
 # --- Refused signatures -------------------------------------------------------------------
@@ -354,3 +389,32 @@ def test_an_inbound_change_queues_no_outbox_message_back_to_hubrise(client, orde
     # The same change made by staff would be sent: the check above can see an echo.
     change_status(order, "in_preparation", source=StatusChange.Source.STAFF)
     assert OutboxMessage.objects.filter(order=order, kind="update_status").count() == 1
+
+
+# --- Couriers -----------------------------------------------------------------------------
+
+
+def delivery_event(event_id: str, status: str, at: str) -> bytes:
+    delivery = {"id": "dl1", "order_id": "5dpm9", "location_id": "3r4s3-1", "carrier": "Uber Eats", "status": status}
+    body = {
+        "id": event_id,
+        "resource_type": "delivery",
+        "event_type": "update",
+        "created_at": at,
+        "delivery_id": "dl1",
+        "order_id": "5dpm9",
+        "location_id": "3r4s3-1",
+        "new_state": {**delivery, "estimated_dropoff_at": "2021-06-24T19:42:00+02:00", "driver_name": "Karim"},
+    }
+    return json.dumps(body).encode()
+
+
+def test_a_courier_event_is_kept_on_the_order_and_an_older_one_never_rolls_it_back(client, order):
+    from hubrise_sync.models import OrderDelivery
+
+    post_callback(client, delivery_event("d2", "dropoff_enroute", "2021-06-24T19:20:00+02:00"))
+    post_callback(client, delivery_event("d1", "pickup_enroute", "2021-06-24T19:05:00+02:00"))
+
+    delivery = OrderDelivery.objects.get(order=order)
+    assert (delivery.carrier, delivery.status, delivery.driver_name) == ("Uber Eats", "dropoff_enroute", "Karim")
+    assert [e.outcome for e in InboundEvent.objects.order_by("pk")] == [Outcome.APPLIED, Outcome.IGNORED_OUTDATED]

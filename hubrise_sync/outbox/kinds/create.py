@@ -22,7 +22,15 @@ def on_order_created(sender: type, order: Order, source: str, **kwargs: object) 
     connection = connection_of(order.establishment_id)
     if connection is None:
         return
-    OrderLink.objects.get_or_create(order=order, defaults={"location_id": connection.location_id})
+    push(order, connection)
+
+
+def push(order: Order, connection) -> None:
+    """Links the order and writes its create, in the caller's transaction (also for orders made before connecting)."""
+    link, created = OrderLink.objects.get_or_create(order=order, defaults={"location_id": connection.location_id})
+    if not created and link.hubrise_order_id:
+        # Already at HubRise (an order imported from there): it must never be created again.
+        return
     write_message(order, connection, NAME, status=order.status)
 
 
