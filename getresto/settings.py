@@ -305,6 +305,12 @@ CELERY_BEAT_SCHEDULE["hubrise-apply-pending-events"] = {
     "schedule": 10.0,
     "options": {"expires": 10.0},
 }
+# Catalog imports and inventory reads whose task was lost (broker down, worker killed).
+CELERY_BEAT_SCHEDULE["hubrise-catalog-sweep"] = {
+    "task": "hubrise_sync.tasks.catalog.requeue_stale_imports",
+    "schedule": 30.0,
+    "options": {"expires": 30.0},
+}
 CELERY_BEAT_SCHEDULE["hubrise-reconcile-orders"] = {
     "task": "hubrise_sync.tasks.inbound.reconcile_orders",
     "schedule": HUBRISE_RECONCILE_INTERVAL,

@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from hubrise_sync import oauth
+from hubrise_sync import catalog_import, oauth
 from hubrise_sync.client import HubRiseClient, HubRiseError
 from hubrise_sync.models import Connection
 from hubrise_sync.outbox.sweep import release_held_messages
@@ -87,6 +87,9 @@ def connect_establishment(
     logger.info("Establishment %s connected to HubRise location %s (%s callback)", establishment.pk, grant.location_id, mode)
     if current is None or was_broken or current.location_id != grant.location_id:
         release_held_messages(connection)
+    if connection.catalog_id:
+        # Connecting is "import the menu from my POS": the bound catalog is pulled at once.
+        catalog_import.request_import(establishment, trigger=catalog_import.Trigger.CONNECTION, user=user)
     return connection
 
 

@@ -26,10 +26,12 @@ from hubrise_sync.client import HubRiseError, session, timeouts
 logger = logging.getLogger(__name__)
 
 # What an ordering back office needs (integration guide): create orders and
-# update them, and attach customers. The catalog is not imported yet.
-SCOPE = "location[orders.write,customer_list.write]"
+# update them, attach customers, pull and push the bound catalog, read and
+# write its inventory (inventory.* rather than the deprecated catalog.* grant).
+SCOPE = "location[orders.write,customer_list.write,catalog.write,inventory.write]"
 WEBHOOK_PATH = "/hubrise/callback/"
-ORDER_EVENTS = {"order": ["create", "update"]}
+# The catalog and inventory events re-import the menu and follow its stock (catalog_events.py).
+ORDER_EVENTS = {"order": ["create", "update"], "catalog": ["create", "update"], "inventory": ["update", "patch"]}
 
 STATES_SESSION_KEY = "hubrise_oauth_states"
 # HubRise's codes live 10 minutes; a consent page left open longer than this is refused.

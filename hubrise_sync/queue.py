@@ -20,11 +20,13 @@ APPLY_RECORDED_EVENTS = "hubrise_sync.tasks.inbound.apply_recorded_events"
 CHECK_ORDER = "hubrise_sync.tasks.inbound.check_order"
 POLL_CONNECTION = "hubrise_sync.tasks.inbound.poll_connection"
 RECONCILE_CONNECTION = "hubrise_sync.tasks.inbound.reconcile_connection"
+IMPORT_CATALOG = "hubrise_sync.tasks.catalog.import_catalog"
+REFRESH_INVENTORY = "hubrise_sync.tasks.catalog.refresh_inventory"
 
 
-def _queue(name: str, *args: object) -> None:
+def _queue(name: str, *args: object, countdown: float | None = None) -> None:
     # retry=False: a staff member's request must not wait for kombu's publish retries.
-    current_app.signature(name, args=args).apply_async(retry=False)
+    current_app.signature(name, args=args).apply_async(retry=False, countdown=countdown)
 
 
 def drain_outbox(slot: int) -> None:
@@ -49,3 +51,11 @@ def poll_connection(connection_id: int) -> None:
 
 def reconcile_connection(connection_id: int) -> None:
     _queue(RECONCILE_CONNECTION, connection_id)
+
+
+def import_catalog(import_id: int, countdown: float | None = None) -> None:
+    _queue(IMPORT_CATALOG, import_id, countdown=countdown)
+
+
+def refresh_inventory(connection_id: int, countdown: float | None = None) -> None:
+    _queue(REFRESH_INVENTORY, connection_id, countdown=countdown)

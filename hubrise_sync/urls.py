@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hubrise_sync import views_push, views_settings
+from hubrise_sync import views_catalog, views_push, views_settings
 from hubrise_sync.webhook import HubRiseCallbackView
 
 app_name = "hubrise"
@@ -11,6 +11,8 @@ urlpatterns: list = [
     path("e/<int:establishment_id>/connect/confirm/", views_settings.confirm_replacement, name="confirm_replacement"),
     path("e/<int:establishment_id>/test/", views_settings.test_connection, name="test"),
     path("e/<int:establishment_id>/disconnect/", views_settings.disconnect, name="disconnect"),
+    path("e/<int:establishment_id>/catalog/import/", views_catalog.reimport, name="reimport"),
+    path("e/<int:establishment_id>/catalog/imports/", views_catalog.imports_fragment, name="catalog_imports"),
     path("callback/", HubRiseCallbackView.as_view(), name="callback"),
     path("oauth/callback/", views_settings.oauth_callback, name="oauth_callback"),
     path("e/<int:establishment_id>/orders/<int:order_id>/retry/", views_push.retry_order, name="retry_order"),

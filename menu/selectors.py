@@ -194,6 +194,19 @@ _REF_MODELS = {
 }
 
 
+def own_codes(establishment: Establishment) -> tuple[tuple[desc.ServiceType, ...], tuple[desc.PaymentMethod, ...]]:
+    """The menu's service types and payment methods: the restaurant's own codes, which a POS catalog does not carry.
+
+    An import from a catalog passes them back to replace_menu, so that it keeps them.
+    """
+    service_types = ServiceType.objects.filter(menu__establishment=establishment)
+    payment_methods = PaymentMethod.objects.filter(menu__establishment=establishment)
+    return (
+        tuple(desc.ServiceType(kind=row.kind, name=row.name, ref=row.ref) for row in service_types),
+        tuple(desc.PaymentMethod(name=row.name, ref=row.ref) for row in payment_methods),
+    )
+
+
 def missing_ref_counts(menu: Menu) -> dict[str, int]:
     """How many objects of each kind have no ref code, in one query (a UNION ALL, each part tagged by its kind)."""
     tagged = [

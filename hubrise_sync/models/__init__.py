@@ -1,5 +1,6 @@
 """HubRise models, one module per topic; each is imported here for Django."""
 
+from hubrise_sync.models.catalog_import import CatalogImport, InventoryRefresh
 from hubrise_sync.models.connection import Connection
 from hubrise_sync.models.events import InboundEvent, PollingState, ReconcileCheck
 from hubrise_sync.models.order_link import OrderLink
@@ -7,9 +8,11 @@ from hubrise_sync.models.outbox import DeliveryAttempt, OutboxMessage
 from hubrise_sync.models.quarantine import QuarantinedCallback, RefusedCallbackTally
 
 __all__ = [
+    "CatalogImport",
     "Connection",
     "DeliveryAttempt",
     "InboundEvent",
+    "InventoryRefresh",
     "OrderLink",
     "OutboxMessage",
     "PollingState",

@@ -4,4 +4,4 @@ push: deliveries of the outbox to HubRise. inbound: webhook events, passive
 callbacks and reconciliation.
 """
 
-from hubrise_sync.tasks import inbound, push  # noqa: F401
+from hubrise_sync.tasks import catalog, inbound, push  # noqa: F401
