@@ -141,8 +141,8 @@ def bench_intake(orders: int, rounds: int) -> None:
     from django.test.utils import CaptureQueriesContext
 
     from menu import services
-    from menu.demo_bistro import BISTRO_MENU
     from orders.models import ApiKey, Company, Establishment
+    from tests.menu.bistro import BISTRO_MENU
 
     company = Company.objects.create(name="Bench intake")
     plain = Establishment.objects.create(company=company, name="Sans carte")
