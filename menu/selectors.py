@@ -254,6 +254,37 @@ def category_tree(menu: Menu) -> list[CategoryEntry]:
     return tree
 
 
+def sku_refs_in_categories(establishment_id: int, category_refs: list[str]) -> set[str]:
+    """The ref codes of the SKUs in these categories or any category inside them: two queries.
+
+    For whatever sorts an order by category (a bar printer gets the drinks, with every
+    kind of drink under them).
+    """
+    categories = list(Category.objects.filter(menu__establishment_id=establishment_id).values_list("pk", "ref", "parent_id"))
+    children: dict[int | None, list[int]] = {}
+    for pk, _ref, parent_id in categories:
+        children.setdefault(parent_id, []).append(pk)
+    wanted = [pk for pk, ref, _parent in categories if ref in set(category_refs)]
+    chosen: set[int] = set()
+    while wanted:
+        pk = wanted.pop()
+        if pk not in chosen:
+            chosen.add(pk)
+            wanted.extend(children.get(pk, []))
+    if not chosen:
+        return set()
+    refs = Sku.objects.filter(menu__establishment_id=establishment_id, product__category_id__in=chosen).exclude(ref="")
+    return set(refs.values_list("ref", flat=True))
+
+
+def category_choices(establishment_id: int) -> list[tuple[str, str]]:
+    """(ref, label) of every category of the establishment's menu, each followed by its children, indented."""
+    menu = Menu.objects.filter(establishment_id=establishment_id).first()
+    if menu is None:
+        return []
+    return [(entry.category.ref, "\u2003" * entry.depth + entry.category.name) for entry in category_tree(menu)]
+
+
 def products_in(menu: Menu, category_ids: list[int]) -> list[Product]:
     """The products of these categories with their SKUs and each SKU's option lists: three queries."""
     return list(
