@@ -146,6 +146,9 @@ class HubRiseClient:
     def get_location(self, location_id: str) -> HubRiseResponse:
         return self.request("GET", f"/locations/{location_id}")
 
+    def patch_location(self, location_id: str, payload: dict) -> HubRiseResponse:
+        return self.request("PATCH", f"/locations/{location_id}", json=payload)
+
     # Catalog and inventory ---------------------------------------------------
     def get_catalog(self, catalog_id: str) -> HubRiseResponse:
         """Heavy for HubRise (10 a minute): take ratelimit.acquire(..., heavy=True) first."""

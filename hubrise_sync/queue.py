@@ -16,6 +16,7 @@ from celery import current_app
 
 DRAIN_OUTBOX = "hubrise_sync.push.drain"
 SWEEP_OUTBOX = "hubrise_sync.push.sweep"
+DRAIN_CONNECTION_OUTBOX = "hubrise_sync.connection_push.drain"
 APPLY_RECORDED_EVENTS = "hubrise_sync.tasks.inbound.apply_recorded_events"
 CHECK_ORDER = "hubrise_sync.tasks.inbound.check_order"
 POLL_CONNECTION = "hubrise_sync.tasks.inbound.poll_connection"
@@ -35,6 +36,10 @@ def drain_outbox(slot: int) -> None:
 
 def sweep_outbox() -> None:
     _queue(SWEEP_OUTBOX)
+
+
+def drain_connection_outbox(countdown: float | None = None) -> None:
+    _queue(DRAIN_CONNECTION_OUTBOX, countdown=countdown)
 
 
 def apply_recorded_events(slot: int) -> None:

@@ -16,4 +16,5 @@ urlpatterns: list = [
     path("callback/", HubRiseCallbackView.as_view(), name="callback"),
     path("oauth/callback/", views_settings.oauth_callback, name="oauth_callback"),
     path("e/<int:establishment_id>/orders/<int:order_id>/retry/", views_push.retry_order, name="retry_order"),
+    path("e/<int:establishment_id>/topics/<slug:topic>/retry/", views_push.retry_topic, name="retry_topic"),
 ]

@@ -32,6 +32,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from hubrise_sync import connection_services as services
 from hubrise_sync import oauth
 from hubrise_sync.client import HubRiseClient, HubRiseError
+from hubrise_sync.connection_outbox import status as connection_status
 from hubrise_sync.crypto import decrypt, encrypt
 from orders import selectors
 from orders.models import Establishment
@@ -85,9 +86,12 @@ def _forms_may_lead_to_hubrise(view):
 @_forms_may_lead_to_hubrise
 def settings_page(request: HttpRequest, establishment_id: int) -> HttpResponse:
     establishment = _member_establishment(request, establishment_id)
+    connection = services.connection_of(establishment)
     context = {
-        "connection": services.connection_of(establishment),
+        "connection": connection,
         "can_manage": is_manager(request.user, establishment),
+        # What the location, the catalog … stand at with HubRise (the connection outbox).
+        "topics": connection_status.of(connection) if connection else [],
     }
     return _render(request, establishment, "hubrise_sync/settings.html", context)
 

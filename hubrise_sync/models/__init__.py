@@ -2,6 +2,7 @@
 
 from hubrise_sync.models.catalog_import import CatalogImport, InventoryRefresh
 from hubrise_sync.models.connection import Connection
+from hubrise_sync.models.connection_message import ConnectionMessage
 from hubrise_sync.models.events import InboundEvent, PollingState, ReconcileCheck
 from hubrise_sync.models.order_link import OrderLink
 from hubrise_sync.models.outbox import DeliveryAttempt, OutboxMessage
@@ -10,6 +11,7 @@ from hubrise_sync.models.quarantine import QuarantinedCallback, RefusedCallbackT
 __all__ = [
     "CatalogImport",
     "Connection",
+    "ConnectionMessage",
     "DeliveryAttempt",
     "InboundEvent",
     "InventoryRefresh",

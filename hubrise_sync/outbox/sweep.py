@@ -1,5 +1,8 @@
 """Beat's safety net: every due message no drain was told about goes out, held ones are released.
 
+It also wakes the connection outbox's drain (hubrise_sync.connection_outbox) for rows
+long due, and releases its held rows with the orders' messages.
+
 A message is due and not believed queued when the broker was down at its commit,
 a worker died holding it, or its retry came due. ``sweep`` runs every
 HUBRISE_SWEEP_INTERVAL seconds (the task ``hubrise_sync.push.sweep``).
@@ -14,7 +17,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from hubrise_sync import queue
-from hubrise_sync.models import Connection, OutboxMessage
+from hubrise_sync.connection_outbox import state as connection_state
+from hubrise_sync.connection_outbox import wake as connection_wake
+from hubrise_sync.models import Connection, ConnectionMessage, OutboxMessage
 from hubrise_sync.outbox import state, wake
 
 logger = logging.getLogger(__name__)
@@ -34,7 +39,15 @@ def sweep(limit: int = 500) -> int:
     if due:
         state.mark_queued(due, now + state.requeue_after())
         wake.publish(due)
+    _wake_connection_drain(now)
     return len(due)
+
+
+def _wake_connection_drain(now) -> None:
+    # The connection outbox's rows due for a while: their wake-up was lost (broker down at
+    # commit, a worker gone with a delayed task). One drain for all of them.
+    if connection_state.due(now - state.requeue_after()).exists():
+        connection_wake.at(now)
 
 
 def establishments_with_held_messages() -> set[int]:
@@ -43,7 +56,10 @@ def establishments_with_held_messages() -> set[int]:
     held = OutboxMessage.objects.filter(state=state.State.HELD).order_by()
     with_connection = held.filter(connection__isnull=False).values_list("connection__establishment_id", flat=True)
     without = held.filter(connection__isnull=True).values_list("order__establishment_id", flat=True)
-    return set(with_connection.distinct()) | set(without.distinct())
+    topics = ConnectionMessage.objects.filter(state=ConnectionMessage.State.HELD).values_list(
+        "connection__establishment_id", flat=True
+    )
+    return set(with_connection.distinct()) | set(without.distinct()) | set(topics.distinct())
 
 
 def release_held_messages(connection: Connection) -> int:
@@ -56,7 +72,12 @@ def release_held_messages(connection: Connection) -> int:
     if count:
         logger.info("Released %d held HubRise messages of connection %s", count, connection.pk)
         transaction.on_commit(_sweep_soon)
-    return count
+    # The connection outbox's held topics (the location, the catalog …) go out again too.
+    topics = connection_state.release_held(connection)
+    if topics:
+        logger.info("Released %d held HubRise topics of connection %s", topics, connection.pk)
+        connection_wake.after_commit(timezone.now())
+    return count + topics
 
 
 def _sweep_soon() -> None:

@@ -1,7 +1,7 @@
 """Celery tasks of hubrise_sync; Celery's autodiscovery imports this package.
 
-push: deliveries of the outbox to HubRise. inbound: webhook events, passive
+push: deliveries of the outbox to HubRise. connection_push: the connection outbox. inbound: webhook events, passive
 callbacks and reconciliation.
 """
 
-from hubrise_sync.tasks import catalog, inbound, push  # noqa: F401
+from hubrise_sync.tasks import catalog, connection_push, inbound, push  # noqa: F401

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('hubrise_sync', '0007_rate_limits_in_redis_only'),
+        ('hubrise_sync', '0008_connection_outbox'),
         ('orders', '0004_ready_time_order_acceptance_and_channel'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
