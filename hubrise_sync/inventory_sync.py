@@ -24,7 +24,7 @@ from django.utils.dateparse import parse_datetime
 
 from hubrise_sync import queue, ratelimit
 from hubrise_sync.client import HubRiseClient, HubRiseError
-from hubrise_sync.models import Connection, InventoryRefresh
+from hubrise_sync.models import CatalogSync, Connection, InventoryRefresh
 from menu import services as menu_services
 
 logger = logging.getLogger(__name__)
@@ -123,11 +123,21 @@ def refresh(connection_id: int) -> str:
         InventoryRefresh.objects.filter(connection_id=connection_id).update(started_at=None, last_error=str(error)[:2000])
         return "failed"
     entries = response.data if isinstance(response.data, list) else []
-    unavailable = [entry for entry in entries if out_of_stock(entry)]
+    unavailable = {
+        f"{kind}:{entry[f'{kind}_ref']}"
+        for entry in entries
+        if out_of_stock(entry)
+        for kind in ("sku", "option")
+        if isinstance(entry.get(f"{kind}_ref"), str)
+    }
+    # A tap of staff not yet sent to HubRise wins over the inventory read before it arrived there.
+    sync = CatalogSync.objects.filter(connection=connection).first()
+    for key, available in (sync.pending_stock if sync else {}).items():
+        (unavailable.discard if available else unavailable.add)(key)
     changed = menu_services.replace_availability(
         connection.establishment,
-        unavailable_sku_refs=[entry["sku_ref"] for entry in unavailable if isinstance(entry.get("sku_ref"), str)],
-        unavailable_option_refs=[entry["option_ref"] for entry in unavailable if isinstance(entry.get("option_ref"), str)],
+        unavailable_sku_refs=[key[4:] for key in unavailable if key.startswith("sku:")],
+        unavailable_option_refs=[key[7:] for key in unavailable if key.startswith("option:")],
         source=SOURCE,
     )
     InventoryRefresh.objects.filter(connection_id=connection_id).update(started_at=None, done_at=timezone.now(), last_error="")

@@ -1,6 +1,6 @@
 """HubRise models, one module per topic; each is imported here for Django."""
 
-from hubrise_sync.models.catalog_import import CatalogImport, InventoryRefresh
+from hubrise_sync.models.catalog_import import CatalogImport, CatalogSync, InventoryRefresh
 from hubrise_sync.models.connection import Connection
 from hubrise_sync.models.connection_message import ConnectionMessage
 from hubrise_sync.models.events import InboundEvent, PollingState, ReconcileCheck
@@ -10,6 +10,7 @@ from hubrise_sync.models.quarantine import QuarantinedCallback, RefusedCallbackT
 
 __all__ = [
     "CatalogImport",
+    "CatalogSync",
     "Connection",
     "ConnectionMessage",
     "DeliveryAttempt",

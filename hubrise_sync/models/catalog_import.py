@@ -80,3 +80,30 @@ class InventoryRefresh(models.Model):
 
     def __str__(self) -> str:
         return str(self.connection)
+
+
+class CatalogSync(models.Model):
+    """What a connection pushes of the menu: whether edits go to HubRise by themselves, and stock to tell it.
+
+    ``pending_stock`` holds the SKUs and options whose availability staff changed
+    and HubRise has not learnt yet ({"sku:STEAK": false, "option:FRITES": true}):
+    the inventory topic PATCHes only those, so that a stock the POS set on other
+    items is never overwritten.
+    """
+
+    connection = models.OneToOneField(
+        "hubrise_sync.Connection", on_delete=models.CASCADE, related_name="catalog_sync", verbose_name=_("connection")
+    )
+    auto_push = models.BooleanField(
+        _("send the menu to HubRise after each change"),
+        default=False,
+        help_text=_("Every change of the menu sends the whole menu to HubRise's catalog, a minute after the last one."),
+    )
+    pending_stock = models.JSONField(_("availability to send"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("catalog sync")
+        verbose_name_plural = _("catalog syncs")
+
+    def __str__(self) -> str:
+        return str(self.connection)

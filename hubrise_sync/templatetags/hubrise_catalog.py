@@ -10,3 +10,11 @@ register = template.Library()
 def catalog_imports(establishment: Establishment) -> dict:
     """The last imports of the establishment's HubRise catalog, newest first."""
     return {"establishment": establishment, "imports": catalog_import.recent_imports(establishment)}
+
+
+@register.simple_tag
+def catalog_auto_push(connection) -> bool:
+    """Whether the menu's changes go to HubRise by themselves."""
+    from hubrise_sync.models import CatalogSync
+
+    return CatalogSync.objects.filter(connection=connection, auto_push=True).exists()

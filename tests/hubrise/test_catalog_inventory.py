@@ -68,3 +68,16 @@ def test_an_entry_with_an_expiry_still_ahead_is_out_of_stock_and_one_past_is_not
     assert not inventory_sync.out_of_stock({"sku_ref": "A", "stock": "3.5"})
     assert inventory_sync.out_of_stock({"sku_ref": "A", "stock": "0.000"})
     assert inventory_sync.out_of_stock({"sku_ref": "A", "stock": "lots"}) is None
+
+
+def test_a_tap_not_yet_sent_to_hubrise_survives_a_whole_inventory_read(connected, establishment, hubrise):
+    from hubrise_sync.models import CatalogSync
+    from menu import services as menu_services
+
+    menu_services.set_availability(establishment, available=False, sku_refs=["CONFIT"], source=menu_services.SOURCE_STAFF)
+    assert CatalogSync.objects.get(connection=connected).pending_stock == {"sku:CONFIT": False}
+    inventory_sync.request_refresh(connected)
+
+    inventory_sync.refresh(connected.pk)
+
+    assert not available(establishment, "CONFIT")
