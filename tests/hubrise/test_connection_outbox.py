@@ -93,10 +93,10 @@ def test_hubrise_out_of_reach_is_retried_until_it_takes_the_change(hubrise_sandb
 
     wait_until(lambda: row(connection).attempts >= 2, what="two failed tries")
     page = settings_page(client, establishment)
-    assert "Emplacement HubRise : en attente (" in page and "essais, dernière erreur :" in page
+    assert "Emplacement HubRise\u00a0: en attente (" in page and "essais, dernière erreur\u00a0:" in page
     wait_until(lambda: hubrise_sandbox.location()["preparation_time"] == 45, what="the time at HubRise")
     wait_until(lambda: up_to_date(connection), what="the topic recorded as up to date")
-    assert "Emplacement HubRise : à jour" in settings_page(client, establishment)
+    assert "Emplacement HubRise\u00a0: à jour" in settings_page(client, establishment)
     tries = hubrise_sandbox.requests_log(method="PATCH", path_prefix="/v1/locations/")
     assert sorted(entry["status"] for entry in tries) == [200, 503, 503, 503]
 
@@ -116,7 +116,7 @@ def test_a_refusal_fails_the_topic_until_a_new_change_or_the_retry_button(hubris
     assert message.last_status_code == 403
     assert other_location in message.last_error
     page = settings_page(client, establishment)
-    assert "Emplacement HubRise : refusé par HubRise (" in page
+    assert "Emplacement HubRise\u00a0: refusé par HubRise (" in page
     assert reverse("hubrise:retry_topic", args=[establishment.pk, "location"]) in page
 
     # The cause fixed, a new change sends the current state.
