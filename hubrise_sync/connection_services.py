@@ -63,7 +63,7 @@ def connect_establishment(
 
     url = oauth.callback_url()
     # POST /callback replaces the connection's single callback, so it lists every event we need.
-    HubRiseClient(grant.access_token).set_callback(url, oauth.ORDER_EVENTS)
+    HubRiseClient(grant.access_token).set_callback(url, oauth.CALLBACK_EVENTS)
     mode = Connection.CallbackMode.PASSIVE if url is None else Connection.CallbackMode.ACTIVE
 
     if current is not None and current.location_id != grant.location_id:

@@ -29,7 +29,7 @@ from django.db.models.functions import Mod
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from hubrise_sync import broker, catalog_events, order_updates, queue
+from hubrise_sync import broker, catalog_events, location_updates, order_updates, queue
 from hubrise_sync.models import Connection, InboundEvent, OrderLink
 from orders.models import Order
 
@@ -61,6 +61,8 @@ class Event:
     order_id: str
     new_state: dict | None
     raw: str
+    # Read by location events only (what changed at HubRise); orders compare with our own state.
+    previous_state: dict | None = None
 
     @property
     def kind(self) -> str:
@@ -175,6 +177,7 @@ def event_from_json(body: Any, raw: str) -> Event:
         order_id=str(order_id)[:64],
         new_state=new_state,
         raw=raw,
+        previous_state=body.get("previous_state") if isinstance(body.get("previous_state"), dict) else None,
     )
 
 
@@ -396,7 +399,7 @@ def _apply(record: InboundEvent, event: Event, connection: Connection | None, *,
             event.raw, event.resource_type, event.event_type, record.location_id, connection
         )
         return
-    if event.resource_type != "order":
+    if event.resource_type != "order" and event.kind != "location.update":
         record.outcome, record.detail = Outcome.IGNORED_UNSUPPORTED, f"{event.kind} events are not used."
         return
     location_id = record.location_id
@@ -407,6 +410,12 @@ def _apply(record: InboundEvent, event: Event, connection: Connection | None, *,
             record.detail = f"No establishment is connected to HubRise location {location_id or '(none given)'}."
             return
         record.connection = connection
+    if event.resource_type == "location":
+        # The pause, busy mode or preparation time changed at HubRise (the POS, OrderLine, a pause ending).
+        record.outcome, record.detail = location_updates.apply(
+            connection, event.new_state, event.previous_state, event.created_at
+        )
+        return
     if event.event_type == "create":
         state = event.new_state or {}
         record.outcome = Outcome.IGNORED_UNSUPPORTED

@@ -30,8 +30,11 @@ logger = logging.getLogger(__name__)
 # write its inventory (inventory.* rather than the deprecated catalog.* grant).
 SCOPE = "location[orders.write,customer_list.write,catalog.write,inventory.write]"
 WEBHOOK_PATH = "/hubrise/callback/"
+ORDER_EVENTS = {"order": ["create", "update"]}
+# POST /callback replaces the whole subscription: every event we read, in one place. A pause or
+# preparation time changed at HubRise (the POS, OrderLine) arrives as location.update.
 # The catalog and inventory events re-import the menu and follow its stock (catalog_events.py).
-ORDER_EVENTS = {"order": ["create", "update"], "catalog": ["create", "update"], "inventory": ["update", "patch"]}
+CALLBACK_EVENTS = {**ORDER_EVENTS, "location": ["update"], "catalog": ["create", "update"], "inventory": ["update", "patch"]}
 
 STATES_SESSION_KEY = "hubrise_oauth_states"
 # HubRise's codes live 10 minutes; a consent page left open longer than this is refused.

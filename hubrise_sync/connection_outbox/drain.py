@@ -68,6 +68,16 @@ def _deliver(claimed: Claim, limited: set[int]) -> str:
     topic = topics.get(claimed.message.topic)
     result = topic.send(TopicSending(HubRiseClient(connection.access_token), connection, connection.establishment))
     row = state.record(claimed, result)
+    # The row keeps only the last attempt (last_*): the log keeps each one.
+    logger.info(
+        "HubRise %s of connection %s, version %s: %s %s%s",
+        claimed.message.topic,
+        connection.pk,
+        claimed.version,
+        result.outcome,
+        result.http_status or "",
+        f" ({result.error})" if result.error else "",
+    )
     if row is None:
         logger.warning("HubRise %s of connection %s outlived its lease", claimed.message.topic, connection.pk)
         return result.outcome

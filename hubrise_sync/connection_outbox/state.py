@@ -42,6 +42,7 @@ def _free(state: str, due_at: datetime) -> dict:
 # Request ---------------------------------------------------------------------------
 
 
+@transaction.atomic  # a savepoint in the caller's transaction; a transaction of its own if called outside one
 def request(connection: Connection, topic: str, delay: timedelta) -> ConnectionMessage | None:
     """Counts one more change to send; returns the row if it just became due (a drain must be woken), else None.
 

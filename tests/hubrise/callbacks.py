@@ -66,10 +66,11 @@ def linked_order(
 
 def sandbox_connection(sandbox, establishment: Establishment, *, url: str | None = None) -> Connection:
     """Our app connected to the sandbox's first location, its callback active (``url``) or passive."""
+    from hubrise_sync import oauth
     from hubrise_sync.client import HubRiseClient
 
     token = sandbox.create_token()
-    HubRiseClient(token).set_callback(url, {"order": ["create", "update"]})
+    HubRiseClient(token).set_callback(url, oauth.CALLBACK_EVENTS)
     return connect(establishment, location_id=sandbox.location_id, mode="active" if url else "passive", token=token)
 
 

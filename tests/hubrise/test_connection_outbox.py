@@ -60,7 +60,7 @@ def settings_page(client, establishment) -> str:
 def test_changes_made_in_one_window_reach_hubrise_in_one_call_with_the_latest_state(hubrise_sandbox, restaurant, celery_worker):
     _establishment, connection = restaurant
     for minutes in (25, 30, 35):
-        change_preparation_time(connection, minutes, delay=timedelta(seconds=1))
+        change_preparation_time(connection, minutes, delay=timedelta(seconds=2))
 
     wait_until(lambda: hubrise_sandbox.location()["preparation_time"] == 35, what="the latest time at HubRise")
     wait_until(lambda: up_to_date(connection), what="the topic recorded as up to date")

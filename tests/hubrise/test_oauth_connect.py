@@ -99,7 +99,7 @@ def test_the_token_is_stored_encrypted(client, manager, establishment, hubrise):
     assert api(hubrise, connection.access_token, f"/locations/{connection.location_id}").status_code == 200
 
 
-def test_a_local_public_url_registers_a_passive_callback_for_order_events(client, manager, establishment, hubrise):
+def test_a_local_public_url_registers_a_passive_callback_for_order_and_location_events(client, manager, establishment, hubrise):
     connect(client, hubrise, establishment.pk)
     connection = Connection.objects.get(establishment=establishment)
 
@@ -107,6 +107,8 @@ def test_a_local_public_url_registers_a_passive_callback_for_order_events(client
 
     assert callback["url"] is None
     assert sorted(callback["events"]["order"]) == ["create", "update"]
+    # A pause set at the POS reaches us as location.update.
+    assert callback["events"]["location"] == ["update"]
     assert connection.callback_mode == Connection.CallbackMode.PASSIVE
 
 
