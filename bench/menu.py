@@ -8,7 +8,9 @@ Creates a database of its own (dropped at the end unless --keep) and, in-process
    of queries of each, and of ``menu_description`` reading it all back, with the CPU seconds this process and its
    PostgreSQL backend spent (what the work costs, whatever else the machine is doing). The same at a tenth of the size shows
    that the query count does not grow with the menu.
-2. The intake API (``POST /api/v1/orders/`` through Django's whole stack: middleware, API key, serializer, order
+2. The same menu as a HubRise catalog pulled end to end from a sandbox process (bench/menu_import.py):
+   ``GET /catalogs/:id`` over HTTP, mapping, ``replace_menu``; then the same catalog again.
+3. The intake API (``POST /api/v1/orders/`` through Django's whole stack: middleware, API key, serializer, order
    checkers, ``create_order``, commit) for an establishment without menu and one with the bistro menu, the same
    order body (3 items, 4 options, names and prices sent) for both, in alternating rounds so that the machine's
    other load falls on both alike; then orders sent by ref only (names and prices from the menu). Prints orders
@@ -141,8 +143,8 @@ def bench_intake(orders: int, rounds: int) -> None:
     from django.test.utils import CaptureQueriesContext
 
     from menu import services
-    from menu.demo_bistro import BISTRO_MENU
     from orders.models import ApiKey, Company, Establishment
+    from tests.menu.bistro import BISTRO_MENU
 
     company = Company.objects.create(name="Bench intake")
     plain = Establishment.objects.create(company=company, name="Sans carte")
@@ -203,6 +205,11 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=2_000)
     parser.add_argument("--orders", type=int, default=500, help="orders per case and round")
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"),
+        help="the Redis of HubRise's rate-limit counters, which the catalog import goes through",
+    )
     add_arguments(parser, "gr_bench_menu")
     args = parser.parse_args()
 
@@ -225,6 +232,9 @@ def main() -> None:
         )
         bench_replace(args.products // 10, 30)
         bench_replace(args.products, 300)
+        from bench.menu_import import bench_import
+
+        bench_import([(args.products // 10, 30), (args.products, 300)], timed, line, redis_url=args.redis_url)
         bench_intake(args.orders, args.rounds)
         print(f"\nload average at the end: {os.getloadavg()}")
 

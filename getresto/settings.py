@@ -305,6 +305,15 @@ CELERY_BEAT_SCHEDULE["hubrise-apply-pending-events"] = {
     "schedule": 10.0,
     "options": {"expires": 10.0},
 }
+# Seconds a menu change waits for the next ones before the whole menu is PUT to HubRise
+# (when the manager asked for automatic sending): ten edits in a minute make one PUT.
+HUBRISE_CATALOG_PUSH_DEBOUNCE = env_float("HUBRISE_CATALOG_PUSH_DEBOUNCE", 60.0)
+# Catalog imports and inventory reads whose task was lost (broker down, worker killed).
+CELERY_BEAT_SCHEDULE["hubrise-catalog-sweep"] = {
+    "task": "hubrise_sync.tasks.catalog.requeue_stale_imports",
+    "schedule": 30.0,
+    "options": {"expires": 30.0},
+}
 CELERY_BEAT_SCHEDULE["hubrise-reconcile-orders"] = {
     "task": "hubrise_sync.tasks.inbound.reconcile_orders",
     "schedule": HUBRISE_RECONCILE_INTERVAL,

@@ -9,7 +9,7 @@ class HubriseSyncConfig(AppConfig):
     def ready(self) -> None:
         # Registers the Celery tasks in every process (web too): hubrise_sync.queue queues them by
         # name, and a registered task honours CELERY_TASK_ALWAYS_EAGER where send_task would not.
-        from hubrise_sync import checks, location_sync, tasks  # noqa: F401 (checks registers the system checks)
+        from hubrise_sync import catalog_push, checks, location_sync, tasks  # noqa: F401 (checks registers the system checks)
         from hubrise_sync.outbox import kinds
         from orders import extensions
 
@@ -17,6 +17,8 @@ class HubriseSyncConfig(AppConfig):
         kinds.connect_receivers()
         # The pause, busy mode and preparation time go to the HubRise location.
         location_sync.connect_receivers()
+        # Menu edits (when the manager wants them sent) and availability go to the catalog and inventory.
+        catalog_push.connect_receivers()
         # What the sync badge reads, loaded with the order pages' own queries.
         extensions.list_select_related.append("hubrise")
         extensions.list_prefetch_related.append("hubrise_messages")

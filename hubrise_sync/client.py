@@ -149,6 +149,20 @@ class HubRiseClient:
     def patch_location(self, location_id: str, payload: dict) -> HubRiseResponse:
         return self.request("PATCH", f"/locations/{location_id}", json=payload)
 
+    # Catalog and inventory ---------------------------------------------------
+    def get_catalog(self, catalog_id: str) -> HubRiseResponse:
+        """Heavy for HubRise (10 a minute): take ratelimit.acquire(..., heavy=True) first."""
+        return self.request("GET", f"/catalogs/{catalog_id}")
+
+    def put_catalog(self, catalog_id: str, payload: dict) -> HubRiseResponse:
+        return self.request("PUT", f"/catalogs/{catalog_id}", json=payload)
+
+    def get_inventory(self, catalog_id: str, location_id: str) -> HubRiseResponse:
+        return self.request("GET", f"/catalogs/{catalog_id}/locations/{location_id}/inventory")
+
+    def patch_inventory(self, catalog_id: str, location_id: str, entries: list[dict]) -> HubRiseResponse:
+        return self.request("PATCH", f"/catalogs/{catalog_id}/locations/{location_id}/inventory", json=entries)
+
     # Callback ---------------------------------------------------------------
     def get_callback(self) -> HubRiseResponse:
         return self.request("GET", "/callback")

@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from hubrise_sync import oauth, queue
+from hubrise_sync import catalog_import, oauth, queue
 from hubrise_sync.client import HubRiseClient, HubRiseError
 from hubrise_sync.models import Connection
 from hubrise_sync.outbox.sweep import release_held_messages
@@ -91,6 +91,9 @@ def connect_establishment(
         # A restaurant connecting mid-service sees the orders already open at HubRise; a worker fetches them.
         Connection.objects.filter(pk=connection.pk).update(open_orders_imported_at=None)
         _queue_first_import(connection.pk)
+    if connection.catalog_id:
+        # Connecting is "import the menu from my POS": the bound catalog is pulled at once.
+        catalog_import.request_import(establishment, trigger=catalog_import.Trigger.CONNECTION, user=user)
     return connection
 
 

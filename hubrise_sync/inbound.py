@@ -29,7 +29,16 @@ from django.db.models.functions import Mod
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from hubrise_sync import broker, deliveries, location_updates, order_edits, order_import, order_updates, queue
+from hubrise_sync import (
+    broker,
+    catalog_events,
+    deliveries,
+    location_updates,
+    order_edits,
+    order_import,
+    order_updates,
+    queue,
+)
 from hubrise_sync.models import Connection, InboundEvent, OrderLink
 from orders.models import Order
 
@@ -395,6 +404,11 @@ def _apply_and_save(record: InboundEvent, event: Event, *, order: Order | None =
 
 def _apply(record: InboundEvent, event: Event, connection: Connection | None, *, order: Order | None = None) -> None:
     """Decides what the event means for us; ``order`` is its order when the caller found it already."""
+    if event.resource_type in catalog_events.RESOURCE_TYPES:
+        record.outcome, record.detail = catalog_events.apply(
+            event.raw, event.resource_type, event.event_type, record.location_id, connection
+        )
+        return
     if event.kind not in _USED:
         record.outcome, record.detail = Outcome.IGNORED_UNSUPPORTED, f"{event.kind} events are not used."
         return

@@ -26,13 +26,21 @@ from hubrise_sync.client import HubRiseError, session, timeouts
 logger = logging.getLogger(__name__)
 
 # What an ordering back office needs (integration guide): create orders and
-# update them, and attach customers. The catalog is not imported yet.
-SCOPE = "location[orders.write,customer_list.write]"
+# update them, attach customers, pull and push the bound catalog, read and
+# write its inventory (inventory.* rather than the deprecated catalog.* grant).
+SCOPE = "location[orders.write,customer_list.write,catalog.write,inventory.write]"
 WEBHOOK_PATH = "/hubrise/callback/"
 # POST /callback replaces the whole subscription: every event we read, in one place. An app
 # receiving orders: the orders other apps create and every change to them, and their couriers; a
-# pause or preparation time changed at HubRise (the POS, OrderLine) arrives as location.update.
-CALLBACK_EVENTS = {"order": ["create", "update"], "delivery": ["create", "update"], "location": ["update"]}
+# pause or preparation time changed at HubRise (the POS, OrderLine) arrives as location.update;
+# the catalog and inventory events re-import the menu and follow its stock (catalog_events.py).
+CALLBACK_EVENTS = {
+    "order": ["create", "update"],
+    "delivery": ["create", "update"],
+    "location": ["update"],
+    "catalog": ["create", "update"],
+    "inventory": ["update", "patch"],
+}
 
 STATES_SESSION_KEY = "hubrise_oauth_states"
 # HubRise's codes live 10 minutes; a consent page left open longer than this is refused.

@@ -22,6 +22,8 @@ CHECK_ORDER = "hubrise_sync.tasks.inbound.check_order"
 POLL_CONNECTION = "hubrise_sync.tasks.inbound.poll_connection"
 RECONCILE_CONNECTION = "hubrise_sync.tasks.inbound.reconcile_connection"
 IMPORT_OPEN_ORDERS = "hubrise_sync.tasks.inbound.import_open_orders"
+IMPORT_CATALOG = "hubrise_sync.tasks.catalog.import_catalog"
+REFRESH_INVENTORY = "hubrise_sync.tasks.catalog.refresh_inventory"
 
 
 def _queue(name: str, *args: object, countdown: float | None = None) -> None:
@@ -59,3 +61,11 @@ def reconcile_connection(connection_id: int) -> None:
 
 def import_open_orders(connection_id: int) -> None:
     _queue(IMPORT_OPEN_ORDERS, connection_id)
+
+
+def import_catalog(import_id: int, countdown: float | None = None) -> None:
+    _queue(IMPORT_CATALOG, import_id, countdown=countdown)
+
+
+def refresh_inventory(connection_id: int, countdown: float | None = None) -> None:
+    _queue(REFRESH_INVENTORY, connection_id, countdown=countdown)

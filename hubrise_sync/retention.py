@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from hubrise_sync.models import InboundEvent, OutboxMessage, QuarantinedCallback, RefusedCallbackTally
+from hubrise_sync.models import CatalogImport, InboundEvent, OutboxMessage, QuarantinedCallback, RefusedCallbackTally
 from orders.api import idempotency
 
 logger = logging.getLogger(__name__)
@@ -48,6 +48,12 @@ def purge_old_records(now: datetime | None = None) -> dict[str, int]:
             OutboxMessage.objects.filter(
                 Q(state=OutboxMessage.State.DELIVERED, delivered_at__lt=outbox_cutoff)
                 | Q(state=OutboxMessage.State.SUPERSEDED, created_at__lt=outbox_cutoff)
+            )
+        ),
+        # Catalog imports (one per POS change of the catalog): the settings page shows the last few only.
+        "catalog imports": delete_in_batches(
+            CatalogImport.objects.exclude(outcome=CatalogImport.Outcome.PENDING).filter(
+                requested_at__lt=before(settings.HUBRISE_EVENT_RETENTION_DAYS)
             )
         ),
         # The intake API's Idempotency-Keys: the API no longer honours them past their hours anyway.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hubrise_sync import views_delivery, views_imports, views_push, views_settings
+from hubrise_sync import views_catalog, views_delivery, views_imports, views_push, views_settings
 from hubrise_sync.webhook import HubRiseCallbackView
 
 app_name = "hubrise"
@@ -15,6 +15,10 @@ urlpatterns: list = [
     path("e/<int:establishment_id>/imports/acknowledge/", views_imports.acknowledge_setting, name="acknowledge_setting"),
     path("e/<int:establishment_id>/imports/earlier/", views_imports.earlier_orders_answer, name="earlier_orders"),
     path("e/<int:establishment_id>/orders/<int:order_id>/delivery/", views_delivery.delivery_live, name="delivery_live"),
+    path("e/<int:establishment_id>/catalog/import/", views_catalog.reimport, name="reimport"),
+    path("e/<int:establishment_id>/catalog/imports/", views_catalog.imports_fragment, name="catalog_imports"),
+    path("e/<int:establishment_id>/catalog/push/", views_catalog.push, name="push_catalog"),
+    path("e/<int:establishment_id>/catalog/auto-push/", views_catalog.auto_push, name="auto_push_catalog"),
     path("callback/", HubRiseCallbackView.as_view(), name="callback"),
     path("oauth/callback/", views_settings.oauth_callback, name="oauth_callback"),
     path("e/<int:establishment_id>/orders/<int:order_id>/retry/", views_push.retry_order, name="retry_order"),

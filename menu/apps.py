@@ -12,7 +12,6 @@ class MenuConfig(AppConfig):
 
         # Orders sent to an establishment with a menu are checked against it (and completed from it).
         extensions.order_checkers.append(ordering.check_order)
-        # The demo draws its orders from the menu, and seeds the demo restaurant's.
+        # The demo draws its orders from the menu (the demo restaurant's comes from HubRise's sandbox).
         extensions.demo_menus.append(demo.demo_menu)
-        extensions.demo_setup.append(demo.seed_demo_menu)
         extensions.establishment_menu.append((_("Menu"), "menu:page"))

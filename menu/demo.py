@@ -1,4 +1,8 @@
-"""The demo's side of the menu: the bistro menu seeded into the demo restaurant, and orders drawn from a menu."""
+"""The demo's side of the menu: orders drawn from an establishment's menu.
+
+The demo restaurant's menu is not seeded here: it is the HubRise sandbox's catalog,
+pulled when the demo establishment is connected to HubRise.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,13 @@ from dataclasses import replace
 from decimal import Decimal
 
 from menu import description as desc
-from menu import selectors, services
-from menu.demo_bistro import BISTRO_MENU
+from menu import selectors
 from menu.ordering import deal_price, pricing_value_text
 from orders.inputs import NewDeal, NewItem, NewOption
 from orders.models import Establishment
 
 QUANTITIES = (1, 1, 1, 2, 2, 3)
 NOTES = ("", "", "", "Sans sel")
-# Out of stock in the demo, so that the menu page shows its "unavailable" list from the start.
-DEMO_UNAVAILABLE_SKUS = ("ILE-FLOT",)
-
-
-def seed_demo_menu(establishment: Establishment) -> None:
-    services.replace_menu(establishment, BISTRO_MENU, source=services.SOURCE_DEMO)
-    services.set_availability(establishment, available=False, sku_refs=DEMO_UNAVAILABLE_SKUS, source=services.SOURCE_DEMO)
 
 
 class MenuDraws:

@@ -194,6 +194,19 @@ _REF_MODELS = {
 }
 
 
+def own_codes(establishment: Establishment) -> tuple[tuple[desc.ServiceType, ...], tuple[desc.PaymentMethod, ...]]:
+    """The menu's service types and payment methods: the restaurant's own codes, which a POS catalog does not carry.
+
+    An import from a catalog passes them back to replace_menu, so that it keeps them.
+    """
+    service_types = ServiceType.objects.filter(menu__establishment=establishment)
+    payment_methods = PaymentMethod.objects.filter(menu__establishment=establishment)
+    return (
+        tuple(desc.ServiceType(kind=row.kind, name=row.name, ref=row.ref) for row in service_types),
+        tuple(desc.PaymentMethod(name=row.name, ref=row.ref) for row in payment_methods),
+    )
+
+
 def missing_ref_counts(menu: Menu) -> dict[str, int]:
     """How many objects of each kind have no ref code, in one query (a UNION ALL, each part tagged by its kind)."""
     tagged = [
@@ -239,6 +252,37 @@ def category_tree(menu: Menu) -> list[CategoryEntry]:
 
     walk(None, 0)
     return tree
+
+
+def sku_refs_in_categories(establishment_id: int, category_refs: list[str]) -> set[str]:
+    """The ref codes of the SKUs in these categories or any category inside them: two queries.
+
+    For whatever sorts an order by category (a bar printer gets the drinks, with every
+    kind of drink under them).
+    """
+    categories = list(Category.objects.filter(menu__establishment_id=establishment_id).values_list("pk", "ref", "parent_id"))
+    children: dict[int | None, list[int]] = {}
+    for pk, _ref, parent_id in categories:
+        children.setdefault(parent_id, []).append(pk)
+    wanted = [pk for pk, ref, _parent in categories if ref in set(category_refs)]
+    chosen: set[int] = set()
+    while wanted:
+        pk = wanted.pop()
+        if pk not in chosen:
+            chosen.add(pk)
+            wanted.extend(children.get(pk, []))
+    if not chosen:
+        return set()
+    refs = Sku.objects.filter(menu__establishment_id=establishment_id, product__category_id__in=chosen).exclude(ref="")
+    return set(refs.values_list("ref", flat=True))
+
+
+def category_choices(establishment_id: int) -> list[tuple[str, str]]:
+    """(ref, label) of every category of the establishment's menu, each followed by its children, indented."""
+    menu = Menu.objects.filter(establishment_id=establishment_id).first()
+    if menu is None:
+        return []
+    return [(entry.category.ref, "\u2003" * entry.depth + entry.category.name) for entry in category_tree(menu)]
 
 
 def products_in(menu: Menu, category_ids: list[int]) -> list[Product]:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("e/<int:establishment_id>/menu/", views.menu_page, name="page"),
     path("e/<int:establishment_id>/menu/availability/", views.set_availability, name="availability"),
     path("e/<int:establishment_id>/menu/settings/", views.save_settings, name="settings"),
+    path("e/<int:establishment_id>/menu/version/", views.menu_version, name="version"),
     # One URL per kind, so that a kind that does not exist is not a URL at all.
     *(
         path(

@@ -164,6 +164,7 @@ def set_availability(request: HttpRequest, establishment_id: int) -> HttpRespons
             "item": item,
             "message": message,
             "here": _back(request, establishment),
+            "version": Menu.objects.filter(pk=menu.pk).values_list("version", flat=True).first(),
             **_unavailable(menu),
         }
         return render(request, "menu/_availability_changed.html", context)
@@ -271,3 +272,20 @@ def save_settings(request: HttpRequest, establishment_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Orders must now have the menu's prices."))
     return redirect(_back(request, establishment))
+
+
+@login_required
+@require_GET
+def menu_version(request: HttpRequest, establishment_id: int) -> HttpResponse:
+    """204 while the menu is still the version the page shows; else an htmx instruction to reload the page.
+
+    One small query every 5 s per open menu page, so that a price changed on the POS
+    shows up without anyone touching the back office.
+    """
+    establishment, _establishments, _can_manage = _member(request, establishment_id)
+    version = Menu.objects.filter(establishment=establishment).values_list("version", flat=True).first()
+    if str(version) == request.GET.get("v", ""):
+        return HttpResponse(status=204)
+    response = HttpResponse(status=200)
+    response["HX-Refresh"] = "true"
+    return response

@@ -3,6 +3,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from menu import selectors as menu_selectors
 from printing.models import Printer, PrintSettings
 
 # A menu category's ref code, as the menu (and HubRise's catalog) write them.
@@ -11,12 +12,14 @@ MAX_CATEGORIES = 50
 
 
 class PrinterForm(forms.ModelForm):
-    categories = forms.CharField(
+    categories = forms.MultipleChoiceField(
         label=_("Categories"),
         required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text=_(
-            "Ref codes of the menu categories this printer prints, separated by commas (e.g. DRINKS for the bar). "
-            "Empty: the whole order. Used once the menu is set up; until then every printer prints the whole order."
+            "The menu categories this printer prints, with every category inside them (e.g. Drinks for the bar); "
+            "an order with none of their items prints nothing there. None ticked: the whole order. "
+            "An item of no ticked category prints only on printers without categories."
         ),
     )
 
@@ -28,8 +31,13 @@ class PrinterForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.establishment = establishment
         self.instance.establishment = establishment
+        choices = menu_selectors.category_choices(establishment.pk)
+        on_menu = {ref for ref, _label in choices}
+        # A code chosen earlier that the menu no longer has stays visible, so that it can be unticked.
+        gone = [(ref, _("%(ref)s (not on the menu)") % {"ref": ref}) for ref in self.instance.category_refs if ref not in on_menu]
+        self.fields["categories"].choices = choices + gone
         if self.instance.pk:
-            self.fields["categories"].initial = ", ".join(self.instance.category_refs)
+            self.fields["categories"].initial = list(self.instance.category_refs)
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -45,7 +53,7 @@ class PrinterForm(forms.ModelForm):
         return host
 
     def clean_categories(self) -> list[str]:
-        refs = [ref.strip() for ref in self.cleaned_data["categories"].split(",") if ref.strip()]
+        refs = self.cleaned_data["categories"]
         invalid = [ref for ref in refs if not CATEGORY_REF.match(ref)]
         if invalid:
             raise forms.ValidationError(

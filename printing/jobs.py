@@ -51,7 +51,7 @@ from django.utils.translation import gettext as _
 
 from orders.models import Order, StatusChange
 from orders.status import OrderStatus
-from printing import render, transport, wake
+from printing import render, routing, transport, wake
 from printing.models import PrintAttempt, Printer, PrintJob, PrintSettings, TicketKind
 from printing.ticket import order_ticket, printer_test_ticket
 
@@ -108,6 +108,10 @@ def on_status_changed(sender: type, order: Order, change: StatusChange, **kwargs
 def write_order_jobs(order: Order, reason: str, *, requested_by: AbstractBaseUser | None = None) -> list[PrintJob]:
     """One job per printer of the order's establishment, printed once the caller's transaction commits."""
     printers = list(Printer.objects.filter(establishment_id=order.establishment_id).order_by("id"))
+    if any(printer.category_refs for printer in printers):
+        # A printer of some categories gets no ticket for an order without any of its items.
+        items = list(order.items.all())
+        printers = [printer for printer in printers if routing.items_for(printer, items)]
     return write_jobs(
         [
             PrintJob(
@@ -221,6 +225,7 @@ def ticket_for(job: PrintJob, printer: Printer, *, resumed: bool, orders: dict[i
             order = (orders or {}).get(job.order_id) or orders_for_tickets([job.order_id], receipt=receipt)[job.order_id]
             ticket = order_ticket(
                 order,
+                items=routing.items_for(printer, order.items.all()),
                 receipt=receipt,
                 columns=printer.columns,
                 duplicate=job.reason == Reason.REPRINT,

@@ -41,8 +41,8 @@ class Printer(models.Model):
     port = models.PositiveIntegerField(_("port"), default=9100, validators=[MinValueValidator(1), MaxValueValidator(65535)])
     paper_width = models.PositiveSmallIntegerField(_("paper width"), choices=PaperWidth.choices, default=PaperWidth.MM_80)
     ticket_kind = models.CharField(_("ticket"), max_length=16, choices=TicketKind.choices, default=TicketKind.KITCHEN)
-    # Ref codes of the menu categories this printer prints ("bar" gets the drinks). Empty: the whole order.
-    # Kept for the menu app to act on; until it does, every printer prints every item.
+    # Ref codes of the menu categories this printer prints ("bar" gets the drinks), with the
+    # categories inside them (printing.routing). Empty: the whole order.
     category_refs = models.JSONField(_("categories"), default=list, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 

@@ -249,9 +249,9 @@ def _note(b: _Builder, label: str, note: str, *, indent: int) -> None:
         b.add(text, bold=True, indent=indent)
 
 
-def _items(b: _Builder, order: Order, *, with_prices: bool) -> None:
+def _items(b: _Builder, order: Order, items: list, *, with_prices: bool) -> None:
     deals = {deal.key: deal for deal in order.deals.all()}
-    for item in order.items.all():
+    for item in items:
         label = f"{quantity(item.quantity)} x {item.product_name}"
         if with_prices:
             b.pair(label, money(item.subtotal, order.currency), size=TALL, bold=True)
@@ -291,30 +291,42 @@ def _totals(b: _Builder, order: Order) -> None:
 
 
 def order_ticket(
-    order: Order, *, receipt: bool, columns: int, duplicate: bool = False, resumed: bool = False, now: datetime | None = None
+    order: Order,
+    *,
+    receipt: bool,
+    columns: int,
+    duplicate: bool = False,
+    resumed: bool = False,
+    now: datetime | None = None,
+    items: list | None = None,
 ) -> Ticket:
     """The order's ticket: the kitchen variant, or with ``receipt`` the one with prices and payment.
 
     ``order`` comes with its lines prefetched (items__options, deals, discounts,
-    charges, payments) and its establishment. Texts are in the active language,
-    times in the establishment's time zone.
+    charges, payments) and its establishment. ``items`` are those this ticket
+    shows (a printer of some categories only: printing.routing), the whole order
+    by default. Texts are in the active language, times in the establishment's
+    time zone.
     """
+    all_items = list(order.items.all())
+    items = all_items if items is None else items
     now = now or timezone.now()
     b = _Builder(columns)
     _header(b, order, duplicate=duplicate, resumed=resumed, now=now)
     b.rule()
-    _items(b, order, with_prices=receipt)
+    _items(b, order, items, with_prices=receipt)
     if order.customer_notes:
         b.rule()
         _note(b, _("CUSTOMER NOTE:"), order.customer_notes, indent=0)
-    deals = list(order.deals.all())
+    shown_deals = {item.deal_key for item in items if item.deal_key}
+    deals = [deal for deal in order.deals.all() if deal.key in shown_deals]
     if deals:
         b.rule()
         b.add(_("Deals: %(names)s") % {"names": ", ".join(deal.name for deal in deals)})
     if receipt:
         _totals(b, order)
     b.rule()
-    count = order.item_count
+    count = order.item_count if len(items) == len(all_items) else int(sum(item.quantity for item in items))
     printed = _("Printed at %(time)s") % {"time": _when(now, order, now)}
     b.add(f"{printed} · {count} " + (_("item") if count == 1 else _("items")), align="center")
     if duplicate:

@@ -4,4 +4,4 @@ push: deliveries of the outbox to HubRise. connection_push: the connection outbo
 callbacks and reconciliation.
 """
 
-from hubrise_sync.tasks import connection_push, inbound, push  # noqa: F401
+from hubrise_sync.tasks import catalog, connection_push, inbound, push  # noqa: F401

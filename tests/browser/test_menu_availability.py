@@ -3,10 +3,10 @@
 import pytest
 
 from menu import services
-from menu.demo_bistro import BISTRO_MENU
 from menu.models import Sku
 from tests.browser.conftest import SCREENSHOTS, log_in
 from tests.factories import make_establishment, make_user
+from tests.menu.bistro import BISTRO_MENU
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

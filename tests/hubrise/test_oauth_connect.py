@@ -49,7 +49,7 @@ def test_connect_sends_the_manager_to_hubrise_with_our_client_scope_redirect_and
     assert response["Location"].startswith(f"{hubrise.oauth_url}/authorize?")
     params = query_of(response["Location"])
     assert params["client_id"] == hubrise.client_id
-    assert params["scope"] == "location[orders.write,customer_list.write]"
+    assert params["scope"] == "location[orders.write,customer_list.write,catalog.write,inventory.write]"
     assert params["redirect_uri"] == "http://127.0.0.1:8000/hubrise/oauth/callback/"
     assert len(params["state"]) >= 40
 

@@ -107,3 +107,20 @@ def test_beat_runs_the_retention_in_the_worker(start_celery_worker):
 
     wait_until(lambda: not QuarantinedCallback.objects.filter(pk=old.pk).exists(), what="beat's retention run")
     assert QuarantinedCallback.objects.filter(pk=recent.pk).exists()
+
+
+def test_settled_catalog_imports_go_with_the_events_but_a_waiting_one_never(settings):
+    from hubrise_sync.models import CatalogImport
+
+    settings.HUBRISE_EVENT_RETENTION_DAYS = 30
+    establishment = make_establishment()
+    Trigger, Result = CatalogImport.Trigger, CatalogImport.Outcome
+    old = CatalogImport.objects.create(establishment=establishment, trigger=Trigger.CALLBACK, outcome=Result.IMPORTED)
+    waiting = CatalogImport.objects.create(establishment=establishment, trigger=Trigger.CALLBACK)
+    recent = CatalogImport.objects.create(establishment=establishment, trigger=Trigger.MANUAL, outcome=Result.UNCHANGED)
+    CatalogImport.objects.filter(pk__in=[old.pk, waiting.pk]).update(requested_at=days_ago(31))
+    CatalogImport.objects.filter(pk=recent.pk).update(requested_at=days_ago(29))
+
+    assert retention.purge_old_records(now=NOW)["catalog imports"] == 1
+
+    assert set(CatalogImport.objects.values_list("pk", flat=True)) == {waiting.pk, recent.pk}

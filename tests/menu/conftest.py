@@ -5,8 +5,8 @@ from django.db import connection
 from django.utils import translation
 
 from menu import services, signals
-from menu.demo_bistro import BISTRO_MENU
 from tests.factories import make_establishment
+from tests.menu.bistro import BISTRO_MENU
 
 
 @pytest.fixture

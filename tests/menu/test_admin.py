@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 
 from menu import services
-from menu.demo_bistro import BISTRO_MENU
 from menu.models import Category, Menu, Product, Sku
 from tests.factories import make_establishment
+from tests.menu.bistro import BISTRO_MENU
 
 pytestmark = pytest.mark.django_db
 

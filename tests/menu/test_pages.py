@@ -8,10 +8,10 @@ from django.test import Client
 from django.urls import reverse
 
 from menu import services
-from menu.demo_bistro import BISTRO_MENU
 from menu.models import Option, Product, Sku
 from orders.models import Membership
 from tests.factories import make_establishment, make_user
+from tests.menu.bistro import BISTRO_MENU
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from menu import description as desc
 from menu import selectors, services
 from menu.changes import KIND_LABELS
-from menu.demo_bistro import BISTRO_MENU
 from menu.models import Menu, Option, Product, Sku
 from orders.models import OrderItem
 from tests.factories import croque_order, make_establishment, make_order
+from tests.menu.bistro import BISTRO_MENU
 from tests.menu.synthetic import synthetic_menu
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]

@@ -30,7 +30,7 @@ def test_a_manager_adds_a_printer(client, establishment, manager):
             "port": "9100",
             "paper_width": "58",
             "ticket_kind": "receipt",
-            "categories": "DRINKS, WINE",
+            "categories": [],
         },
     )
 
@@ -40,7 +40,7 @@ def test_a_manager_adds_a_printer(client, establishment, manager):
         "Bar",
         58,
         "receipt",
-        ["DRINKS", "WINE"],
+        [],
     )
     page = client.get(reverse("printing:printers", args=[establishment.pk])).content.decode()
     assert "192.168.1.51:9100" in page and "Tester l’imprimante" in page
@@ -51,7 +51,7 @@ def test_a_manager_adds_a_printer(client, establishment, manager):
     [
         ("host", "http://192.168.1.50", "Saisissez une adresse IP"),
         ("port", "70000", "65535"),
-        ("categories", "DRINKS, <script>", "Code de catégorie invalide"),
+        ("categories", "<script>", "Sélectionnez un choix valide"),
         ("name", "Cuisine", "porte déjà ce nom"),
     ],
 )
@@ -65,7 +65,7 @@ def test_bad_printer_settings_are_refused_with_a_message_and_change_nothing(
         "port": "9100",
         "paper_width": "80",
         "ticket_kind": "kitchen",
-        "categories": "",
+        "categories": [],
     }
 
     response = client.post(reverse("printing:printer_add", args=[establishment.pk]), {**data, field: value})

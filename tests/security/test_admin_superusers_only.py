@@ -33,12 +33,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from hubrise_sync.models import Connection, InboundEvent, QuarantinedCallback
-from menu.demo_bistro import BISTRO_MENU
 from menu.services import replace_menu
 from orders.models import ApiKey, Establishment, Membership
 from printing.models import Printer
 from team.models import Invitation
 from tests.factories import PASSWORD, make_establishment, make_order, make_user
+from tests.menu.bistro import BISTRO_MENU
 from tests.security.tenants import path_to_establishment, rows_of
 from tests.snapshot import changed_tables, snapshot
 

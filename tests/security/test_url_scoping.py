@@ -22,12 +22,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.authentication import SessionAuthentication
 
 from hubrise_sync.models import Connection
-from menu.demo_bistro import BISTRO_MENU
 from menu.services import replace_menu
 from orders.models import ApiKey, Membership, Order
 from printing.models import Printer
 from team.models import Invitation
 from tests.factories import make_establishment, make_order, make_user
+from tests.menu.bistro import BISTRO_MENU
 from tests.security.tenants import path_to_establishment, rows_of
 
 pytestmark = pytest.mark.django_db

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from hubrise_sync.connection_outbox.topic import Topic
-from hubrise_sync.connection_outbox.topics import location
+from hubrise_sync.connection_outbox.topics import catalog, inventory, location
 
 # Modules, each with a TOPIC; the order is the settings page's.
-TOPICS = (location,)
+TOPICS = (location, catalog, inventory)
 
 BY_NAME: dict[str, Topic] = {module.TOPIC.name: module.TOPIC for module in TOPICS}
 

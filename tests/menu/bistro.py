@@ -1,8 +1,9 @@
-"""The demo restaurant's menu: a French bistro, with a ref code on everything a POS reads.
+"""A French bistro menu built locally, with a ref code on everything a POS reads: what most menu tests start from.
 
-Loaded by ``seed_demo`` through services.replace_menu. The codes of the
-service types, payment methods, charge and discount are those the demo orders
-have always carried (orders/demo.py).
+The demo's own menu comes from the HubRise sandbox's catalog, pulled on connection;
+this one shows that a menu can also be made here, without HubRise. The codes of the
+service types, payment methods, charge and discount are those the demo orders carry
+(orders/demo.py).
 """
 
 from datetime import time
