@@ -4,17 +4,16 @@ The staff pages, the intake API, the admin, the HubRise webhook and the Celery
 tasks all call these functions, so each rule exists once.
 """
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from orders import signals
+from orders import screen_versions, signals
 from orders.inputs import NewItem, NewOrder
 from orders.models import (
     Acceptance,
@@ -151,12 +150,24 @@ def _check(data: NewOrder) -> None:
             raise InvalidOrder(_("Item %(product)s refers to an unknown deal.") % {"product": item.product_name})
 
 
-def _next_ref(establishment: Establishment) -> str:
-    # Refs are for humans at the pass: short and increasing per establishment.
-    # The unique id that systems rely on is Order.uid.
-    Establishment.objects.filter(pk=establishment.pk).update(last_order_number=F("last_order_number") + 1)
-    number = Establishment.objects.values_list("last_order_number", flat=True).get(pk=establishment.pk)
-    return f"{number:04d}"
+# Refs are for humans at the pass: short ("0042") and increasing per establishment; the unique id
+# that systems rely on is Order.uid. Numbered, with the order list's version bumped, in one statement
+# that is the last of the order's transaction: the establishment's row stays locked from there to the
+# commit only, so that concurrent orders of one establishment wait on each other for no longer than that.
+_NUMBER_SQL = (
+    f"WITH n AS (UPDATE {Establishment._meta.db_table} SET last_order_number = last_order_number + 1,"  # noqa: S608
+    f" screen_version = screen_version + 1 WHERE id = %s RETURNING last_order_number, screen_version)"
+    f" UPDATE {Order._meta.db_table} o SET ref = CASE WHEN n.last_order_number < 10000"
+    f" THEN lpad(n.last_order_number::text, 4, '0') ELSE n.last_order_number::text END"
+    f" FROM n WHERE o.id = %s RETURNING o.ref, n.screen_version"
+)
+
+
+def _number(order: Order) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(_NUMBER_SQL, [order.establishment_id, order.pk])
+        order.ref, version = cursor.fetchone()
+    screen_versions.mirror_on_commit(order.establishment_id, version)
 
 
 @transaction.atomic
@@ -167,20 +178,22 @@ def create_order(
     source: str = Source.API,
     actor: AbstractBaseUser | None = None,
     created_at: datetime | None = None,
+    keep_lines: bool = False,
 ) -> Order:
     """Record an order, its lines and its first history entry in one transaction.
 
     While the establishment is paused, orders from the ordering front (source API)
     are refused with OrdersPaused and nothing is written; orders placed elsewhere
     (a delivery platform through HubRise, the admin) are recorded all the same.
+
+    ``keep_lines``: ``order.items.all()``, ``.history.all()``… give what was just written, without a query,
+    for a caller that answers with the order and drops it (the intake API); elsewhere they would stay frozen.
     """
     _check(data)
     now = created_at or timezone.now()
     if source == Source.API:
         _refuse_while_paused(establishment, now)
     confirmed_time = _confirmed_time_at_creation(establishment, data, source, now)
-    if not data.ref:
-        data = replace(data, ref=_next_ref(establishment))
     if data.channel:
         _remember_channel(establishment, data.channel)
     customer = data.customer
@@ -219,12 +232,20 @@ def create_order(
         total=order_total(data),
         item_count=int(sum((item.quantity for item in data.items), Decimal("0"))),
     )
-    _write_lines(order, data)
-    _add_to_counts(establishment.pk, {order.status: 1})
-    StatusChange.objects.create(order=order, from_status="", to_status=order.status, at=now, actor=actor, source=source)
+    lines = _write_lines(order, data)
+    first = StatusChange.objects.create(order=order, from_status="", to_status=order.status, at=now, actor=actor, source=source)
     if confirmed_time is not None and order.status in _HAS_READY_TIME:
         ReadyTimeChange.objects.create(order=order, at=now, actor=actor, source=source, confirmed_time=confirmed_time)
+    # Counters before the signal and the numbering last: every writer locks the counters before the
+    # establishment's row (orders.screen_versions), so that no two transactions wait on each other in a circle.
+    _add_to_counts(establishment.pk, {order.status: 1})
     signals.order_created.send(sender=Order, order=order, source=source)
+    if data.ref:
+        screen_versions.changed(establishment.pk)
+    else:
+        _number(order)
+    if keep_lines:
+        _keep_lines(order, lines, first)
     return order
 
 
@@ -269,7 +290,8 @@ def _remember_channel(establishment: Establishment, channel: str) -> None:
     establishment.channels = known
 
 
-def _write_lines(order: Order, data: NewOrder) -> None:
+def _write_lines(order: Order, data: NewOrder) -> dict[str, list]:
+    """Every line of the order in one INSERT per kind; the objects written, by relation name."""
     items = OrderItem.objects.bulk_create(
         OrderItem(
             order=order,
@@ -289,23 +311,44 @@ def _write_lines(order: Order, data: NewOrder) -> None:
         )
         for position, item in enumerate(data.items)
     )
-    OrderItemOption.objects.bulk_create(
+    options = OrderItemOption.objects.bulk_create(
         OrderItemOption(item=saved, position=position, **option.__dict__)
         for saved, item in zip(items, data.items, strict=True)
         for position, option in enumerate(item.options)
     )
-    Deal.objects.bulk_create(Deal(order=order, key=d.key, name=d.name, ref=d.ref) for d in data.deals)
-    Discount.objects.bulk_create(
-        Discount(order=order, position=i, name=d.name, ref=d.ref, price_off=d.price_off) for i, d in enumerate(data.discounts)
-    )
-    Charge.objects.bulk_create(
-        Charge(order=order, position=i, name=c.name, ref=c.ref, price=c.price, tax_rate=c.tax_rate)
-        for i, c in enumerate(data.charges)
-    )
-    Payment.objects.bulk_create(
-        Payment(order=order, position=i, name=p.name, ref=p.ref, amount=p.amount, info=p.info)
-        for i, p in enumerate(data.payments)
-    )
+    for item in items:
+        _keep(item, "options", [option for option in options if option.item is item])
+    return {
+        "items": items,
+        "deals": Deal.objects.bulk_create(Deal(order=order, key=d.key, name=d.name, ref=d.ref) for d in data.deals),
+        "discounts": Discount.objects.bulk_create(
+            Discount(order=order, position=i, name=d.name, ref=d.ref, price_off=d.price_off) for i, d in enumerate(data.discounts)
+        ),
+        "charges": Charge.objects.bulk_create(
+            Charge(order=order, position=i, name=c.name, ref=c.ref, price=c.price, tax_rate=c.tax_rate)
+            for i, c in enumerate(data.charges)
+        ),
+        "payments": Payment.objects.bulk_create(
+            Payment(order=order, position=i, name=p.name, ref=p.ref, amount=p.amount, info=p.info)
+            for i, p in enumerate(data.payments)
+        ),
+    }
+
+
+def _keep(instance, relation: str, objects: list) -> None:
+    """Hand ``instance.<relation>.all()`` the objects just written, as a prefetch would, instead of a query."""
+    queryset = getattr(instance, relation).all()
+    queryset._result_cache = list(objects)
+    queryset._prefetch_done = True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = queryset
+
+
+def _keep_lines(order: Order, lines: dict[str, list], first: StatusChange) -> None:
+    """After the signal's receivers (which may query the lines as they like): the new order carries what it was
+    written with."""
+    for relation, objects in lines.items():
+        _keep(order, relation, objects)
+    _keep(order, "history", [first])
 
 
 @transaction.atomic
@@ -407,6 +450,8 @@ def change_status(
         order.confirmed_time = locked.confirmed_time
         order.due_at = locked.due_at
     signals.status_changed.send(sender=Order, order=locked, change=change)
+    # Last: see orders.screen_versions.changed_for_orders on the order of locks.
+    screen_versions.changed(locked.establishment_id, locked.pk)
     return change
 
 
@@ -467,6 +512,8 @@ def set_ready_time(
         order.confirmed_time = locked.confirmed_time
         order.due_at = locked.due_at
     signals.order_updated.send(sender=Order, order=locked, fields={"confirmed_time"}, source=source)
+    # The list shows the ready time; the order page's live part only the status.
+    screen_versions.changed(locked.establishment_id)
     return change
 
 
@@ -508,7 +555,9 @@ def mark_opened(order: Order) -> None:
         return
     now = timezone.now()
     # Conditional, so that the first opening is the one kept when two cooks open it together.
-    Order.objects.filter(pk=order.pk, first_opened_at__isnull=True).update(first_opened_at=now)
+    if Order.objects.filter(pk=order.pk, first_opened_at__isnull=True).update(first_opened_at=now):
+        # Its "Not seen yet" tag leaves the order list.
+        screen_versions.changed(order.establishment_id)
     order.first_opened_at = now
 
 

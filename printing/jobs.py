@@ -49,6 +49,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from orders import screen_versions
 from orders.models import Order, StatusChange
 from orders.status import OrderStatus
 from printing import render, transport, wake
@@ -131,6 +132,7 @@ def write_jobs(jobs: list[PrintJob]) -> list[PrintJob]:
     created = PrintJob.objects.bulk_create(jobs)
     if created:
         transaction.on_commit(wake.wake_drains)
+        screen_versions.changed_for_orders(job.order_id for job in created)
     return created
 
 
@@ -335,6 +337,9 @@ def _record(
             following = _claim_in_transaction(printer_id=job.printer_id)
             if following is not None:
                 claim_next.append(following)
+        if kept and outcome == Outcome.PRINTED:
+            # "Ticket printed" on the order list; a failed try leaves it "waiting", nothing to redraw.
+            screen_versions.changed_for_orders([job.order_id])
     if not kept:
         logger.warning("Print job %s outlived its lease; another worker took it over", job.pk)
     elif outcome != Outcome.PRINTED:
@@ -378,7 +383,10 @@ def rehome(job: PrintJob, *, kind: str | None = None) -> int:
         if moved:
             transaction.on_commit(wake.wake_drains)
         return 0
-    return jobs.update(state=State.FAILED, lease_token=None, leased_until=None, queued_until=None, last_error=removed_error())
+    failed = jobs.update(state=State.FAILED, lease_token=None, leased_until=None, queued_until=None, last_error=removed_error())
+    if failed:
+        screen_versions.changed_for_orders([job.order_id])
+    return failed
 
 
 def removed_error() -> str:

@@ -254,13 +254,13 @@ class OrderViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retrie
     def _create(self, incoming: OrderInputSerializer, *, rendered: bool = False) -> tuple[Order, Any]:
         establishment = self.request.auth.establishment
         try:
-            order = create_order(establishment, incoming.new_order(), source=StatusChange.Source.API)
+            # The answer is built from what was written, not read back (the same objects, the same values).
+            order = create_order(establishment, incoming.new_order(), source=StatusChange.Source.API, keep_lines=True)
         except OrdersPaused:
             raise
         except OrderError as error:
             raise ValidationError({NON_FIELD: [str(error)]}) from error
-        created = orders_of(establishment.pk).get(pk=order.pk)
-        data = OrderSerializer(created, context=self.get_serializer_context()).data
+        data = OrderSerializer(order, context=self.get_serializer_context()).data
         return order, JSONRenderer().render(data) if rendered else data
 
 
