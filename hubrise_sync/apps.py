@@ -22,5 +22,7 @@ class HubriseSyncConfig(AppConfig):
         # The badge and the broken-connection banner read the connection from
         # the page's establishment, loaded in the list's own query.
         extensions.establishment_select_related.append("hubrise_connection")
+        # The create message of each new order reads it too.
+        extensions.intake_select_related.append("hubrise_connection")
         extensions.establishment_menu.append((_("HubRise"), "hubrise:settings"))
         extensions.establishment_banners.append("hubrise_sync/_connection_banner.html")

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +30,7 @@ from orders.models import (
     StatusChange,
 )
 from orders.ready_time import default_ready_time
+from orders.recording import record_creation
 from orders.status import FINISHED_STATUSES, REASON_REQUIRED, OrderStatus, can_staff_change, is_known_status, tab_of
 
 CENT = Decimal("0.01")
@@ -150,26 +151,6 @@ def _check(data: NewOrder) -> None:
             raise InvalidOrder(_("Item %(product)s refers to an unknown deal.") % {"product": item.product_name})
 
 
-# Refs are for humans at the pass: short ("0042") and increasing per establishment; the unique id
-# that systems rely on is Order.uid. Numbered, with the order list's version bumped, in one statement
-# that is the last of the order's transaction: the establishment's row stays locked from there to the
-# commit only, so that concurrent orders of one establishment wait on each other for no longer than that.
-_NUMBER_SQL = (
-    f"WITH n AS (UPDATE {Establishment._meta.db_table} SET last_order_number = last_order_number + 1,"  # noqa: S608
-    f" screen_version = screen_version + 1 WHERE id = %s RETURNING last_order_number, screen_version)"
-    f" UPDATE {Order._meta.db_table} o SET ref = CASE WHEN n.last_order_number < 10000"
-    f" THEN lpad(n.last_order_number::text, 4, '0') ELSE n.last_order_number::text END"
-    f" FROM n WHERE o.id = %s RETURNING o.ref, n.screen_version"
-)
-
-
-def _number(order: Order) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(_NUMBER_SQL, [order.establishment_id, order.pk])
-        order.ref, version = cursor.fetchone()
-    screen_versions.mirror_on_commit(order.establishment_id, version)
-
-
 @transaction.atomic
 def create_order(
     establishment: Establishment,
@@ -233,17 +214,11 @@ def create_order(
         item_count=int(sum((item.quantity for item in data.items), Decimal("0"))),
     )
     lines = _write_lines(order, data)
-    first = StatusChange.objects.create(order=order, from_status="", to_status=order.status, at=now, actor=actor, source=source)
     if confirmed_time is not None and order.status in _HAS_READY_TIME:
         ReadyTimeChange.objects.create(order=order, at=now, actor=actor, source=source, confirmed_time=confirmed_time)
-    # Counters before the signal and the numbering last: every writer locks the counters before the
-    # establishment's row (orders.screen_versions), so that no two transactions wait on each other in a circle.
-    _add_to_counts(establishment.pk, {order.status: 1})
     signals.order_created.send(sender=Order, order=order, source=source)
-    if data.ref:
-        screen_versions.changed(establishment.pk)
-    else:
-        _number(order)
+    # Last: history, counter, number and the list's version in one statement (orders.recording).
+    first = record_creation(order, at=now, actor_id=actor.pk if actor is not None else None, source=source)
     if keep_lines:
         _keep_lines(order, lines, first)
     return order

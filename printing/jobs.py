@@ -44,7 +44,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import close_old_connections, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -89,10 +89,16 @@ def auto_print_of(establishment_id: int) -> str:
 
 
 def on_order_created(sender: type, order: Order, source: str, **kwargs: object) -> None:
-    mode = auto_print_of(order.establishment_id)
+    # One query on every order: the printers, each with the establishment's choice (none: nothing to print).
+    mode = Subquery(PrintSettings.objects.filter(establishment_id=OuterRef("establishment_id")).values("auto_print")[:1])
+    printers = list(Printer.objects.filter(establishment_id=order.establishment_id).annotate(auto_print_mode=mode).order_by("id"))
+    if not printers:
+        return
+    mode = printers[0].auto_print_mode or PrintSettings._meta.get_field("auto_print").default
     # An order may arrive already accepted (one made at the POS, imported from HubRise).
     if mode == AutoPrint.ON_ARRIVAL or (mode == AutoPrint.ON_ACCEPT and order.status == OrderStatus.ACCEPTED):
-        write_order_jobs(order, Reason.AUTO)
+        # The order's own transaction bumps the list's version last (orders.recording).
+        write_order_jobs(order, Reason.AUTO, printers=printers, announce=False)
 
 
 def on_status_changed(sender: type, order: Order, change: StatusChange, **kwargs: object) -> None:
@@ -103,12 +109,24 @@ def on_status_changed(sender: type, order: Order, change: StatusChange, **kwargs
     # Accepted twice (a POS moving it back and forth): the kitchen already has it.
     if PrintJob.objects.filter(order=order, reason=Reason.AUTO).exists():
         return
-    write_order_jobs(order, Reason.AUTO)
+    # The status change bumps the list's version last (orders.services.change_status).
+    write_order_jobs(order, Reason.AUTO, announce=False)
 
 
-def write_order_jobs(order: Order, reason: str, *, requested_by: AbstractBaseUser | None = None) -> list[PrintJob]:
-    """One job per printer of the order's establishment, printed once the caller's transaction commits."""
-    printers = list(Printer.objects.filter(establishment_id=order.establishment_id).order_by("id"))
+def write_order_jobs(
+    order: Order,
+    reason: str,
+    *,
+    requested_by: AbstractBaseUser | None = None,
+    printers: list[Printer] | None = None,
+    announce: bool = True,
+) -> list[PrintJob]:
+    """One job per printer of the order's establishment, printed once the caller's transaction commits.
+
+    ``announce``: bump the order list's version (a reprint); not inside a change of the order, which does it last.
+    """
+    if printers is None:
+        printers = list(Printer.objects.filter(establishment_id=order.establishment_id).order_by("id"))
     return write_jobs(
         [
             PrintJob(
@@ -120,11 +138,12 @@ def write_order_jobs(order: Order, reason: str, *, requested_by: AbstractBaseUse
                 requested_by=requested_by,
             )
             for printer in printers
-        ]
+        ],
+        announce=announce,
     )
 
 
-def write_jobs(jobs: list[PrintJob]) -> list[PrintJob]:
+def write_jobs(jobs: list[PrintJob], *, announce: bool = True) -> list[PrintJob]:
     now = timezone.now()
     for job in jobs:
         job.created_at = job.next_attempt_at = now
@@ -132,7 +151,8 @@ def write_jobs(jobs: list[PrintJob]) -> list[PrintJob]:
     created = PrintJob.objects.bulk_create(jobs)
     if created:
         transaction.on_commit(wake.wake_drains)
-        screen_versions.changed_for_orders(job.order_id for job in created)
+        if announce:
+            screen_versions.changed_for_orders(job.order_id for job in created)
     return created
 
 

@@ -3,7 +3,6 @@
 import math
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
@@ -242,10 +241,9 @@ class OrderViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retrie
         try:
             if key is not None:
                 return idempotency.create_once(request.auth, key, body_fingerprint, lambda: self._create(incoming, rendered=True))
-            # The read of the new order is in its transaction: an order is never committed
-            # without its answer (a database that fails in between gives a 503 and no order).
-            with transaction.atomic():
-                _order, data = self._create(incoming)
+            # The answer is built from the objects written, nothing is read after the commit: an order
+            # committed always gets its answer (a database that fails before gives a 503 and no order).
+            _order, data = self._create(incoming)
         except OrdersPaused as paused:
             # Nothing was created and the key is not kept: the same request succeeds once orders resume.
             return _paused_response(paused, request.auth.establishment)

@@ -19,10 +19,11 @@ def on_order_created(sender: type, order: Order, source: str, **kwargs: object) 
     # An order that came from HubRise is already there.
     if source == StatusChange.Source.HUBRISE:
         return
-    connection = connection_of(order.establishment_id)
+    connection = connection_of(order.establishment_id, order.establishment)
     if connection is None:
         return
-    OrderLink.objects.get_or_create(order=order, defaults={"location_id": connection.location_id})
+    # The order was created in this transaction: it has no link yet.
+    OrderLink.objects.create(order=order, location_id=connection.location_id)
     write_message(order, connection, NAME, status=order.status)
 
 
