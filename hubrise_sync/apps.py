@@ -17,7 +17,12 @@ class HubriseSyncConfig(AppConfig):
         kinds.connect_receivers()
         # What the sync badge reads, loaded with the order pages' own queries.
         extensions.list_select_related.append("hubrise")
-        extensions.list_prefetch_related.append("hubrise_messages")
+        # Without the stored HubRise payload of each message (JSON the badge never shows).
+        from django.db.models import Prefetch
+
+        from hubrise_sync.models import OutboxMessage
+
+        extensions.list_prefetch_related.append(Prefetch("hubrise_messages", queryset=OutboxMessage.objects.defer("payload")))
         extensions.detail_prefetch_related.append("hubrise_messages__attempts_log")
         # The badge and the broken-connection banner read the connection from
         # the page's establishment, loaded in the list's own query.

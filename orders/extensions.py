@@ -66,8 +66,9 @@ if TYPE_CHECKING:
 
 # Relations joined by the order list's (and the detail page's) query.
 list_select_related: list[str] = []
-# Relations prefetched for the order list: one extra query each, whatever the page size.
-list_prefetch_related: list[str] = []
+# Relations prefetched for the order list (names, or Prefetch objects to leave columns out): one extra query
+# each, whatever the page size.
+list_prefetch_related: list = []
 # Relations prefetched for the detail page, on top of the order's own lines.
 detail_prefetch_related: list[str] = []
 # One-to-one relations of the establishment, joined by the order list's establishment query.
