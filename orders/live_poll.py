@@ -92,6 +92,8 @@ def _with_body(request: HttpRequest, compressed: bytes, etag: str) -> HttpRespon
         response = HttpResponse(gzip.decompress(compressed))
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"
+    # Answered before CommonMiddleware, which would add it: without it gunicorn sends the body chunked.
+    response["Content-Length"] = str(len(response.content))
     patch_vary_headers(response, ("Accept-Encoding", "Cookie"))
     return response
 

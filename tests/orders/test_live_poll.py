@@ -166,3 +166,5 @@ def test_a_second_screen_gets_the_first_ones_render_without_a_query(establishmen
     with sql_queries() as queries:
         shared = poll(second, url)
     assert "D-4" in text(shared) and queries == []
+    # Answered before CommonMiddleware: the length is set here, so that the body is not sent chunked.
+    assert shared["Content-Length"] == str(len(shared.content))
