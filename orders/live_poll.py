@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 
 import redis
+from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -65,7 +66,7 @@ def _digest(*parts: object) -> str:
 
 def _language(request: HttpRequest) -> str:
     # What LocaleMiddleware picks from, taken as it comes: same headers, same language.
-    return f"{request.COOKIES.get('django_language', '')};{request.headers.get('Accept-Language', '')}"
+    return f"{request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, '')};{request.headers.get('Accept-Language', '')}"
 
 
 def tags(request: HttpRequest, establishment_id: int, order_id: int | None, versions: tuple[int, ...]) -> tuple[str, str]:
@@ -94,6 +95,8 @@ def _with_body(request: HttpRequest, compressed: bytes, etag: str) -> HttpRespon
     response["Cache-Control"] = "private, no-cache"
     # Answered before CommonMiddleware, which would add it: without it gunicorn sends the body chunked.
     response["Content-Length"] = str(len(response.content))
+    # And before the clickjacking middleware: a fragment opened on its own is not framed either.
+    response["X-Frame-Options"] = "DENY"
     patch_vary_headers(response, ("Accept-Encoding", "Cookie"))
     return response
 

@@ -67,7 +67,7 @@ class Establishment(models.Model):
     last_order_number = models.PositiveIntegerField(default=0, editable=False)
     # Bumped in the transaction of anything an open screen of the establishment shows (orders.screen_versions):
     # a poll that finds it unchanged answers without rendering.
-    screen_version = models.BigIntegerField(default=0, editable=False)
+    screen_version = models.BigIntegerField(default=0, db_default=0, editable=False)
     preparation_time = models.PositiveSmallIntegerField(
         _("preparation time"),
         default=15,
@@ -237,7 +237,7 @@ class Order(models.Model):
     # When someone first opened the order's page: until then a new order stays highlighted in the list.
     first_opened_at = models.DateTimeField(_("first opened at"), null=True, blank=True, editable=False)
     # The same for what the order's page refreshes (orders.screen_versions).
-    screen_version = models.BigIntegerField(default=0, editable=False)
+    screen_version = models.BigIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         verbose_name = _("order")
