@@ -119,7 +119,7 @@ def quick_answer(request: HttpRequest, establishment_id: int, order_id: int | No
         if etag in request.headers.get("If-None-Match", ""):
             return _not_modified(request, etag)
         body = client.get(_body_key(shared))
-    except redis.RedisError as error:
+    except (redis.RedisError, ValueError) as error:  # ValueError: a broker URL that is not Redis (benches)
         logger.warning("Live refresh rendered, Redis is unreachable: %s", error)
         return None
     return None if body is None else _with_body(request, body, etag)
@@ -142,7 +142,7 @@ def finish(
         pipe.set(grant_key(request.user.pk, establishment_id), request.session.get(HASH_SESSION_KEY, ""), ex=GRANT_SECONDS)
         pipe.set(_body_key(shared), compressed, ex=BODY_SECONDS)
         pipe.execute()
-    except redis.RedisError as error:
+    except (redis.RedisError, ValueError) as error:  # ValueError: a broker URL that is not Redis (benches)
         logger.warning("Live refresh not remembered, Redis is unreachable: %s", error)
     # Read from the database with the fragment: the copy in Redis may have expired.
     if order_id is None:
@@ -162,7 +162,7 @@ def revoke(user_id: int, establishment_id: int) -> None:
     def delete() -> None:
         try:
             broker_redis().delete(grant_key(user_id, establishment_id))
-        except redis.RedisError as error:
+        except (redis.RedisError, ValueError) as error:  # ValueError: a broker URL that is not Redis (benches)
             logger.warning("Live refresh grant not revoked (it expires within %s s): %s", GRANT_SECONDS, error)
 
     transaction.on_commit(delete)

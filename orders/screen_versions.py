@@ -102,7 +102,7 @@ def mirror(establishment_id: int, version: int | None, order_id: int | None = No
         if order_id is not None and order_version is not None:
             pipe.eval(_FORWARD, 1, order_key(establishment_id, order_id), order_version, MIRROR_SECONDS)
         pipe.execute()
-    except redis.RedisError as error:
+    except (redis.RedisError, ValueError) as error:  # ValueError: a broker URL that is not Redis (benches)
         logger.warning("Screen versions not copied to Redis (screens catch up within %s s): %s", MIRROR_SECONDS, error)
 
 
