@@ -38,6 +38,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     except (redis.RedisError, ValueError) as error:
         pytest.exit(f"Redis cannot be reached ({error}): {HOW_TO.format(name='CELERY_BROKER_URL')}.", returncode=3)
     forget_rate_limit_counters(client)
+    forget_screen_versions(client)
 
 
 def forget_rate_limit_counters(client) -> None:
@@ -47,6 +48,14 @@ def forget_rate_limit_counters(client) -> None:
     from hubrise_sync import ratelimit
 
     ratelimit.forget_counters(client)
+
+
+def forget_screen_versions(client) -> None:
+    """Ids start again at 1 every run: versions and fragments an earlier run left for them are not this run's."""
+    from orders import screen_versions
+
+    for key in client.scan_iter(f"{screen_versions.PREFIX}:*", count=1000):
+        client.delete(key)
 
 
 def missing_service(reason: str) -> None:

@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Live refreshes that find nothing new are answered here, before the rest of the stack (orders.live_poll).
+    "orders.live_poll.LivePollMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -200,6 +202,19 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = _service_url("CELERY_BROKER_URL", "redis://host:6379/0")
 if IS_PRODUCTION and not CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     raise ImproperlyConfigured("CELERY_BROKER_URL must be a Redis URL (redis://… or rediss://…).")
+# Django's cache on the broker's Redis, under its own key prefix: sessions are read from it (getresto.sessions),
+# so that a page, and above all a live refresh that finds nothing new, costs no query for them.
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CELERY_BROKER_URL,
+            "KEY_PREFIX": "gr:cache",
+            # Short, as for every other use of this Redis: a page must not hang on it (getresto.redis).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
+    }
+SESSION_ENGINE = "getresto.sessions"
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # No acknowledgements kept in Redis. When the connection to Redis drops
     # while a task is unacknowledged, kombu's restoring of it fails inside the

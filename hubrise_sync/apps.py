@@ -21,11 +21,18 @@ class HubriseSyncConfig(AppConfig):
         catalog_push.connect_receivers()
         # What the sync badge reads, loaded with the order pages' own queries.
         extensions.list_select_related.append("hubrise")
-        extensions.list_prefetch_related.append("hubrise_messages")
+        # Without the stored HubRise payload of each message (JSON the badge never shows).
+        from django.db.models import Prefetch
+
+        from hubrise_sync.models import OutboxMessage
+
+        extensions.list_prefetch_related.append(Prefetch("hubrise_messages", queryset=OutboxMessage.objects.defer("payload")))
         extensions.detail_prefetch_related.append("hubrise_messages__attempts_log")
         # The badge and the broken-connection banner read the connection from
         # the page's establishment, loaded in the list's own query.
         extensions.establishment_select_related.append("hubrise_connection")
+        # The create message of each new order reads it too.
+        extensions.intake_select_related.append("hubrise_connection")
         extensions.establishment_menu.append((_("HubRise"), "hubrise:settings"))
         extensions.establishment_banners.append("hubrise_sync/_connection_banner.html")
         # The courier of a delivery order, joined by the pages' own queries (a one-to-one: no query per row).

@@ -17,6 +17,7 @@ from django.db import transaction
 
 from hubrise_sync.inbound_time import parse_time
 from hubrise_sync.models import InboundEvent, OrderDelivery
+from orders import screen_versions
 from orders.models import Order
 
 Outcome = InboundEvent.Outcome
@@ -62,8 +63,11 @@ def store(order: Order, data: dict, *, changed_at: datetime | None) -> tuple[str
         for key in changed:
             setattr(current, key, fields[key])
         current.save(update_fields=changed)
+        # The courier line on the list and the order page (last in the transaction: orders.screen_versions).
+        screen_versions.changed(order.establishment_id, order.pk)
         return Outcome.APPLIED, f"Delivery {current.carrier}: {current.status}."
     created = OrderDelivery.objects.create(order=order, **fields)
+    screen_versions.changed(order.establishment_id, order.pk)
     return Outcome.APPLIED, f"Delivery {created.carrier}: {created.status}."
 
 

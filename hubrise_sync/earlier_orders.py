@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from hubrise_sync.models import Connection
 from hubrise_sync.outbox.kinds import create
+from orders import screen_versions
 from orders.models import Order
 from orders.status import FINISHED_STATUSES
 
@@ -49,4 +50,6 @@ def answer(connection: Connection, *, send: bool) -> int:
     orders = list(earlier_open_orders(locked).select_for_update(of=("self",))[:MAX_SENT])
     for order in orders:
         create.push(order, locked)
+    # Their badges move from "not connected" to "waiting" (last in the transaction: orders.screen_versions).
+    screen_versions.changed_for_orders(order.pk for order in orders)
     return len(orders)

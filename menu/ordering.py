@@ -288,9 +288,17 @@ class _Check:
                 )
 
 
+def _menu_of(establishment: Establishment) -> Menu | None:
+    # Loaded with the establishment by the intake API (orders.extensions.intake_select_related), else read here.
+    cached = establishment._state.fields_cache.get("menu", False)
+    if cached is not False:
+        return cached
+    return Menu.objects.filter(establishment=establishment).only("id", "accepts_other_prices").first()
+
+
 def check_order(establishment: Establishment, order: NewOrder) -> NewOrder:
     """The order checked against the establishment's menu and completed from it; OrderRefused when it does not fit."""
-    menu = Menu.objects.filter(establishment=establishment).only("id", "accepts_other_prices").first()
+    menu = _menu_of(establishment)
     if menu is None:
         return order
     skus = _skus_with_options(menu.pk, {item.sku_ref for item in order.items if item.sku_ref})

@@ -40,6 +40,7 @@ from menu.models import (
 )
 from menu.replacing import Replacement
 from menu.validation import check_menu
+from orders import screen_versions
 from orders.models import Establishment
 
 # Where a change came from, for the menu's own entry points (signals.py says how a sync uses its own).
@@ -82,6 +83,8 @@ def _announce(menu: Menu, establishment: Establishment, changes: MenuChanges, so
         signals.menu_changed.send(sender=Menu, establishment=establishment, source=source, changes=changes)
     if changes.availability:
         signals.availability_changed.send(sender=Menu, establishment=establishment, source=source, items=changes.availability)
+        # For the screens that will show what is out of stock; a no-op for the order list until then, bar one render.
+        screen_versions.changed(establishment.pk)
 
 
 # --- A whole menu -------------------------------------------------------------------

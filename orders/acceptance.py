@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from orders import signals
+from orders import screen_versions, signals
 from orders.models import Acceptance, Establishment
 from orders.services import OrderError
 
@@ -53,6 +53,8 @@ def _write(
         setattr(establishment, name, value)
     locked.save(update_fields=list(changes))
     signals.service_state_changed.send(sender=Establishment, establishment=locked, source=source)
+    # The order list sends the service banner again with each refresh.
+    screen_versions.changed(locked.pk)
     return locked
 
 

@@ -13,3 +13,17 @@ class OrdersConfig(AppConfig):
         extensions.establishment_menu[0:0] = [(_("Today"), "orders:today"), (_("Service"), "orders:service")]
         # Whether orders are paused or the kitchen very busy: on every page, as long as it lasts.
         extensions.establishment_banners.insert(0, "orders/_service_banner.html")
+
+        from django.db.models.signals import post_delete
+
+        from orders import live_poll
+        from orders.models import Membership
+
+        # Every way a membership ends (the team page, the admin, a deleted user or establishment): the live
+        # refresh stops answering that user for that establishment at once (orders.live_poll).
+        post_delete.connect(
+            lambda sender, instance, **kwargs: live_poll.revoke(instance.user_id, instance.establishment_id),
+            sender=Membership,
+            weak=False,
+            dispatch_uid="orders_membership_revokes_live_poll",
+        )

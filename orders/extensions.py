@@ -66,12 +66,16 @@ if TYPE_CHECKING:
 
 # Relations joined by the order list's (and the detail page's) query.
 list_select_related: list[str] = []
-# Relations prefetched for the order list: one extra query each, whatever the page size.
-list_prefetch_related: list[str] = []
+# Relations prefetched for the order list (names, or Prefetch objects to leave columns out): one extra query
+# each, whatever the page size.
+list_prefetch_related: list = []
 # Relations prefetched for the detail page, on top of the order's own lines.
 detail_prefetch_related: list[str] = []
 # One-to-one relations of the establishment, joined by the order list's establishment query.
 establishment_select_related: list[str] = []
+# One-to-one relations of the establishment that taking an order reads (a checker, a signal's receiver), joined
+# by the intake API's query for its key: a relation missing there is read by a query per order instead.
+intake_select_related: list[str] = []
 
 # Entries of the establishment's menu in the top bar: (label, URL name taking the establishment id),
 # and the role a member needs to see it as a third item if only some may.

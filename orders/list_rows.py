@@ -19,6 +19,8 @@ from orders.templatetags import backoffice
 
 # Lines shown on a card before "+N autres".
 DISHES_SHOWN = 3
+# Built once (ServiceType.values and .label work per call); the labels stay lazy, translated when shown.
+_SERVICE_LABELS = dict(ServiceType.choices)
 # Past their time, these are late; once ready, the order waits for the guest or the courier instead.
 _LATE_WHEN_PAST = frozenset({OrderStatus.NEW, OrderStatus.RECEIVED, OrderStatus.ACCEPTED, OrderStatus.IN_PREPARATION})
 
@@ -118,7 +120,7 @@ def list_rows(orders: list[Order], establishment: Establishment, list_url: str, 
                 waited="" if finished else backoffice.waited(order.created_at),
                 waiting=waiting,
                 # The choices' labels directly: get_FOO_display() rebuilds a dict of the choices at each call.
-                service=str(ServiceType(order.service_type).label) if order.service_type in ServiceType.values else "",
+                service=str(_SERVICE_LABELS[order.service_type]) if order.service_type in _SERVICE_LABELS else "",
                 service_class=order.service_type or "none",
                 customer=order.customer_name or order.customer_company_name,
                 table=_("table %(table)s") % {"table": order.table_name}

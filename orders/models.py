@@ -65,6 +65,9 @@ class Establishment(models.Model):
         help_text=_("ISO 3166 code, e.g. FR: phone numbers written without a country code are read as this country's."),
     )
     last_order_number = models.PositiveIntegerField(default=0, editable=False)
+    # Bumped in the transaction of anything an open screen of the establishment shows (orders.screen_versions):
+    # a poll that finds it unchanged answers without rendering.
+    screen_version = models.BigIntegerField(default=0, db_default=0, editable=False)
     preparation_time = models.PositiveSmallIntegerField(
         _("preparation time"),
         default=15,
@@ -233,6 +236,8 @@ class Order(models.Model):
     due_at = models.DateTimeField(_("due at"), default=timezone.now, editable=False)
     # When someone first opened the order's page: until then a new order stays highlighted in the list.
     first_opened_at = models.DateTimeField(_("first opened at"), null=True, blank=True, editable=False)
+    # The same for what the order's page refreshes (orders.screen_versions).
+    screen_version = models.BigIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         verbose_name = _("order")

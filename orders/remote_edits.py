@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from orders import services
+from orders import screen_versions, services
 from orders.inputs import NewItem
 from orders.models import Charge, Discount, Order, OrderEdit
 from orders.status import FINISHED_STATUSES
@@ -50,9 +50,12 @@ def replace_items(order: Order, items: tuple[NewItem, ...], *, source: str, sour
     locked.item_count = int(sum((item.quantity for item in items), Decimal("0")))
     locked.save(update_fields=["total", "item_count"])
     order.total, order.item_count = locked.total, locked.item_count
-    return OrderEdit.objects.create(
+    edit = OrderEdit.objects.create(
         order=locked, field=OrderEdit.Field.ITEMS, source=source, source_detail=source_detail, summary=_summary(items)
     )
+    # Last in the transaction (orders.screen_versions): the list's dishes and the order page change.
+    screen_versions.changed(locked.establishment_id, locked.pk)
+    return edit
 
 
 def _same_items(order: Order, items: tuple[NewItem, ...]) -> bool:
@@ -70,7 +73,7 @@ def set_seller_notes(order: Order, notes: str, *, source: str, source_detail: st
     locked.seller_notes = notes
     locked.save(update_fields=["seller_notes"])
     order.seller_notes = notes
-    return OrderEdit.objects.create(
+    edit = OrderEdit.objects.create(
         order=locked,
         field=OrderEdit.Field.SELLER_NOTES,
         source=source,
@@ -78,6 +81,8 @@ def set_seller_notes(order: Order, notes: str, *, source: str, source_detail: st
         summary=notes[:SUMMARY_LENGTH],
         at=timezone.now(),
     )
+    screen_versions.changed(locked.establishment_id, locked.pk)
+    return edit
 
 
 def set_confirmed_time(order: Order, confirmed_time, *, source: str, source_detail: str = ""):

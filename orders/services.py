@@ -4,7 +4,6 @@ The staff pages, the intake API, the admin, the HubRise webhook and the Celery
 tasks all call these functions, so each rule exists once.
 """
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -14,7 +13,7 @@ from django.db.models import Count, F
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from orders import signals
+from orders import screen_versions, signals
 from orders.inputs import NewItem, NewOrder
 from orders.models import (
     Acceptance,
@@ -31,6 +30,7 @@ from orders.models import (
     StatusChange,
 )
 from orders.ready_time import default_ready_time
+from orders.recording import record_creation
 from orders.status import FINISHED_STATUSES, REASON_REQUIRED, OrderStatus, can_staff_change, is_known_status, tab_of
 
 CENT = Decimal("0.01")
@@ -151,14 +151,6 @@ def _check(data: NewOrder) -> None:
             raise InvalidOrder(_("Item %(product)s refers to an unknown deal.") % {"product": item.product_name})
 
 
-def _next_ref(establishment: Establishment) -> str:
-    # Refs are for humans at the pass: short and increasing per establishment.
-    # The unique id that systems rely on is Order.uid.
-    Establishment.objects.filter(pk=establishment.pk).update(last_order_number=F("last_order_number") + 1)
-    number = Establishment.objects.values_list("last_order_number", flat=True).get(pk=establishment.pk)
-    return f"{number:04d}"
-
-
 @transaction.atomic
 def create_order(
     establishment: Establishment,
@@ -168,6 +160,7 @@ def create_order(
     actor: AbstractBaseUser | None = None,
     created_at: datetime | None = None,
     source_detail: str = "",
+    keep_lines: bool = False,
 ) -> Order:
     """Record an order, its lines and its first history entry in one transaction.
 
@@ -177,14 +170,15 @@ def create_order(
     While the establishment is paused, orders from the ordering front (source API)
     are refused with OrdersPaused and nothing is written; orders placed elsewhere
     (a delivery platform through HubRise, the admin) are recorded all the same.
+
+    ``keep_lines``: ``order.items.all()``, ``.history.all()``… give what was just written, without a query,
+    for a caller that answers with the order and drops it (the intake API); elsewhere they would stay frozen.
     """
     _check(data)
     now = created_at or timezone.now()
     if source == Source.API:
         _refuse_while_paused(establishment, now)
     confirmed_time = _confirmed_time_at_creation(establishment, data, source, now)
-    if not data.ref:
-        data = replace(data, ref=_next_ref(establishment))
     if data.channel:
         _remember_channel(establishment, data.channel)
     customer = data.customer
@@ -223,16 +217,18 @@ def create_order(
         total=order_total(data),
         item_count=int(sum((item.quantity for item in data.items), Decimal("0"))),
     )
-    _write_lines(order, data)
-    _add_to_counts(establishment.pk, {order.status: 1})
-    StatusChange.objects.create(
-        order=order, from_status="", to_status=order.status, at=now, actor=actor, source=source, source_detail=source_detail
-    )
+    lines = _write_lines(order, data)
     if confirmed_time is not None and order.status in _HAS_READY_TIME:
         ReadyTimeChange.objects.create(
             order=order, at=now, actor=actor, source=source, source_detail=source_detail, confirmed_time=confirmed_time
         )
     signals.order_created.send(sender=Order, order=order, source=source)
+    # Last: history, counter, number and the list's version in one statement (orders.recording).
+    first = record_creation(
+        order, at=now, actor_id=actor.pk if actor is not None else None, source=source, source_detail=source_detail
+    )
+    if keep_lines:
+        _keep_lines(order, lines, first)
     return order
 
 
@@ -277,23 +273,26 @@ def _remember_channel(establishment: Establishment, channel: str) -> None:
     establishment.channels = known
 
 
-def _write_lines(order: Order, data: NewOrder) -> None:
-    write_items(order, data.items)
-    Deal.objects.bulk_create(Deal(order=order, key=d.key, name=d.name, ref=d.ref) for d in data.deals)
-    Discount.objects.bulk_create(
-        Discount(order=order, position=i, name=d.name, ref=d.ref, price_off=d.price_off) for i, d in enumerate(data.discounts)
-    )
-    Charge.objects.bulk_create(
-        Charge(order=order, position=i, name=c.name, ref=c.ref, price=c.price, tax_rate=c.tax_rate)
-        for i, c in enumerate(data.charges)
-    )
-    Payment.objects.bulk_create(
-        Payment(order=order, position=i, name=p.name, ref=p.ref, amount=p.amount, info=p.info)
-        for i, p in enumerate(data.payments)
-    )
+def _write_lines(order: Order, data: NewOrder) -> dict[str, list]:
+    """Every line of the order in one INSERT per kind; the objects written, by relation name."""
+    return {
+        "items": write_items(order, data.items),
+        "deals": Deal.objects.bulk_create(Deal(order=order, key=d.key, name=d.name, ref=d.ref) for d in data.deals),
+        "discounts": Discount.objects.bulk_create(
+            Discount(order=order, position=i, name=d.name, ref=d.ref, price_off=d.price_off) for i, d in enumerate(data.discounts)
+        ),
+        "charges": Charge.objects.bulk_create(
+            Charge(order=order, position=i, name=c.name, ref=c.ref, price=c.price, tax_rate=c.tax_rate)
+            for i, c in enumerate(data.charges)
+        ),
+        "payments": Payment.objects.bulk_create(
+            Payment(order=order, position=i, name=p.name, ref=p.ref, amount=p.amount, info=p.info)
+            for i, p in enumerate(data.payments)
+        ),
+    }
 
 
-def write_items(order: Order, new_items: tuple[NewItem, ...]) -> None:
+def write_items(order: Order, new_items: tuple[NewItem, ...]) -> list[OrderItem]:
     """The order's items and their options (creation, and orders.remote_edits when another app changes them)."""
     items = OrderItem.objects.bulk_create(
         OrderItem(
@@ -314,11 +313,30 @@ def write_items(order: Order, new_items: tuple[NewItem, ...]) -> None:
         )
         for position, item in enumerate(new_items)
     )
-    OrderItemOption.objects.bulk_create(
+    options = OrderItemOption.objects.bulk_create(
         OrderItemOption(item=saved, position=position, **option.__dict__)
         for saved, item in zip(items, new_items, strict=True)
         for position, option in enumerate(item.options)
     )
+    for item in items:
+        _keep(item, "options", [option for option in options if option.item is item])
+    return items
+
+
+def _keep(instance, relation: str, objects: list) -> None:
+    """Hand ``instance.<relation>.all()`` the objects just written, as a prefetch would, instead of a query."""
+    queryset = getattr(instance, relation).all()
+    queryset._result_cache = list(objects)
+    queryset._prefetch_done = True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = queryset
+
+
+def _keep_lines(order: Order, lines: dict[str, list], first: StatusChange) -> None:
+    """After the signal's receivers (which may query the lines as they like): the new order carries what it was
+    written with."""
+    for relation, objects in lines.items():
+        _keep(order, relation, objects)
+    _keep(order, "history", [first])
 
 
 @transaction.atomic
@@ -420,6 +438,8 @@ def change_status(
         order.confirmed_time = locked.confirmed_time
         order.due_at = locked.due_at
     signals.status_changed.send(sender=Order, order=locked, change=change)
+    # Last: see orders.screen_versions.changed_for_orders on the order of locks.
+    screen_versions.changed(locked.establishment_id, locked.pk)
     return change
 
 
@@ -487,6 +507,8 @@ def set_ready_time(
         order.confirmed_time = locked.confirmed_time
         order.due_at = locked.due_at
     signals.order_updated.send(sender=Order, order=locked, fields={"confirmed_time"}, source=source)
+    # The list shows the ready time; the order page's live part only the status.
+    screen_versions.changed(locked.establishment_id)
     return change
 
 
@@ -528,7 +550,9 @@ def mark_opened(order: Order) -> None:
         return
     now = timezone.now()
     # Conditional, so that the first opening is the one kept when two cooks open it together.
-    Order.objects.filter(pk=order.pk, first_opened_at__isnull=True).update(first_opened_at=now)
+    if Order.objects.filter(pk=order.pk, first_opened_at__isnull=True).update(first_opened_at=now):
+        # Its "Not seen yet" tag leaves the order list.
+        screen_versions.changed(order.establishment_id)
     order.first_opened_at = now
 
 

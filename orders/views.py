@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from orders import selectors, services
+from orders import live_poll, selectors, services
 from orders.allergens import mentions_allergy
 from orders.list_rows import is_late, list_rows
 from orders.models import Establishment, Membership, Order, StatusChange
@@ -176,8 +176,11 @@ def order_list(request: HttpRequest, establishment_id: int) -> HttpResponse:
 @partial_login_required
 @require_GET
 def order_list_live(request: HttpRequest, establishment_id: int) -> HttpResponse:
+    # Reached when orders.live_poll could not answer from Redis: something changed, or nothing is known yet.
     context = _list_context(request, establishment_id, with_others=False)
-    return _render(request, context["establishment"], "orders/_order_list_live.html", {**context, "live": True})
+    establishment = context["establishment"]
+    response = _render(request, establishment, "orders/_order_list_live.html", {**context, "live": True})
+    return live_poll.finish(request, response, establishment.pk, None, establishment.screen_version)
 
 
 def _actions(order: Order) -> list[dict]:
@@ -283,7 +286,8 @@ def order_status_live(request: HttpRequest, establishment_id: int, order_id: int
     changed = shown_status != order.status
     last = order.history.select_related("actor").order_by("-at", "-id").first() if changed else None
     context = {"order": order, "shown_status": shown_status, "changed": changed, "changed_by": who_changed(last)}
-    return _render(request, establishment, "orders/_order_status_live.html", context)
+    response = _render(request, establishment, "orders/_order_status_live.html", context)
+    return live_poll.finish(request, response, establishment.pk, order.pk, order.screen_version)
 
 
 @login_required

@@ -44,11 +44,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import close_old_connections, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from orders import screen_versions
 from orders.models import Order, StatusChange
 from orders.status import OrderStatus
 from printing import render, routing, transport, wake
@@ -88,10 +89,16 @@ def auto_print_of(establishment_id: int) -> str:
 
 
 def on_order_created(sender: type, order: Order, source: str, **kwargs: object) -> None:
-    mode = auto_print_of(order.establishment_id)
+    # One query on every order: the printers, each with the establishment's choice (none: nothing to print).
+    mode = Subquery(PrintSettings.objects.filter(establishment_id=OuterRef("establishment_id")).values("auto_print")[:1])
+    printers = list(Printer.objects.filter(establishment_id=order.establishment_id).annotate(auto_print_mode=mode).order_by("id"))
+    if not printers:
+        return
+    mode = printers[0].auto_print_mode or PrintSettings._meta.get_field("auto_print").default
     # An order may arrive already accepted (one made at the POS, imported from HubRise).
     if mode == AutoPrint.ON_ARRIVAL or (mode == AutoPrint.ON_ACCEPT and order.status == OrderStatus.ACCEPTED):
-        write_order_jobs(order, Reason.AUTO)
+        # The order's own transaction bumps the list's version last (orders.recording).
+        write_order_jobs(order, Reason.AUTO, printers=printers, announce=False)
 
 
 def on_status_changed(sender: type, order: Order, change: StatusChange, **kwargs: object) -> None:
@@ -102,12 +109,24 @@ def on_status_changed(sender: type, order: Order, change: StatusChange, **kwargs
     # Accepted twice (a POS moving it back and forth): the kitchen already has it.
     if PrintJob.objects.filter(order=order, reason=Reason.AUTO).exists():
         return
-    write_order_jobs(order, Reason.AUTO)
+    # The status change bumps the list's version last (orders.services.change_status).
+    write_order_jobs(order, Reason.AUTO, announce=False)
 
 
-def write_order_jobs(order: Order, reason: str, *, requested_by: AbstractBaseUser | None = None) -> list[PrintJob]:
-    """One job per printer of the order's establishment, printed once the caller's transaction commits."""
-    printers = list(Printer.objects.filter(establishment_id=order.establishment_id).order_by("id"))
+def write_order_jobs(
+    order: Order,
+    reason: str,
+    *,
+    requested_by: AbstractBaseUser | None = None,
+    printers: list[Printer] | None = None,
+    announce: bool = True,
+) -> list[PrintJob]:
+    """One job per printer of the order's establishment, printed once the caller's transaction commits.
+
+    ``announce``: bump the order list's version (a reprint); not inside a change of the order, which does it last.
+    """
+    if printers is None:
+        printers = list(Printer.objects.filter(establishment_id=order.establishment_id).order_by("id"))
     if any(printer.category_refs for printer in printers):
         # A printer of some categories gets no ticket for an order without any of its items.
         items = list(order.items.all())
@@ -123,11 +142,12 @@ def write_order_jobs(order: Order, reason: str, *, requested_by: AbstractBaseUse
                 requested_by=requested_by,
             )
             for printer in printers
-        ]
+        ],
+        announce=announce,
     )
 
 
-def write_jobs(jobs: list[PrintJob]) -> list[PrintJob]:
+def write_jobs(jobs: list[PrintJob], *, announce: bool = True) -> list[PrintJob]:
     now = timezone.now()
     for job in jobs:
         job.created_at = job.next_attempt_at = now
@@ -135,6 +155,8 @@ def write_jobs(jobs: list[PrintJob]) -> list[PrintJob]:
     created = PrintJob.objects.bulk_create(jobs)
     if created:
         transaction.on_commit(wake.wake_drains)
+        if announce:
+            screen_versions.changed_for_orders(job.order_id for job in created)
     return created
 
 
@@ -340,6 +362,9 @@ def _record(
             following = _claim_in_transaction(printer_id=job.printer_id)
             if following is not None:
                 claim_next.append(following)
+        if kept and outcome == Outcome.PRINTED:
+            # "Ticket printed" on the order list; a failed try leaves it "waiting", nothing to redraw.
+            screen_versions.changed_for_orders([job.order_id])
     if not kept:
         logger.warning("Print job %s outlived its lease; another worker took it over", job.pk)
     elif outcome != Outcome.PRINTED:
@@ -383,7 +408,10 @@ def rehome(job: PrintJob, *, kind: str | None = None) -> int:
         if moved:
             transaction.on_commit(wake.wake_drains)
         return 0
-    return jobs.update(state=State.FAILED, lease_token=None, leased_until=None, queued_until=None, last_error=removed_error())
+    failed = jobs.update(state=State.FAILED, lease_token=None, leased_until=None, queued_until=None, last_error=removed_error())
+    if failed:
+        screen_versions.changed_for_orders([job.order_id])
+    return failed
 
 
 def removed_error() -> str:

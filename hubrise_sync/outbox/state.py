@@ -38,6 +38,7 @@ from django.utils import timezone
 
 from hubrise_sync.models import Connection, DeliveryAttempt, OrderLink, OutboxMessage
 from hubrise_sync.outbox.result import Outcome, Result
+from orders import screen_versions
 from orders.models import Order, StatusChange
 
 State = OutboxMessage.State
@@ -164,6 +165,8 @@ def claim(limit: int, *, look_up_kinds: list[str], skip_connections: frozenset[i
     }
     # RETURNING keeps no order: put them back in the order they were due.
     claimed = sorted(OutboxMessage.objects.raw(sql, params), key=lambda message: (message.due_at, message.pk))
+    # Their badges now read "Sending to HubRise…".
+    screen_versions.changed_for_orders(message.order_id for message in claimed)
     return [Claim(message, token, message.look_up_first) for message in claimed]
 
 
@@ -174,9 +177,10 @@ def release(claimed: Claim, *, next_attempt_at: datetime) -> None:
     """
     fields = _lifecycle(State.PENDING, next_attempt_at=next_attempt_at)
     fields["state"] = _superseded_if_crossed(State.PENDING)
-    OutboxMessage.objects.filter(pk=claimed.message.pk, lease_token=claimed.token).update(
+    if OutboxMessage.objects.filter(pk=claimed.message.pk, lease_token=claimed.token).update(
         **fields, create_may_have_landed=claimed.look_up_first, crossed_at=None
-    )
+    ):
+        screen_versions.changed_for_orders([claimed.message.order_id])
 
 
 def _superseded_if_crossed(state: str) -> Case:
@@ -187,9 +191,10 @@ def hold(claimed: Claim, connection: Connection | None) -> None:
     """The establishment has no working connection: the message waits for ``release_held``."""
     fields = _lifecycle(State.HELD, next_attempt_at=timezone.now())
     fields["state"] = _superseded_if_crossed(State.HELD)
-    OutboxMessage.objects.filter(pk=claimed.message.pk, lease_token=claimed.token).update(
+    if OutboxMessage.objects.filter(pk=claimed.message.pk, lease_token=claimed.token).update(
         **fields, connection=connection, last_error=connection.last_failed_reason if connection else "", crossed_at=None
-    )
+    ):
+        screen_versions.changed_for_orders([claimed.message.order_id])
 
 
 def _hold_waiting_of(connection: Connection) -> None:
@@ -264,6 +269,8 @@ def record(sent: list[Sent]) -> Recorded:
             if s.result.outcome == Outcome.HELD and s.result.http_status == 401:
                 s.connection.mark_broken(s.result.error)
                 _hold_waiting_of(s.connection)
+        # Last in the transaction (orders.screen_versions.changed_for_orders): the badges of these orders changed.
+        screen_versions.changed_for_orders(s.claimed.message.order_id for s in sent)
     to_check = {by_pk[pk].claimed.message.order_id for pk, crossed_at in kept.items() if crossed_at is not None}
     to_check |= {s.claimed.message.order_id for s in sent if s.claimed.message.pk not in kept and s.result.delivered}
     return Recorded(set(kept), to_check)
@@ -390,16 +397,23 @@ def retry(messages: QuerySet[OutboxMessage]) -> list[int]:
     """Failed (or waiting) messages back in line now, after someone fixed the cause; their ids."""
     now = timezone.now()
     with transaction.atomic():
-        ids = list(messages.filter(state__in=(State.FAILED, State.PENDING)).filter(_not_leased(now)).values_list("pk", flat=True))
+        rows = list(
+            messages.filter(state__in=(State.FAILED, State.PENDING)).filter(_not_leased(now)).values_list("pk", "order_id")
+        )
+        ids = [pk for pk, _ in rows]
         OutboxMessage.objects.filter(pk__in=ids).update(**_lifecycle(State.PENDING, next_attempt_at=now))
+        screen_versions.changed_for_orders(order_id for _, order_id in rows)
     return ids
 
 
 def release_held(connection: Connection) -> int:
     """The establishment's held messages go out through this connection; how many."""
-    return OutboxMessage.objects.filter(state=State.HELD, order__establishment_id=connection.establishment_id).update(
+    released = OutboxMessage.objects.filter(state=State.HELD, order__establishment_id=connection.establishment_id).update(
         **_lifecycle(State.PENDING, next_attempt_at=timezone.now()), connection=connection
     )
+    if released:
+        screen_versions.changed(connection.establishment_id)
+    return released
 
 
 # What the sweep believes -----------------------------------------------------------

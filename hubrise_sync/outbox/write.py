@@ -9,7 +9,11 @@ from hubrise_sync.outbox import state, wake
 from orders.models import Order, StatusChange
 
 
-def connection_of(establishment_id: int) -> Connection | None:
+def connection_of(establishment_id: int, establishment=None) -> Connection | None:
+    """The establishment's connection; without a query when ``establishment`` was loaded with it
+    (orders.extensions.establishment_select_related, as the intake API does)."""
+    if establishment is not None and establishment._state.fields_cache.get("hubrise_connection", False) is not False:
+        return establishment._state.fields_cache["hubrise_connection"]
     return Connection.objects.filter(establishment_id=establishment_id).first()
 
 

@@ -3,7 +3,6 @@
 import math
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
@@ -242,10 +241,9 @@ class OrderViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retrie
         try:
             if key is not None:
                 return idempotency.create_once(request.auth, key, body_fingerprint, lambda: self._create(incoming, rendered=True))
-            # The read of the new order is in its transaction: an order is never committed
-            # without its answer (a database that fails in between gives a 503 and no order).
-            with transaction.atomic():
-                _order, data = self._create(incoming)
+            # The answer is built from the objects written, nothing is read after the commit: an order
+            # committed always gets its answer (a database that fails before gives a 503 and no order).
+            _order, data = self._create(incoming)
         except OrdersPaused as paused:
             # Nothing was created and the key is not kept: the same request succeeds once orders resume.
             return _paused_response(paused, request.auth.establishment)
@@ -254,13 +252,13 @@ class OrderViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retrie
     def _create(self, incoming: OrderInputSerializer, *, rendered: bool = False) -> tuple[Order, Any]:
         establishment = self.request.auth.establishment
         try:
-            order = create_order(establishment, incoming.new_order(), source=StatusChange.Source.API)
+            # The answer is built from what was written, not read back (the same objects, the same values).
+            order = create_order(establishment, incoming.new_order(), source=StatusChange.Source.API, keep_lines=True)
         except OrdersPaused:
             raise
         except OrderError as error:
             raise ValidationError({NON_FIELD: [str(error)]}) from error
-        created = orders_of(establishment.pk).get(pk=order.pk)
-        data = OrderSerializer(created, context=self.get_serializer_context()).data
+        data = OrderSerializer(order, context=self.get_serializer_context()).data
         return order, JSONRenderer().render(data) if rendered else data
 
 

@@ -63,17 +63,22 @@ def waited(since: datetime | None) -> str:
     return _("%(days)d d") % {"days": minutes // (24 * 60)}
 
 
+# Built once: OrderStatus.values and .label rebuild a list or look the enum up at each call, twice per row of the
+# order list. The labels stay lazy, translated when shown.
+_STATUS_LABELS = dict(OrderStatus.choices)
+_STATUS_TONES = {status: f"tone-{tab_of(status).value}" for status in _STATUS_LABELS}
+
+
 @register.filter
 def status_label(status: str) -> str:
-    return str(OrderStatus(status).label) if status in OrderStatus.values else status
+    label = _STATUS_LABELS.get(status)
+    return status if label is None else str(label)
 
 
 @register.filter
 def status_tone(status: str) -> str:
     """A CSS class per tab, so that a status reads the same colour everywhere."""
-    if status not in OrderStatus.values:
-        return ""
-    return f"tone-{tab_of(status).value}"
+    return _STATUS_TONES.get(status, "")
 
 
 @register.filter

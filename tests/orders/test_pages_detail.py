@@ -455,12 +455,16 @@ def test_the_status_change_only_accepts_post(client, establishment):
     assert client.get(status_url(order)).status_code == 405
 
 
-def test_the_live_status_tells_when_the_order_changed_since_the_page_was_shown(client, establishment):
+def test_the_live_status_tells_when_the_order_changed_since_the_page_was_shown(
+    client, establishment, django_capture_on_commit_callbacks
+):
     order = make_order(establishment)
     live = reverse("orders:detail_live", args=[establishment.pk, order.pk])
 
     unchanged = client.get(live + "?shown=new").content.decode()
-    change_status(order, "accepted", source=Source.HUBRISE)
+    # Screens learn of a change once it is committed (orders.screen_versions).
+    with django_capture_on_commit_callbacks(execute=True):
+        change_status(order, "accepted", source=Source.HUBRISE)
     changed = client.get(live + "?shown=new").content.decode()
 
     assert "changé pendant que vous la consultiez" not in unchanged

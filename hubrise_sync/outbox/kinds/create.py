@@ -19,14 +19,16 @@ def on_order_created(sender: type, order: Order, source: str, **kwargs: object) 
     # An order that came from HubRise is already there.
     if source == StatusChange.Source.HUBRISE:
         return
-    connection = connection_of(order.establishment_id)
+    connection = connection_of(order.establishment_id, order.establishment)
     if connection is None:
         return
-    push(order, connection)
+    # The order was created in this transaction: it has no link yet.
+    OrderLink.objects.create(order=order, location_id=connection.location_id)
+    write_message(order, connection, NAME, status=order.status)
 
 
 def push(order: Order, connection) -> None:
-    """Links the order and writes its create, in the caller's transaction (also for orders made before connecting)."""
+    """Links an order made before connecting and writes its create, in the caller's transaction."""
     link, created = OrderLink.objects.get_or_create(order=order, defaults={"location_id": connection.location_id})
     if not created and link.hubrise_order_id:
         # Already at HubRise (an order imported from there): it must never be created again.

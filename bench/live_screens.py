@@ -1,0 +1,562 @@
+"""Benchmark of the live screens: N logged-in screens polling their order list (and a third an order page) every 3 s.
+
+Creates ``gr_bench_live`` (dropped at the end unless --keep), one establishment per
+three screens (each with a HubRise connection, a staff member and a few orders in
+Reçu), starts gunicorn as the Procfile runs it (its defaults read from the
+Procfile), and for each size in --screens runs for --duration seconds:
+
+- every screen polls ``/e/<id>/orders/live/`` every 3 s (``HX-Request``, gzip
+  accepted, ``If-None-Match`` with the last ETag it got, as a browser's cache
+  does); a third of them also poll ``/e/<id>/orders/<order>/live/``. The polls
+  are sent on schedule whatever the server's speed (open loop) through a pool of
+  keep-alive connections, as a reverse proxy would; latency counts from the
+  scheduled time, so waiting for a connection counts;
+- each establishment has a change every 20-60 s, made in this process through
+  the services staff and the API use: a new order (a third) or the next usual
+  status of one of its orders;
+- every change must show on every screen of its establishment (the order's row,
+  its status; on the order page its status) within the poll interval: the
+  delay from the change's commit to the first answer showing it is printed.
+
+Figures per size: polls/s, p50/p95/p99, answers rendered vs not modified, the
+server's CPU per poll of each kind (thread CPU of the request, from a bench-only
+header: bench/cpu_header.py), the CPU of gunicorn + PostgreSQL + Redis per poll
+and in cores (read from /proc), the load average. Last, the largest N measured
+with those three under 70 % of the machine's cores and p95 < 50 ms, and the N that
+the CPU per poll extrapolates to at 70 %.
+
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/2 .venv/bin/python bench/live_screens.py --screens 60,120,240
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import heapq
+import html
+import multiprocessing
+import os
+import random
+import re
+import statistics
+import sys
+import threading
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import own_database
+from bench.webhook import CpuMeter, DatabaseProcesses, free_port, redis_process, start_server, wait_for_server, with_children
+
+ROOT = Path(__file__).resolve().parent.parent
+INTERVAL = 3.0
+SCREENS_PER_ESTABLISHMENT = 3
+# Orders in Reçu above which a change advances an order rather than adds one: the tab stays one page.
+RECU_CEILING = 12
+
+
+def procfile_defaults() -> tuple[int, int]:
+    """Workers and threads of the Procfile's web line, so that the bench follows it."""
+    web = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    workers = re.search(r"WEB_CONCURRENCY:-(\d+)", web)
+    threads = re.search(r"WEB_THREADS:-(\d+)", web)
+    return int(workers.group(1)), int(threads.group(1))
+
+
+# Data ---------------------------------------------------------------------------
+
+
+@dataclass
+class Screen:
+    number: int
+    establishment: int
+    cookie: str
+    order: int | None = None
+    shown: str = ""
+    etags: dict[str, str] = field(default_factory=dict)
+    # What this screen must come to show: key -> (changed at, path, check)
+    pending: dict[tuple, tuple[float, str, tuple]] = field(default_factory=dict)
+
+
+def new_order_data(number: int):
+    from orders.inputs import NewItem, NewOrder, NewPayment
+
+    return NewOrder(
+        items=(
+            NewItem(product_name="Croque-monsieur", sku_ref="CROQ", price=Decimal("9.50"), quantity=Decimal("2")),
+            NewItem(product_name="Salade niçoise", sku_ref="NICO", price=Decimal("12.00"), quantity=Decimal("1")),
+        ),
+        service_type=("eat_in", "collection", "delivery")[number % 3],
+        table_name=str(number % 20),
+        customer=_customer(number),
+        payments=(NewPayment(amount=Decimal("31.00"), name="Carte bancaire", ref="CB"),),
+    )
+
+
+def _customer(number: int):
+    from orders.inputs import NewCustomer
+
+    if number % 3 == 0:
+        return NewCustomer()
+    return NewCustomer(first_name=("Camille", "Léa", "Hugo")[number % 3], last_name="Martin", phone="+33612345678")
+
+
+def load(establishments: int, orders_each: int, screens: int) -> tuple[list[int], list[Screen]]:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.core.management import call_command
+    from django.utils.module_loading import import_string
+
+    from hubrise_sync.models import Connection
+    from orders.models import Company, Establishment, Membership, Order
+    from orders.services import create_order
+
+    call_command("migrate", verbosity=0)
+    company = Company.objects.create(name="Bench live")
+    created = Establishment.objects.bulk_create(
+        Establishment(company=company, name=f"Bench live {number:04d}") for number in range(establishments)
+    )
+    ids = [establishment.pk for establishment in created]
+    Connection.objects.bulk_create(
+        Connection(establishment=e, location_id=f"live-{e.pk}", access_token="bench", callback_mode="active")  # noqa: S106
+        for e in created
+    )
+    users = get_user_model().objects.bulk_create(get_user_model()(username=f"live{e.pk}", password="!") for e in created)  # noqa: S106
+    Membership.objects.bulk_create(
+        Membership(user=user, establishment=e, role=Membership.Role.STAFF) for user, e in zip(users, created, strict=True)
+    )
+
+    def fill(establishment: Establishment) -> None:
+        from django.db import connection
+
+        for number in range(orders_each):
+            create_order(establishment, new_order_data(number))
+        connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(fill, created))
+    first_orders = dict(
+        Order.objects.order_by("establishment_id", "pk").distinct("establishment_id").values_list("establishment_id", "pk")
+    )
+    store = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
+    backend = "django.contrib.auth.backends.ModelBackend"
+    screen_list = []
+    for number in range(screens):
+        index = number % len(ids)
+        user = users[index]
+        session = store()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = backend
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        screen = Screen(number, ids[index], f"{settings.SESSION_COOKIE_NAME}={session.session_key}")
+        if number % 3 == 0:
+            screen.order = first_orders[ids[index]]
+            screen.shown = "new"
+        screen_list.append(screen)
+    return ids, screen_list
+
+
+# Changes, made in this process as staff and the API would --------------------------
+
+
+class Changer:
+    """An order or a status change per establishment every 20-60 s, in a process of its own (so that its
+    Python does not hold up the polling client's); each change is reported on ``changes``."""
+
+    def __init__(self, establishments: list[int], changes) -> None:
+        self.establishments = establishments
+        self.changes = changes
+        self.count = 0
+        self.rng = random.Random(7)
+
+    def run(self, stop, threads: int = 3) -> None:
+        now = time.monotonic()
+        due = [(now + self.rng.uniform(0, 60), pk) for pk in self.establishments]
+        heapq.heapify(due)
+        lock = threading.Lock()
+
+        def work() -> None:
+            from django.db import connection
+
+            while not stop.is_set():
+                with lock:
+                    at, pk = heapq.heappop(due)
+                    heapq.heappush(due, (at + self.rng.uniform(20, 60), pk))
+                wait = at - time.monotonic()
+                if wait > 0 and stop.wait(wait):
+                    break
+                try:
+                    self.changes.put(self.change(pk))
+                except Exception as error:
+                    self.changes.put(("failed", repr(error)))
+            connection.close()
+
+        workers = [threading.Thread(target=work, daemon=True) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        self.changes.put(None)
+
+    def change(self, establishment_id: int) -> tuple:
+        from django.utils import translation
+
+        from orders.models import Establishment, Order, StatusChange
+        from orders.services import change_status, create_order
+        from orders.status import TAB_STATUSES, OrderStatus, Tab, next_usual_step
+
+        recu = list(
+            Order.objects.filter(establishment_id=establishment_id, tab=Tab.RECEIVED).order_by("pk").values_list("pk", flat=True)
+        )
+        if (len(recu) < RECU_CEILING and self.rng.random() < 1 / 3) or not recu:
+            order = create_order(Establishment.objects.get(pk=establishment_id), new_order_data(self.count))
+        else:
+            order = Order.objects.get(pk=recu[0])
+            change_status(order, next_usual_step(order.status, order.service_type), source=StatusChange.Source.STAFF)
+        # The service returned: its transaction is committed.
+        changed_at = time.perf_counter()
+        self.count += 1
+        with translation.override("fr"):
+            label = str(OrderStatus(order.status).label)
+        return ("changed", establishment_id, order.pk, label, order.status in TAB_STATUSES[Tab.RECEIVED], changed_at)
+
+
+def _run_changer(establishments: list[int], changes, stop) -> None:
+    Changer(establishments, changes).run(stop)
+
+
+class Changes:
+    """What the changer reports, turned into what each screen must come to show."""
+
+    def __init__(self, screens: list[Screen], loop: asyncio.AbstractEventLoop) -> None:
+        self.by_establishment: dict[int, list[Screen]] = defaultdict(list)
+        for screen in screens:
+            self.by_establishment[screen.establishment].append(screen)
+        self.loop = loop
+        self.count = 0
+        self.failures = 0
+
+    def follow(self, changes) -> None:
+        while (report := changes.get()) is not None:
+            if report[0] == "failed":
+                self.failures += 1
+                print(f"change failed: {report[1]}", file=sys.stderr)
+                continue
+            _, establishment_id, order_pk, label, in_list, changed_at = report
+            self.count += 1
+            list_check = ("row", order_pk, label if in_list else None)
+            updates = []
+            for screen in self.by_establishment[establishment_id]:
+                updates.append((screen, ("list", order_pk), (changed_at, "list", list_check)))
+                if screen.order == order_pk:
+                    updates.append((screen, ("detail", order_pk), (changed_at, "detail", ("status", label))))
+            self.loop.call_soon_threadsafe(_expect, updates)
+
+
+def _expect(updates: list) -> None:
+    for screen, key, expectation in updates:
+        # A newer change of the same order replaces what the older one asked to see.
+        screen.pending[key] = expectation
+
+
+def shows(body: str, check: tuple) -> bool:
+    if check[0] == "status":
+        match = re.search(r'status-big[^"]*">([^<]*)<', body)
+        return match is not None and html.unescape(match.group(1)).strip() == check[1]
+    _, order_pk, label = check
+    start = body.find(f'data-order="{order_pk}"')
+    if label is None:
+        return start < 0
+    if start < 0:
+        return False
+    match = re.search(r'<span class="status [^"]*">([^<]*)</span>', body[start:])
+    return match is not None and html.unescape(match.group(1)).strip() == label
+
+
+# Polling ------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    cpu_us: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    bytes_in: int = 0
+    visible: list[float] = field(default_factory=list)
+    errors: int = 0
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    headers = {}
+    for line in lines[1:]:
+        if ":" in line:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        body = b""
+        while size := int((await reader.readuntil(b"\r\n")).strip(), 16):
+            body += await reader.readexactly(size)
+            await reader.readexactly(2)
+        await reader.readexactly(2)
+        return status, headers, body
+    length = int(headers.get("content-length", "0"))
+    body = await reader.readexactly(length) if length else b""
+    return status, headers, body
+
+
+async def poll(host: str, port: int, screens: list[Screen], duration: float, connections: int, figures: Figures) -> None:
+    queue: asyncio.Queue = asyncio.Queue()
+    start = time.perf_counter()
+    end = start + duration
+    rng = random.Random(11)
+
+    async def schedule() -> None:
+        due = []
+        for screen in screens:
+            phase = rng.uniform(0, INTERVAL)
+            due.append((start + phase, screen.number, "list"))
+            if screen.order is not None:
+                due.append((start + rng.uniform(0, INTERVAL), screen.number, "detail"))
+        heapq.heapify(due)
+        while due:
+            at, number, kind = heapq.heappop(due)
+            if at >= end:
+                break
+            wait = at - time.perf_counter()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            queue.put_nowait((at, screens[number], kind))
+            heapq.heappush(due, (at + INTERVAL, number, kind))
+        for _ in range(connections):
+            queue.put_nowait(None)
+
+    async def connection() -> None:
+        reader = writer = None
+        while True:
+            job = await queue.get()
+            if job is None:
+                break
+            scheduled, screen, kind = job
+            if kind == "list":
+                path = f"/e/{screen.establishment}/orders/live/?tab=recu"
+            else:
+                path = f"/e/{screen.establishment}/orders/{screen.order}/live/?shown={screen.shown}"
+            headers = [
+                f"GET {path} HTTP/1.1",
+                f"Host: {host}",
+                f"Cookie: {screen.cookie}",
+                "HX-Request: true",
+                "Accept-Language: fr",
+                "Accept-Encoding: gzip",
+            ]
+            if kind in screen.etags:
+                headers.append(f"If-None-Match: {screen.etags[kind]}")
+            request = ("\r\n".join(headers) + "\r\n\r\n").encode()
+            sent = time.perf_counter()
+            try:
+                if writer is None:
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(request)
+                status, answer, body = await _read_response(reader)
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                figures.errors += 1
+                writer = None
+                continue
+            received = time.perf_counter()
+            figures.latencies.append(received - scheduled)
+            figures.statuses[status] += 1
+            figures.bytes_in += len(body)
+            if "x-bench-cpu-us" in answer:
+                figures.cpu_us["rendered" if status == 200 else "not modified"].append(int(answer["x-bench-cpu-us"]))
+            if answer.get("connection", "").lower() == "close":
+                writer.close()
+                writer = None
+            if status != 200:
+                continue
+            if "etag" in answer:
+                screen.etags[kind] = answer["etag"]
+            if answer.get("content-encoding") == "gzip":
+                body = gzip.decompress(body)
+            text = body.decode()
+            for key, (changed_at, where, check) in list(screen.pending.items()):
+                if where == kind and changed_at < sent and shows(text, check):
+                    figures.visible.append(received - changed_at)
+                    del screen.pending[key]
+
+    await asyncio.gather(schedule(), *(connection() for _ in range(connections)))
+
+
+# The run ------------------------------------------------------------------------
+
+
+def quantile(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else (values[0] if values else 0.0)
+
+
+def run_size(args, port: int, screens: list[Screen], establishments: list[int], meter: CpuMeter) -> dict:
+    from django.db import connections
+
+    loop = asyncio.new_event_loop()
+    figures = Figures()
+    # A first round without measuring: every screen gets its first fragment (and ETag), as when the page opened.
+    loop.run_until_complete(poll("127.0.0.1", port, screens, INTERVAL, args.connections, Figures()))
+    context = multiprocessing.get_context("fork")
+    reports, stop = context.Queue(), context.Event()
+    connections.close_all()
+    changer = context.Process(target=_run_changer, args=(establishments, reports, stop), daemon=True)
+    changer.start()
+    changes = Changes(screens, loop)
+    following = threading.Thread(target=changes.follow, args=(reports,), daemon=True)
+    following.start()
+    load_before = os.getloadavg()[0]
+    meter.start()
+    started = time.perf_counter()
+    loop.run_until_complete(poll("127.0.0.1", port, screens, args.duration, args.connections, figures))
+    elapsed = time.perf_counter() - started
+    cpu = meter.stop()
+    stop.set()
+    following.join(timeout=30)
+    changer.join(timeout=30)
+    cutoff = started + args.duration - INTERVAL - 1
+    unseen = sum(1 for screen in screens for changed_at, _, _ in screen.pending.values() if changed_at < cutoff)
+    for screen in screens:
+        screen.pending.clear()
+    loop.close()
+    machine = cpu.pop("machine")
+    ours = sum(cpu.values())
+    polls = len(figures.latencies)
+    cores = os.cpu_count() or 1
+    result = {
+        "screens": len(screens),
+        "polls_per_s": polls / elapsed,
+        "p50": quantile(figures.latencies, 50) * 1000,
+        "p95": quantile(figures.latencies, 95) * 1000,
+        "p99": quantile(figures.latencies, 99) * 1000,
+        "not_modified": sum(n for status, n in figures.statuses.items() if status in (204, 304)) / max(1, polls),
+        "cpu_per_poll_ms": ours * 1000 / max(1, polls),
+        "cores": ours / elapsed,
+        "share": ours / elapsed / cores,
+        "unseen": unseen,
+    }
+    print(
+        f"\n{len(screens)} screens over {len(establishments)} establishments, {args.duration:.0f} s"
+        f" (load average {load_before:.2f} → {os.getloadavg()[0]:.2f})"
+    )
+    print(
+        f"  polls {polls} ({result['polls_per_s']:.0f}/s), statuses {dict(figures.statuses)}, errors {figures.errors},"
+        f" {figures.bytes_in / max(1, polls) / 1024:.1f} KB per answer on the wire"
+    )
+    print(
+        f"  latency from schedule: p50 {result['p50']:.1f} ms  p95 {result['p95']:.1f} ms  p99 {result['p99']:.1f} ms"
+        f"  max {max(figures.latencies, default=0) * 1000:.0f} ms"
+    )
+    print(f"  not modified: {result['not_modified']:.1%}")
+    for kind, values in sorted(figures.cpu_us.items()):
+        print(
+            f"  request thread CPU, {kind}: {statistics.mean(values) / 1000:.2f} ms mean,"
+            f" p95 {quantile(values, 95) / 1000:.2f} ms ({len(values)})"
+        )
+    parts = "  ".join(f"{name} {seconds * 1000 / max(1, polls):.2f}" for name, seconds in cpu.items())
+    print(
+        f"  CPU ms per poll: {parts} (total {result['cpu_per_poll_ms']:.2f}); {result['cores']:.2f} cores"
+        f" = {result['share']:.0%} of {cores}; whole machine {machine / elapsed:.2f} cores busy"
+    )
+    visible = figures.visible
+    late = sum(1 for delay in visible if delay > INTERVAL)
+    print(
+        f"  changes: {changes.count} made ({changes.failures} failed); shown on screens {len(visible)} times,"
+        f" delay p50 {quantile(visible, 50) * 1000:.0f} ms  p99 {quantile(visible, 99) * 1000:.0f} ms"
+        f"  max {max(visible, default=0) * 1000:.0f} ms; {late} later than {INTERVAL:.0f} s; {unseen} never shown"
+    )
+    return result
+
+
+def main() -> None:
+    workers, threads = procfile_defaults()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--screens", default="60,120,240", help="sizes to run, comma-separated")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds measured per size")
+    parser.add_argument("--orders", type=int, default=6, help="orders per establishment at the start")
+    parser.add_argument("--connections", type=int, default=16, help="keep-alive connections of the proxy-like client")
+    parser.add_argument("--workers", type=int, default=workers, help="gunicorn workers (default: the Procfile's)")
+    parser.add_argument("--threads", type=int, default=threads, help="threads per worker (default: the Procfile's)")
+    parser.add_argument("--stop-above-ms", type=float, default=1000, help="no larger size once p95 exceeds this")
+    own_database.add_arguments(parser, "gr_bench_live")
+    args = parser.parse_args()
+    args.worker_class, args.backlog = "gthread", 2048
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    if not broker.startswith("redis"):
+        sys.exit("Set CELERY_BROKER_URL=redis://… (sessions and screen versions live there).")
+    sizes = [int(size) for size in args.screens.split(",")]
+    establishments = -(-max(sizes) // SCREENS_PER_ESTABLISHMENT)
+    env = own_database.environment(
+        args.database_url, "bench.live_screens_settings", CELERY_BROKER_URL=broker, DATABASE_CONN_MAX_AGE="60"
+    )
+    os.environ.update(env)
+    with own_database.own_database(args.database_url, args.keep):
+        began = time.perf_counter()
+        ids, all_screens = load(establishments, args.orders, max(sizes))
+        print(
+            f"loaded {establishments} establishments × {args.orders} orders, {max(sizes)} sessions in"
+            f" {time.perf_counter() - began:.0f} s",
+            flush=True,
+        )
+        port = free_port()
+        server = start_server(env, port, args)
+        meter = CpuMeter(
+            {
+                "gunicorn": lambda: with_children(server.pid),
+                "postgres": DatabaseProcesses(args.database_url),
+                "redis": lambda: redis_process(broker),
+            }
+        )
+        results = []
+        try:
+            ready = f"GET /login/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+            wait_for_server(server, port, ready)
+            print(f"gunicorn {args.workers} gthread workers × {args.threads} threads, {args.connections} client connections")
+            for size in sizes:
+                count = -(-size // SCREENS_PER_ESTABLISHMENT)
+                result = run_size(args, port, all_screens[:size], ids[:count], meter)
+                results.append(result)
+                if result["p95"] > args.stop_above_ms:
+                    break
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    summarize(results)
+
+
+def summarize(results: list[dict]) -> None:
+    cores = os.cpu_count() or 1
+    held = [r["screens"] for r in results if r["share"] <= 0.7 and r["p95"] < 50 and r["unseen"] == 0]
+    print(
+        f"\nlargest N measured with gunicorn + PostgreSQL + Redis under 70% of {cores} cores, p95 < 50 ms and"
+        f" every change shown: {max(held) if held else 'none'}"
+    )
+    # One screen polls the list every 3 s, and a third of them an order page too.
+    polls_per_screen = (1 + 1 / SCREENS_PER_ESTABLISHMENT) / INTERVAL
+    for r in results:
+        extrapolated = 0.7 * cores / (r["cpu_per_poll_ms"] / 1000) / polls_per_screen
+        print(
+            f"  at {r['screens']}: {r['cpu_per_poll_ms']:.2f} ms CPU per poll, {r['not_modified']:.0%} not modified"
+            f" → about {extrapolated:.0f} screens at 70% CPU"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+"""The live refreshes (the order list's and the order page's, every 3 s per open screen) answered cheaply.
+
+Most polls find nothing new. ``LivePollMiddleware`` runs right after the session
+middleware and, for a live URL, answers before any other work: from the session
+(read from Redis, getresto.sessions) and one Redis round trip it knows the user,
+that they were allowed this establishment's screens, and the versions of what the
+screen shows (orders.screen_versions). When the screen's ETag is still current it
+answers 204 to htmx (which then leaves the page alone) or 304 to anyone else; when
+another screen already rendered the same fragment since the change, it sends that
+copy. No database query either way. Otherwise the view renders, and ``finish``
+tags the answer, remembers the permission and keeps the fragment for the other screens.
+
+The permission ("grant") is the session's auth hash stored per user and establishment
+by a render that checked the membership in the database. It is deleted when the
+membership is, and expires after ``GRANT_SECONDS``; a changed password changes the
+hash. A user removed from the establishment thus gets nothing more, not even a 204.
+
+The list shows times ("12 min", late, waiting for 5 minutes): its tag includes the
+current minute, so that each fragment is rendered again at least once a minute.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import re
+import time
+from collections.abc import Callable
+
+import redis
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
+
+from getresto.redis import broker_redis
+from orders import screen_versions
+
+logger = logging.getLogger(__name__)
+
+# orders/urls.py's list_live and detail_live (tests/orders/test_live_poll.py checks they match).
+LIVE_PATH = re.compile(r"^/e/(\d+)/orders/(?:(\d+)/)?live/$")
+GRANT_SECONDS = 120
+# A rendered fragment is kept for the other screens of the establishment this long at most.
+BODY_SECONDS = 120
+CLOCK_SECONDS = 60
+# Changed when the fragments' markup changes, so that no screen keeps an old one past a deploy.
+MARKUP = "1"
+# Fragments this small are sent as they are: compressing them saves nothing.
+GZIP_FROM_BYTES = 512
+
+
+def grant_key(user_id: int | str, establishment_id: int) -> str:
+    return f"{screen_versions.PREFIX}:grant:{user_id}:{establishment_id}"
+
+
+def _body_key(shared: str) -> str:
+    return f"{screen_versions.PREFIX}:body:{shared}"
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.blake2b("|".join(str(part) for part in parts).encode(), digest_size=12).hexdigest()
+
+
+def _language(request: HttpRequest) -> str:
+    # What LocaleMiddleware picks from, taken as it comes: same headers, same language.
+    return f"{request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, '')};{request.headers.get('Accept-Language', '')}"
+
+
+def tags(request: HttpRequest, establishment_id: int, order_id: int | None, versions: tuple[int, ...]) -> tuple[str, str]:
+    """(the fragment's tag, shared by every user; the ETag, this user's) for these versions, now."""
+    clock = int(time.time() // CLOCK_SECONDS) if order_id is None else 0
+    query = request.META.get("QUERY_STRING", "")
+    shared = _digest(MARKUP, establishment_id, order_id, *versions, clock, query, _language(request))
+    return shared, f'"{_digest(shared, request.session.get(SESSION_KEY, ""))}"'
+
+
+def _not_modified(request: HttpRequest, etag: str) -> HttpResponse:
+    # htmx swaps whatever a 2xx brings, and a browser hands XHR the cached body of a 304: a 204 leaves the page as it is.
+    response = HttpResponse(status=204 if request.headers.get("HX-Request") else 304)
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _with_body(request: HttpRequest, compressed: bytes, etag: str) -> HttpResponse:
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        response = HttpResponse(compressed)
+        response["Content-Encoding"] = "gzip"
+    else:
+        response = HttpResponse(gzip.decompress(compressed))
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    # Answered before CommonMiddleware, which would add it: without it gunicorn sends the body chunked.
+    response["Content-Length"] = str(len(response.content))
+    # And before the clickjacking middleware: a fragment opened on its own is not framed either.
+    response["X-Frame-Options"] = "DENY"
+    patch_vary_headers(response, ("Accept-Encoding", "Cookie"))
+    return response
+
+
+def quick_answer(request: HttpRequest, establishment_id: int, order_id: int | None) -> HttpResponse | None:
+    """A 204/304 or another screen's copy of the fragment, or None: the view must render."""
+    user_id = request.session.get(SESSION_KEY)
+    auth_hash = request.session.get(HASH_SESSION_KEY)
+    if not user_id or not auth_hash:
+        return None
+    keys = [grant_key(user_id, establishment_id), screen_versions.establishment_key(establishment_id)]
+    if order_id is not None:
+        keys[1] = screen_versions.order_key(establishment_id, order_id)
+    try:
+        client = broker_redis()
+        grant, version = client.mget(keys)
+        if grant is None or grant.decode() != auth_hash or version is None:
+            return None
+        shared, etag = tags(request, establishment_id, order_id, (int(version),))
+        if etag in request.headers.get("If-None-Match", ""):
+            return _not_modified(request, etag)
+        body = client.get(_body_key(shared))
+    except (redis.RedisError, ValueError) as error:  # ValueError: a broker URL that is not Redis (benches)
+        logger.warning("Live refresh rendered, Redis is unreachable: %s", error)
+        return None
+    return None if body is None else _with_body(request, body, etag)
+
+
+def finish(
+    request: HttpRequest, response: HttpResponse, establishment_id: int, order_id: int | None, version: int
+) -> HttpResponse:
+    """After a render: tag the answer with the version it was rendered from, and prepare the next polls' quick answers.
+
+    Only for an answer of a user whose membership the view has just checked. The
+    fragments carry no secret (no CSRF token): compressing them is safe from BREACH.
+    """
+    if response.status_code != 200:
+        return response
+    shared, etag = tags(request, establishment_id, order_id, (version,))
+    compressed = gzip.compress(response.content, compresslevel=5)
+    try:
+        pipe = broker_redis().pipeline(transaction=False)
+        pipe.set(grant_key(request.user.pk, establishment_id), request.session.get(HASH_SESSION_KEY, ""), ex=GRANT_SECONDS)
+        pipe.set(_body_key(shared), compressed, ex=BODY_SECONDS)
+        pipe.execute()
+    except (redis.RedisError, ValueError) as error:  # ValueError: a broker URL that is not Redis (benches)
+        logger.warning("Live refresh not remembered, Redis is unreachable: %s", error)
+    # Read from the database with the fragment: the copy in Redis may have expired.
+    if order_id is None:
+        screen_versions.mirror(establishment_id, version)
+    else:
+        screen_versions.mirror(establishment_id, None, order_id, version)
+    answer = _with_body(request, compressed, etag) if len(response.content) >= GZIP_FROM_BYTES else response
+    if answer is response:
+        response["ETag"] = etag
+        response["Cache-Control"] = "private, no-cache"
+    return answer
+
+
+def revoke(user_id: int, establishment_id: int) -> None:
+    """A membership ended: the user's next poll of that establishment checks the database (and gets a 404)."""
+
+    def delete() -> None:
+        try:
+            broker_redis().delete(grant_key(user_id, establishment_id))
+        except (redis.RedisError, ValueError) as error:  # ValueError: a broker URL that is not Redis (benches)
+            logger.warning("Live refresh grant not revoked (it expires within %s s): %s", GRANT_SECONDS, error)
+
+    transaction.on_commit(delete)
+
+
+class LivePollMiddleware:
+    """Right after SessionMiddleware: live refreshes that can be answered without the rest of the stack are."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "GET":
+            match = LIVE_PATH.match(request.path_info)
+            if match is not None:
+                order_id = int(match.group(2)) if match.group(2) else None
+                answer = quick_answer(request, int(match.group(1)), order_id)
+                if answer is not None:
+                    return answer
+        return self.get_response(request)

@@ -1,0 +1,170 @@
+"""The live refreshes answer "nothing new" without a database query, and stop answering a removed member at once."""
+
+import gzip
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from orders import live_poll
+from orders.models import Membership
+from orders.services import change_status, mark_opened
+from tests.factories import make_establishment, make_order, make_user
+from tests.orders.pages import logged_in, sql_queries
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def establishment():
+    return make_establishment()
+
+
+@pytest.fixture
+def other_establishment():
+    return make_establishment("La Brasserie")
+
+
+@pytest.fixture
+def staff_user(establishment):
+    return make_user(establishment)
+
+
+@pytest.fixture
+def manager(establishment):
+    return make_user(establishment, "dominique", Membership.Role.MANAGER)
+
+
+@pytest.fixture
+def client(staff_user):
+    return logged_in(staff_user)
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """Screens learn of a change once it is committed: run the test's on-commit callbacks as a commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def poll(client: Client, url: str, etag: str | None = None, **headers):
+    extra = {"HTTP_HX_REQUEST": "true", "HTTP_ACCEPT_ENCODING": "gzip", **headers}
+    if etag:
+        extra["HTTP_IF_NONE_MATCH"] = etag
+    return client.get(url, **extra)
+
+
+def text(response) -> str:
+    body = response.content
+    return (gzip.decompress(body) if response.get("Content-Encoding") == "gzip" else body).decode()
+
+
+def test_the_live_urls_are_the_ones_the_middleware_recognises(establishment):
+    for url in (reverse("orders:list_live", args=[7]), reverse("orders:detail_live", args=[7, 42])):
+        assert live_poll.LIVE_PATH.match(url)
+    assert not live_poll.LIVE_PATH.match(reverse("orders:list", args=[7]))
+
+
+def test_an_unchanged_list_is_answered_204_without_any_query_and_a_new_order_shows_at_the_next_poll(
+    client, establishment, commit
+):
+    url = reverse("orders:list_live", args=[establishment.pk]) + "?tab=recu"
+    with commit():
+        make_order(establishment, ref="A-1")
+    first = poll(client, url)
+    assert first.status_code == 200 and "A-1" in text(first)
+
+    with sql_queries() as queries:
+        again = poll(client, url, first["ETag"])
+    assert again.status_code == 204 and again.content == b""
+    assert queries == []
+
+    with commit():
+        make_order(establishment, ref="B-2")
+    changed = poll(client, url, first["ETag"])
+    assert changed.status_code == 200 and "B-2" in text(changed)
+    assert changed["ETag"] != first["ETag"]
+
+
+def test_without_htmx_the_answer_is_304(client, establishment):
+    url = reverse("orders:list_live", args=[establishment.pk])
+    first = poll(client, url)
+    assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+
+def test_a_status_change_an_opened_order_and_a_pause_each_redraw_the_list(client, establishment, commit, manager):
+    from orders.acceptance import pause_orders
+
+    url = reverse("orders:list_live", args=[establishment.pk])
+    with commit():
+        order = make_order(establishment)
+    etag = poll(client, url)["ETag"]
+    for change in (
+        lambda: change_status(order, "accepted", source="hubrise"),
+        lambda: mark_opened(order),
+        lambda: pause_orders(establishment, until=None, source="staff", actor=manager),
+    ):
+        with commit():
+            change()
+        answer = poll(client, url, etag)
+        assert answer.status_code == 200
+        etag = answer["ETag"]
+
+
+def test_the_order_page_polls_its_own_version(client, establishment, commit):
+    with commit():
+        order = make_order(establishment)
+        other = make_order(establishment)
+    url = reverse("orders:detail_live", args=[establishment.pk, order.pk]) + "?shown=new"
+    etag = poll(client, url)["ETag"]
+    with commit():
+        change_status(other, "accepted", source="hubrise")
+    assert poll(client, url, etag).status_code == 204
+    with commit():
+        change_status(order, "accepted", source="hubrise")
+    changed = poll(client, url, etag)
+    assert changed.status_code == 200 and "Acceptée" in text(changed)
+
+
+def test_a_member_removed_gets_nothing_more_not_even_a_204(client, establishment, staff_user, commit):
+    url = reverse("orders:list_live", args=[establishment.pk])
+    etag = poll(client, url)["ETag"]
+    with commit():
+        Membership.objects.filter(user=staff_user, establishment=establishment).delete()
+    assert poll(client, url, etag).status_code == 404
+
+
+def test_another_establishments_screen_is_not_answered_from_redis(client, establishment, other_establishment, commit):
+    with commit():
+        order = make_order(other_establishment)
+    # A version of the other establishment's order is in Redis, under that establishment only.
+    url = reverse("orders:detail_live", args=[establishment.pk, order.pk])
+    assert poll(client, url).status_code == 404
+
+
+def test_the_fragment_is_compressed_and_carries_no_csrf_token(client, establishment, commit):
+    with commit():
+        for _ in range(5):
+            make_order(establishment)
+    answer = poll(client, reverse("orders:list_live", args=[establishment.pk]))
+    assert answer["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in answer["Vary"]
+    assert "csrfmiddlewaretoken" not in text(answer)
+
+
+def test_a_second_screen_gets_the_first_ones_render_without_a_query(establishment, staff_user, commit):
+    with commit():
+        make_order(establishment, ref="C-3")
+    url = reverse("orders:list_live", args=[establishment.pk])
+    first, second = Client(), Client()
+    first.force_login(staff_user)
+    second.force_login(staff_user)
+    poll(first, url)
+    poll(second, url)  # the second screen's permission is checked once
+    with commit():
+        make_order(establishment, ref="D-4")
+    assert "D-4" in text(poll(first, url))
+    with sql_queries() as queries:
+        shared = poll(second, url)
+    assert "D-4" in text(shared) and queries == []
+    # Answered before CommonMiddleware: the length is set here, so that the body is not sent chunked.
+    assert shared["Content-Length"] == str(len(shared.content))
