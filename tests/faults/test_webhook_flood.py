@@ -143,7 +143,10 @@ def test_a_flood_of_unsigned_large_bodies_keeps_the_quarantine_bounded_while_sig
     # The flooding address was slowed down: refused, then told to come back later.
     flooder = Counter(status for status, _ in answers[FLOODER])
     assert set(flooder) == {401, 429}, flooder
-    assert PER_ADDRESS_MINUTE <= flooder[401] <= PER_ADDRESS_MINUTE * minutes, flooder
+    # A refusal that could not be counted in Redis within its timeout is heard (the throttle fails open, and
+    # says so in the log): on a machine loaded enough for that, the allowance grows by as many.
+    uncounted = web.log().count("Cannot count refused HubRise callbacks per address")
+    assert PER_ADDRESS_MINUTE <= flooder[401] <= PER_ADDRESS_MINUTE * minutes + uncounted, (flooder, uncounted)
     assert all(1 <= int(retry_after) <= 60 for status, retry_after in answers[FLOODER] if status == 429)
     for address in OTHERS:
         assert {status for status, _ in answers[address]} == {401}, (address, answers[address])
