@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from orders.api import idempotency
+from orders.api.answers import order_answer
 from orders.api.authentication import ApiKeyAuthentication, HasApiKey
 from orders.api.parsers import JSONParser
 from orders.api.serializers import OrderInputSerializer, OrderSerializer
@@ -258,7 +259,7 @@ class OrderViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retrie
             raise
         except OrderError as error:
             raise ValidationError({NON_FIELD: [str(error)]}) from error
-        data = OrderSerializer(order, context=self.get_serializer_context()).data
+        data = order_answer(order)
         return order, JSONRenderer().render(data) if rendered else data
 
 

@@ -107,6 +107,27 @@ def test_a_valid_order_is_created_with_exact_totals_and_returned_in_hubrise_voca
     assert data["ref"]
 
 
+@pytest.mark.parametrize(
+    "sent",
+    [
+        CROQUE,
+        {"items": [item()]},
+        body(status="accepted", expected_time=None, custom_fields=None, table_name="7", customer=None, payments=[]),
+    ],
+    ids=["full", "minimal", "accepted"],
+)
+def test_the_answer_to_a_creation_is_byte_for_byte_what_reading_the_order_gives(client, sent):
+    # The creation answers from the objects it wrote (orders/api/answers.py), the read from the database
+    # through OrderSerializer: a client must not be able to tell them apart.
+    created = client.post(URL, sent, format="json")
+    assert created.status_code == 201, created.json()
+
+    read = client.get(f"{URL}{created.json()['id']}/")
+
+    assert read.status_code == 200
+    assert created.content == read.content
+
+
 def test_a_created_order_stores_every_line(client, establishment):
     order_id = client.post(URL, CROQUE, format="json").json()["id"]
 
