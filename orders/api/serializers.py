@@ -5,6 +5,7 @@ created by orders.services.create_order. Output serializers render a stored
 order in the same vocabulary.
 """
 
+import copy
 import math
 from dataclasses import replace
 from decimal import Decimal
@@ -85,10 +86,35 @@ def tax_rate_field(**kwargs: Any) -> DecimalStringField:
 # --- Input -------------------------------------------------------------------
 
 
+def _fresh(field: serializers.Field) -> serializers.Field:
+    """A new, unbound copy of a declared field, built again from its arguments.
+
+    DRF deep-copies every declared field for each serializer instance, help texts,
+    choices and nested serializers included; for an order that was a large part of
+    the request's CPU. The arguments can be shared: every field builds its own
+    validators and choice maps from them, and a nested serializer or list child is
+    copied the same way, so no copy shares a bound field with another request.
+    """
+    kwargs = field._kwargs
+    if "validators" in kwargs:
+        # Fields append to a validators list they are given: that one must not be shared.
+        return copy.deepcopy(field)
+    if "child" in kwargs:
+        kwargs = {**kwargs, "child": _fresh(kwargs["child"])}
+    return field.__class__(*field._args, **kwargs)
+
+
+# A body's part, its fields copied with _fresh rather than deep-copied. No docstring: the schema would give it
+# to every serializer that has none of its own.
+class InputSerializer(serializers.Serializer):
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {name: _fresh(field) for name, field in self._declared_fields.items()}
+
+
 FROM_MENU = _("May be left out when the establishment has a menu: it is then taken from the menu (by ref).")
 
 
-class OptionInputSerializer(serializers.Serializer):
+class OptionInputSerializer(InputSerializer):
     option_list_name = StrictCharField(max_length=200, required=False, help_text=FROM_MENU)
     name = StrictCharField(max_length=200, required=False, help_text=FROM_MENU)
     ref = text(100, help_text=_("Required when the establishment has a menu: an option code of the item's SKU."))
@@ -97,7 +123,7 @@ class OptionInputSerializer(serializers.Serializer):
     removed = StrictBooleanField(required=False, default=False)
 
 
-class DealLineInputSerializer(serializers.Serializer):
+class DealLineInputSerializer(InputSerializer):
     deal_key = StrictCharField(max_length=16, help_text=_("A key of the order's deals map."))
     label = text(200)
     pricing_effect = serializers.ChoiceField(
@@ -134,7 +160,7 @@ class DealLineInputSerializer(serializers.Serializer):
             raise serializers.ValidationError({"pricing_value": [_("A percentage off cannot exceed 100.")]})
 
 
-class ItemInputSerializer(serializers.Serializer):
+class ItemInputSerializer(InputSerializer):
     product_name = StrictCharField(max_length=200, required=False, help_text=FROM_MENU)
     sku_name = text(200)
     sku_ref = text(100, help_text=_("Required when the establishment has a menu: a SKU code of its menu."))
@@ -152,25 +178,25 @@ class ItemInputSerializer(serializers.Serializer):
     deal_line = DealLineInputSerializer(required=False, allow_null=True, default=None)
 
 
-class DealInputSerializer(serializers.Serializer):
+class DealInputSerializer(InputSerializer):
     name = StrictCharField(max_length=200)
     ref = text(100)
 
 
-class DiscountInputSerializer(serializers.Serializer):
+class DiscountInputSerializer(InputSerializer):
     name = StrictCharField(max_length=200)
     ref = text(100)
     price_off = NonNegativeMoneyField()
 
 
-class ChargeInputSerializer(serializers.Serializer):
+class ChargeInputSerializer(InputSerializer):
     name = StrictCharField(max_length=200)
     ref = text(100)
     price = NonNegativeMoneyField()
     tax_rate = tax_rate_field()
 
 
-class PaymentInputSerializer(serializers.Serializer):
+class PaymentInputSerializer(InputSerializer):
     name = text(200)
     ref = text(100)
     amount = NonNegativeMoneyField()
@@ -184,7 +210,7 @@ class PaymentInputSerializer(serializers.Serializer):
         return value or {}
 
 
-class CustomerInputSerializer(serializers.Serializer):
+class CustomerInputSerializer(InputSerializer):
     first_name = text(100)
     last_name = text(100)
     company_name = text(200)
@@ -216,15 +242,19 @@ class CustomerInputSerializer(serializers.Serializer):
             ) from None
 
 
-class RestaurantFieldsSerializer(serializers.Serializer):
+# NewCustomer's fields, named as in the body (building the serializer's fields to list them cost a copy of each).
+CUSTOMER_FIELDS = tuple(CustomerInputSerializer._declared_fields)
+
+
+class RestaurantFieldsSerializer(InputSerializer):
     table_name = text(64)
 
 
-class CustomFieldsInputSerializer(serializers.Serializer):
+class CustomFieldsInputSerializer(InputSerializer):
     restaurant = RestaurantFieldsSerializer(required=False, allow_null=True)
 
 
-class OrderInputSerializer(serializers.Serializer):
+class OrderInputSerializer(InputSerializer):
     """A new order. Needs context["currency"], the establishment's currency, and context["establishment"]
     for the checks of orders.extensions.order_checkers (the menu)."""
 
@@ -326,7 +356,7 @@ class OrderInputSerializer(serializers.Serializer):
                 NewPayment(amount=p["amount"], name=_clean(p["name"]), ref=_clean(p["ref"]), info=p["info"])
                 for p in data["payments"]
             ),
-            customer=NewCustomer(**{name: _clean(customer.get(name)) for name in CustomerInputSerializer().fields}),
+            customer=NewCustomer(**{name: _clean(customer.get(name)) for name in CUSTOMER_FIELDS}),
             customer_notes=_clean(data["customer_notes"]),
             seller_notes=_clean(data["seller_notes"]),
             collection_code=_clean(data["collection_code"]),
