@@ -54,7 +54,9 @@ class ApiKeyAuthentication(BaseAuthentication):
         prefix = rest[: ApiKey.PREFIX_LENGTH]
         # With the establishment's one-to-ones that taking an order reads (orders.extensions.intake_select_related).
         related = ["establishment", *(f"establishment__{name}" for name in extensions.intake_select_related)]
-        api_key = ApiKey.objects.active().select_related(*related).filter(prefix=prefix).first() if prefix else None
+        # The prefix is unique: a slice, not first(), which would order by id and compile that on every request.
+        found = list(ApiKey.objects.active().select_related(*related).filter(prefix=prefix)[:1]) if prefix else []
+        api_key = found[0] if found else None
         # Hash even when no key has this prefix so that timing tells nothing.
         matches = hmac.compare_digest(api_key.key_hash if api_key else _NO_KEY_HASH, ApiKey.hash(raw_key))
         return api_key if api_key is not None and matches else None
