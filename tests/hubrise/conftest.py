@@ -29,6 +29,15 @@ def hubrise(hubrise_sandbox, settings):
 
 
 @pytest.fixture
+def sandbox(hubrise_sandbox, settings):
+    """Our app calling the sandbox's API (connections made by tests.hubrise.callbacks, not through OAuth)."""
+    settings.HUBRISE_API_URL = hubrise_sandbox.api_url
+    settings.HUBRISE_CLIENT_ID = hubrise_sandbox.client_id
+    settings.HUBRISE_CLIENT_SECRET = hubrise_sandbox.client_secret
+    return hubrise_sandbox
+
+
+@pytest.fixture
 def establishment():
     return make_establishment()
 

@@ -5,8 +5,6 @@ Through a real Celery worker and the connection outbox, to the sandbox over HTTP
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from django.urls import reverse
 
@@ -14,17 +12,10 @@ from hubrise_sync.models import ConnectionMessage
 from orders.models import Establishment, Membership
 from tests.factories import make_establishment, make_user
 from tests.hubrise.callbacks import sandbox_connection
+from tests.hubrise.location import acceptance_at_hubrise, location_patches
 from tests.processes import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
-
-
-@pytest.fixture
-def sandbox(hubrise_sandbox, settings):
-    settings.HUBRISE_API_URL = hubrise_sandbox.api_url
-    settings.HUBRISE_CLIENT_ID = hubrise_sandbox.client_id
-    settings.HUBRISE_CLIENT_SECRET = hubrise_sandbox.client_secret
-    return hubrise_sandbox
 
 
 @pytest.fixture
@@ -32,15 +23,6 @@ def manager(client):
     establishment = make_establishment()
     client.force_login(make_user(establishment, role=Membership.Role.MANAGER))
     return establishment
-
-
-def acceptance_at_hubrise(sandbox) -> dict:
-    return sandbox.location()["order_acceptance"]
-
-
-def location_patches(sandbox) -> list[dict]:
-    log = sandbox.requests_log(method="PATCH", path_prefix="/v1/locations/", limit=100)
-    return [json.loads(entry["request_body"]) for entry in reversed(log)]
 
 
 def test_a_pause_set_on_the_service_page_reaches_the_hubrise_location(sandbox, manager, client, celery_worker):

@@ -17,17 +17,10 @@ from orders import acceptance
 from orders.models import Establishment, Membership, StatusChange
 from tests.factories import make_establishment, make_user
 from tests.hubrise.callbacks import sandbox_connection
+from tests.hubrise.location import location_patches
 from tests.processes import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
-
-
-@pytest.fixture
-def sandbox(hubrise_sandbox, settings):
-    settings.HUBRISE_API_URL = hubrise_sandbox.api_url
-    settings.HUBRISE_CLIENT_ID = hubrise_sandbox.client_id
-    settings.HUBRISE_CLIENT_SECRET = hubrise_sandbox.client_secret
-    return hubrise_sandbox
 
 
 @pytest.fixture
@@ -35,15 +28,6 @@ def manager(client):
     establishment = make_establishment()
     client.force_login(make_user(establishment, role=Membership.Role.MANAGER))
     return establishment
-
-
-def acceptance_at_hubrise(sandbox) -> dict:
-    return sandbox.location()["order_acceptance"]
-
-
-def location_patches(sandbox) -> list[dict]:
-    log = sandbox.requests_log(method="PATCH", path_prefix="/v1/locations/", limit=100)
-    return [json.loads(entry["request_body"]) for entry in reversed(log)]
 
 
 def test_a_pause_set_at_the_pos_arrives_by_webhook_shows_here_and_is_not_sent_back(

@@ -19,14 +19,6 @@ Outcome = InboundEvent.Outcome
 
 
 @pytest.fixture
-def sandbox(hubrise_sandbox, settings):
-    settings.HUBRISE_API_URL = hubrise_sandbox.api_url
-    settings.HUBRISE_CLIENT_ID = hubrise_sandbox.client_id
-    settings.HUBRISE_CLIENT_SECRET = hubrise_sandbox.client_secret
-    return hubrise_sandbox
-
-
-@pytest.fixture
 def establishment():
     return make_establishment()
 

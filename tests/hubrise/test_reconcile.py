@@ -19,13 +19,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def sandbox(hubrise_sandbox, settings):
-    settings.HUBRISE_API_URL = hubrise_sandbox.api_url
-    settings.HUBRISE_CLIENT_SECRET = hubrise_sandbox.client_secret
-    return hubrise_sandbox
-
-
-@pytest.fixture
 def establishment():
     return make_establishment()
 

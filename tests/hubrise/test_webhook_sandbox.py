@@ -18,13 +18,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
 
 @pytest.fixture
-def sandbox(hubrise_sandbox, settings):
-    settings.HUBRISE_API_URL = hubrise_sandbox.api_url
-    settings.HUBRISE_CLIENT_SECRET = hubrise_sandbox.client_secret
-    return hubrise_sandbox
-
-
-@pytest.fixture
 def establishment(sandbox, live_server, celery_worker):
     establishment = make_establishment()
     sandbox_connection(sandbox, establishment, url=live_server.url + reverse("hubrise:callback"))
