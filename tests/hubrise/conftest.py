@@ -2,8 +2,10 @@
 
 import pytest
 
+from hubrise_sync.models import Connection
 from orders.models import Membership
 from tests.factories import make_establishment, make_user
+from tests.hubrise.oauth_steps import connect
 
 
 @pytest.fixture(autouse=True)
@@ -47,3 +49,12 @@ def manager(client, establishment):
     user = make_user(establishment, username="claire", role=Membership.Role.MANAGER)
     client.force_login(user)
     return user
+
+
+@pytest.fixture
+def connected(client, manager, establishment, hubrise, worker_applies_at_once, django_capture_on_commit_callbacks):
+    """The establishment connected to the sandbox's Le Petit Bistrot by OAuth, its catalog imported."""
+    hubrise.reset()
+    with django_capture_on_commit_callbacks(execute=True):
+        connect(client, hubrise, establishment.pk)
+    return Connection.objects.get(establishment=establishment)

@@ -12,32 +12,15 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from hubrise_sync import catalog_import, polling
-from hubrise_sync.models import CatalogImport, Connection
+from hubrise_sync import catalog_import
+from hubrise_sync.models import CatalogImport
 from menu import selectors
 from menu.models import Category, Channel, Deal, Menu, OptionList, Product, Sku
 from orders.models import OrderItem
 from tests.factories import make_order
-from tests.hubrise.oauth_steps import connect
+from tests.hubrise.catalog_steps import poll
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.redis]
-
-
-@pytest.fixture
-def connected(client, manager, establishment, hubrise, worker_applies_at_once, django_capture_on_commit_callbacks):
-    """The establishment connected to the sandbox's Le Petit Bistrot by OAuth, its catalog imported."""
-    hubrise.reset()
-    with django_capture_on_commit_callbacks(execute=True):
-        connect(client, hubrise, establishment.pk)
-    return Connection.objects.get(establishment=establishment)
-
-
-def poll(connection, capture):
-    """What a passive connection does every 30 s: fetch HubRise's events and apply them."""
-    with capture(execute=True):
-        result = polling.poll_connection(connection)
-    assert not result.error, result.error
-    return result
 
 
 def settings_page(client, establishment) -> str:

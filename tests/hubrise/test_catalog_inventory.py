@@ -4,26 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from hubrise_sync import inventory_sync, polling
-from hubrise_sync.models import Connection
+from hubrise_sync import inventory_sync
 from menu.models import Option, Sku
-from tests.hubrise.oauth_steps import connect
+from tests.hubrise.catalog_steps import poll
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.redis]
-
-
-@pytest.fixture
-def connected(client, manager, establishment, hubrise, worker_applies_at_once, django_capture_on_commit_callbacks):
-    hubrise.reset()
-    with django_capture_on_commit_callbacks(execute=True):
-        connect(client, hubrise, establishment.pk)
-    return Connection.objects.get(establishment=establishment)
-
-
-def poll(connection, capture):
-    with capture(execute=True):
-        result = polling.poll_connection(connection)
-    assert not result.error, result.error
 
 
 def available(establishment, sku_ref: str) -> bool:
