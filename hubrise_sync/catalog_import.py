@@ -14,7 +14,6 @@ inside a database transaction.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -25,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from hubrise_sync import inventory_sync, queue, ratelimit
 from hubrise_sync.catalog_mapping import CatalogRefused, menu_from_catalog
+from hubrise_sync.catalog_work import QUEUED_TIMEOUT, RETRY_AFTER_FAILURE, SOURCE, STARTED_TIMEOUT, TryLater
 from hubrise_sync.client import HubRiseClient, HubRiseError
 from hubrise_sync.models import CatalogImport, Connection
 from menu import selectors as menu_selectors
@@ -34,25 +34,10 @@ from orders.models import Establishment
 
 logger = logging.getLogger(__name__)
 
-# The menu's changes made by an import carry this source: the push side never sends them back.
-SOURCE = "hubrise"
 Outcome = CatalogImport.Outcome
 Trigger = CatalogImport.Trigger
 # Lists shown on the settings page are cut here; the counts stay whole.
 SHOWN = 30
-# A read that failed for a reason that may pass (timeout, 5xx) is tried again after this.
-RETRY_AFTER_FAILURE = 30
-# A worker that died while reading leaves its import started; after this the sweep queues it again.
-STARTED_TIMEOUT = timedelta(minutes=5)
-# A queued import whose task never ran (broker down) is queued again by the sweep after this.
-QUEUED_TIMEOUT = timedelta(seconds=60)
-
-
-@dataclass
-class TryLater(Exception):
-    """The catalog could not be read now (limits, outage); the task tries again in ``seconds``."""
-
-    seconds: float
 
 
 # Said when a connection was made without a catalog (HubRise's consent page lets one choose none).

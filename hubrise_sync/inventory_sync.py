@@ -12,7 +12,6 @@ task, outside any transaction. Every change goes through
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -23,21 +22,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from hubrise_sync import queue, ratelimit
+from hubrise_sync.catalog_work import QUEUED_TIMEOUT, RETRY_AFTER_FAILURE, SOURCE, STARTED_TIMEOUT, TryLater
 from hubrise_sync.client import HubRiseClient, HubRiseError
 from hubrise_sync.models import CatalogSync, Connection, InventoryRefresh
 from menu import services as menu_services
 
 logger = logging.getLogger(__name__)
-
-SOURCE = "hubrise"
-RETRY_AFTER_FAILURE = 30
-STARTED_TIMEOUT = timedelta(minutes=5)
-QUEUED_TIMEOUT = timedelta(seconds=60)
-
-
-@dataclass
-class TryLater(Exception):
-    seconds: float
 
 
 def out_of_stock(entry: Any, now=None) -> bool | None:
