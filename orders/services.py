@@ -179,8 +179,6 @@ def create_order(
     if source == Source.API:
         _refuse_while_paused(establishment, now)
     confirmed_time = _confirmed_time_at_creation(establishment, data, source, now)
-    if data.channel:
-        _remember_channel(establishment, data.channel)
     customer = data.customer
     order = Order.objects.create(
         establishment=establishment,
@@ -227,6 +225,10 @@ def create_order(
     first = record_creation(
         order, at=now, actor_id=actor.pk if actor is not None else None, source=source, source_detail=source_detail
     )
+    if data.channel:
+        # After the numbering, which locked the establishment's row after its counter: taking that row
+        # earlier would wait in a circle with a concurrent order holding the counter.
+        _remember_channel(establishment, data.channel)
     if keep_lines:
         _keep_lines(order, lines, first)
     return order

@@ -194,3 +194,48 @@ def test_concurrent_changes_of_one_order_are_serialised_by_the_row_lock():
         assert next_from == previous_to
     assert len(history) == 3 or (len(history) == 2 and len(errors) == 1)
     assert connection.vendor == "postgresql"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_first_order_of_a_new_channel_waits_for_a_concurrent_order_instead_of_deadlocking():
+    """A concurrent order ends by locking its status counter, then the establishment's row (orders.recording):
+    an order of a channel not seen yet must not take that row before the counter."""
+    from django.db import transaction
+
+    from orders.models import Establishment, OrderStatusCount
+
+    establishment = make_establishment()
+    make_order(establishment)  # the counter of "new" orders exists
+    holding, release = threading.Event(), threading.Event()
+    errors: list[Exception] = []
+
+    def concurrent_order_at_its_numbering() -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT 1 FROM {OrderStatusCount._meta.db_table} WHERE establishment_id = %s AND status = 'new' FOR UPDATE",  # noqa: S608
+                    [establishment.pk],
+                )
+                holding.set()
+                release.wait(10)
+                cursor.execute(
+                    f"UPDATE {Establishment._meta.db_table} SET screen_version = screen_version + 1 WHERE id = %s",  # noqa: S608
+                    [establishment.pk],
+                )
+        except Exception as error:  # collected and asserted below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    other = threading.Thread(target=concurrent_order_at_its_numbering)
+    other.start()
+    assert holding.wait(10)
+    # The other order moves on to the establishment's row while this one is under way.
+    threading.Timer(1.0, release.set).start()
+    order = create_order(establishment, croque_order(channel="Borne"), source=Source.API)
+    other.join(20)
+
+    assert errors == []
+    assert "Borne" in Establishment.objects.get(pk=establishment.pk).channels
+    assert Order.objects.get(pk=order.pk).channel == "Borne"
