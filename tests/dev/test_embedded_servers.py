@@ -69,7 +69,15 @@ class Command:
     def interrupt(self) -> None:
         """Ctrl+C."""
         self.process.send_signal(signal.SIGINT)
-        assert self.process.wait(timeout=60) != 0
+        # Stopping may take each server's whole stop timeout (Valkey, then PostgreSQL), with slack for a loaded machine.
+        try:
+            code = self.process.wait(timeout=2 * embedded.STOP_TIMEOUT + 30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise AssertionError(
+                f"Ctrl+C did not end the command; it printed:\n{self.output}{self.process.stdout.read()}"
+            ) from None
+        assert code != 0
 
     def kill(self) -> None:
         self.process.kill()
