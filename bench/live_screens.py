@@ -19,9 +19,9 @@ Procfile), and for each size in --screens runs for --duration seconds:
   delay from the change's commit to the first answer showing it is printed.
 
 Figures per size: polls/s, p50/p95/p99, answers rendered vs not modified, the
-server's CPU per poll of each kind (thread CPU of the request, from a bench-only
-header: bench/cpu_header.py), the CPU of gunicorn + PostgreSQL + Redis per poll
-and in cores (read from /proc), the load average. Last, the largest N measured
+server's CPU per poll of each kind (thread CPU of the request, from a header that
+bench/cpu_header.py adds in front of getresto.wsgi), the CPU of gunicorn +
+PostgreSQL + Redis per poll and in cores (read from /proc), the load average. Last, the largest N measured
 with those three under 70 % of the machine's cores and p95 < 50 ms, and the N that
 the CPU per poll extrapolates to at 70 %.
 
@@ -503,9 +503,7 @@ def main() -> None:
         sys.exit("Set CELERY_BROKER_URL=redis://… (sessions and screen versions live there).")
     sizes = [int(size) for size in args.screens.split(",")]
     establishments = -(-max(sizes) // SCREENS_PER_ESTABLISHMENT)
-    env = own_database.environment(
-        args.database_url, "bench.live_screens_settings", CELERY_BROKER_URL=broker, DATABASE_CONN_MAX_AGE="60"
-    )
+    env = own_database.environment(args.database_url, "getresto.settings", CELERY_BROKER_URL=broker, DATABASE_CONN_MAX_AGE="60")
     os.environ.update(env)
     with own_database.own_database(args.database_url, args.keep):
         began = time.perf_counter()
@@ -516,7 +514,7 @@ def main() -> None:
             flush=True,
         )
         port = free_port()
-        server = start_server(env, port, args)
+        server = start_server(env, port, args, application="bench.cpu_header")
         meter = CpuMeter(
             {
                 "gunicorn": lambda: with_children(server.pid),

@@ -389,10 +389,12 @@ def wait_until_applied(count: int, started: float, timeout: float) -> float:
     return time.perf_counter() - started
 
 
-def start_server(env: dict[str, str], port: int, args: argparse.Namespace) -> subprocess.Popen:
+def start_server(
+    env: dict[str, str], port: int, args: argparse.Namespace, application: str = "getresto.wsgi"
+) -> subprocess.Popen:
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
-        "getresto.wsgi",
+        application,
         f"--bind=127.0.0.1:{port}",
         f"--workers={args.workers}",
         f"--worker-class={args.worker_class}",

@@ -27,6 +27,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import redis
 from django.conf import settings
@@ -50,6 +51,7 @@ CLOCK_SECONDS = 60
 MARKUP = "1"
 # Fragments this small are sent as they are: compressing them saves nothing.
 GZIP_FROM_BYTES = 512
+CACHE_CONTROL = "private, no-cache"
 
 
 def grant_key(user_id: int | str, establishment_id: int) -> str:
@@ -64,25 +66,61 @@ def _digest(*parts: object) -> str:
     return hashlib.blake2b("|".join(str(part) for part in parts).encode(), digest_size=12).hexdigest()
 
 
-def _language(request: HttpRequest) -> str:
+@dataclass(frozen=True)
+class Poll:
+    """What the quick answer needs of a live refresh: read from a Django request, or from the WSGI environ by
+    orders.live_front before Django is involved. The session's user and auth hash are empty when logged out."""
+
+    establishment_id: int
+    order_id: int | None
+    query: str
+    language: str
+    if_none_match: str
+    user_id: str
+    auth_hash: str
+
+    @classmethod
+    def of_request(cls, request: HttpRequest, establishment_id: int, order_id: int | None) -> Poll:
+        return cls(
+            establishment_id,
+            order_id,
+            request.META.get("QUERY_STRING", ""),
+            language(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, ""), request.headers.get("Accept-Language", "")),
+            request.headers.get("If-None-Match", ""),
+            str(request.session.get(SESSION_KEY, "")),
+            request.session.get(HASH_SESSION_KEY, ""),
+        )
+
+
+@dataclass(frozen=True)
+class QuickAnswer:
+    etag: str
+    # Another screen's render of the same fragment, compressed; None when the screen is current.
+    compressed: bytes | None
+
+
+def language(cookie: str, accept_language: str) -> str:
     # What LocaleMiddleware picks from, taken as it comes: same headers, same language.
-    return f"{request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, '')};{request.headers.get('Accept-Language', '')}"
+    return f"{cookie};{accept_language}"
 
 
-def tags(request: HttpRequest, establishment_id: int, order_id: int | None, versions: tuple[int, ...]) -> tuple[str, str]:
+def tags(poll: Poll, versions: tuple[int, ...]) -> tuple[str, str]:
     """(the fragment's tag, shared by every user; the ETag, this user's) for these versions, now."""
-    clock = int(time.time() // CLOCK_SECONDS) if order_id is None else 0
-    query = request.META.get("QUERY_STRING", "")
-    shared = _digest(MARKUP, establishment_id, order_id, *versions, clock, query, _language(request))
-    return shared, f'"{_digest(shared, request.session.get(SESSION_KEY, ""))}"'
+    clock = int(time.time() // CLOCK_SECONDS) if poll.order_id is None else 0
+    shared = _digest(MARKUP, poll.establishment_id, poll.order_id, *versions, clock, poll.query, poll.language)
+    return shared, f'"{_digest(shared, poll.user_id)}"'
 
 
 def _not_modified(request: HttpRequest, etag: str) -> HttpResponse:
     # htmx swaps whatever a 2xx brings, and a browser hands XHR the cached body of a 304: a 204 leaves the page as it is.
-    response = HttpResponse(status=204 if request.headers.get("HX-Request") else 304)
+    response = HttpResponse(status=not_modified_status(bool(request.headers.get("HX-Request"))))
     response["ETag"] = etag
-    response["Cache-Control"] = "private, no-cache"
+    response["Cache-Control"] = CACHE_CONTROL
     return response
+
+
+def not_modified_status(htmx: bool) -> int:
+    return 204 if htmx else 304
 
 
 def _with_body(request: HttpRequest, compressed: bytes, etag: str) -> HttpResponse:
@@ -92,7 +130,7 @@ def _with_body(request: HttpRequest, compressed: bytes, etag: str) -> HttpRespon
     else:
         response = HttpResponse(gzip.decompress(compressed))
     response["ETag"] = etag
-    response["Cache-Control"] = "private, no-cache"
+    response["Cache-Control"] = CACHE_CONTROL
     # Answered before CommonMiddleware, which would add it: without it gunicorn sends the body chunked.
     response["Content-Length"] = str(len(response.content))
     # And before the clickjacking middleware: a fragment opened on its own is not framed either.
@@ -101,28 +139,39 @@ def _with_body(request: HttpRequest, compressed: bytes, etag: str) -> HttpRespon
     return response
 
 
-def quick_answer(request: HttpRequest, establishment_id: int, order_id: int | None) -> HttpResponse | None:
-    """A 204/304 or another screen's copy of the fragment, or None: the view must render."""
-    user_id = request.session.get(SESSION_KEY)
-    auth_hash = request.session.get(HASH_SESSION_KEY)
-    if not user_id or not auth_hash:
+def check(poll: Poll, *, copies: bool = True) -> QuickAnswer | None:
+    """Whether the screen is current, or (``copies``) another screen's copy of its new fragment; None: the view
+    must render.
+
+    No database query: one Redis round trip, two when a copy is looked for."""
+    if not poll.user_id or not poll.auth_hash:
         return None
-    keys = [grant_key(user_id, establishment_id), screen_versions.establishment_key(establishment_id)]
-    if order_id is not None:
-        keys[1] = screen_versions.order_key(establishment_id, order_id)
+    keys = [grant_key(poll.user_id, poll.establishment_id), screen_versions.establishment_key(poll.establishment_id)]
+    if poll.order_id is not None:
+        keys[1] = screen_versions.order_key(poll.establishment_id, poll.order_id)
     try:
         client = broker_redis()
         grant, version = client.mget(keys)
-        if grant is None or grant.decode() != auth_hash or version is None:
+        if grant is None or grant.decode() != poll.auth_hash or version is None:
             return None
-        shared, etag = tags(request, establishment_id, order_id, (int(version),))
-        if etag in request.headers.get("If-None-Match", ""):
-            return _not_modified(request, etag)
-        body = client.get(_body_key(shared))
+        shared, etag = tags(poll, (int(version),))
+        if etag in poll.if_none_match:
+            return QuickAnswer(etag, None)
+        body = client.get(_body_key(shared)) if copies else None
     except (redis.RedisError, ValueError) as error:  # ValueError: a broker URL that is not Redis (benches)
         logger.warning("Live refresh rendered, Redis is unreachable: %s", error)
         return None
-    return None if body is None else _with_body(request, body, etag)
+    return None if body is None else QuickAnswer(etag, body)
+
+
+def quick_answer(request: HttpRequest, establishment_id: int, order_id: int | None) -> HttpResponse | None:
+    """A 204/304 or another screen's copy of the fragment, or None: the view must render."""
+    answer = check(Poll.of_request(request, establishment_id, order_id))
+    if answer is None:
+        return None
+    if answer.compressed is None:
+        return _not_modified(request, answer.etag)
+    return _with_body(request, answer.compressed, answer.etag)
 
 
 def finish(
@@ -135,7 +184,7 @@ def finish(
     """
     if response.status_code != 200:
         return response
-    shared, etag = tags(request, establishment_id, order_id, (version,))
+    shared, etag = tags(Poll.of_request(request, establishment_id, order_id), (version,))
     compressed = gzip.compress(response.content, compresslevel=5)
     try:
         pipe = broker_redis().pipeline(transaction=False)
@@ -152,7 +201,7 @@ def finish(
     answer = _with_body(request, compressed, etag) if len(response.content) >= GZIP_FROM_BYTES else response
     if answer is response:
         response["ETag"] = etag
-        response["Cache-Control"] = "private, no-cache"
+        response["Cache-Control"] = CACHE_CONTROL
     return answer
 
 

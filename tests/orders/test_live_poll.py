@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from orders import live_poll
+from orders import live_front, live_poll
 from orders.models import Membership
 from orders.services import change_status, mark_opened
 from tests.factories import make_establishment, make_order, make_user
@@ -46,10 +46,40 @@ def commit(django_capture_on_commit_callbacks):
     return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
+class FrontAnswer:
+    """An answer of orders.live_front, read as the tests read Django's."""
+
+    def __init__(self, status_line: str, headers: list[tuple[str, str]]) -> None:
+        self.status_code = int(status_line.split()[0])
+        self.headers = dict(headers)
+        self.content = b""
+
+    def __getitem__(self, name: str) -> str:
+        return self.headers[name]
+
+
+def environ(client: Client, url: str, extra: dict[str, str]) -> dict[str, str]:
+    """The WSGI environ gunicorn gives for this client's GET."""
+    path, _, query = url.partition("?")
+    cookies = "; ".join(f"{morsel.key}={morsel.coded_value}" for morsel in client.cookies.values())
+    return {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "wsgi.url_scheme": "http",
+        "HTTP_COOKIE": cookies,
+        **extra,
+    }
+
+
 def poll(client: Client, url: str, etag: str | None = None, **headers):
+    """A poll as it meets the server (getresto/wsgi.py): orders.live_front first, then Django when it passes."""
     extra = {"HTTP_HX_REQUEST": "true", "HTTP_ACCEPT_ENCODING": "gzip", **headers}
     if etag:
         extra["HTTP_IF_NONE_MATCH"] = etag
+    answer = live_front.not_modified(environ(client, url, extra))
+    if answer is not None:
+        return FrontAnswer(*answer)
     return client.get(url, **extra)
 
 
@@ -88,7 +118,41 @@ def test_an_unchanged_list_is_answered_204_without_any_query_and_a_new_order_sho
 def test_without_htmx_the_answer_is_304(client, establishment):
     url = reverse("orders:list_live", args=[establishment.pk])
     first = poll(client, url)
-    assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    without_htmx = {"HTTP_IF_NONE_MATCH": first["ETag"]}
+    assert live_front.not_modified(environ(client, url, without_htmx))[0] == "304 Not Modified"
+    assert client.get(url, **without_htmx).status_code == 304
+
+
+def test_django_answers_a_current_screen_the_same_where_the_front_is_not_in_use(client, establishment, commit):
+    # runserver and Django's test client call Django directly: LivePollMiddleware gives the same answer.
+    url = reverse("orders:list_live", args=[establishment.pk]) + "?tab=recu"
+    with commit():
+        make_order(establishment, ref="E-5")
+    etag = poll(client, url)["ETag"]
+    front = poll(client, url, etag)
+    assert isinstance(front, FrontAnswer) and front.status_code == 204
+    with sql_queries() as queries:
+        direct = client.get(url, HTTP_HX_REQUEST="true", HTTP_IF_NONE_MATCH=etag)
+    assert (direct.status_code, direct["ETag"]) == (204, front["ETag"]) and queries == []
+
+
+def test_the_front_leaves_to_django_a_logged_out_screen_and_plain_http_where_https_is_required(client, establishment, settings):
+    url = reverse("orders:list_live", args=[establishment.pk])
+    etag = poll(client, url)["ETag"]
+    current = {"HTTP_HX_REQUEST": "true", "HTTP_IF_NONE_MATCH": etag}
+    assert live_front.not_modified(environ(client, url, current)) is not None
+
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    assert live_front.not_modified(environ(client, url, current)) is None
+    assert live_front.not_modified(environ(client, url, {**current, "HTTP_X_FORWARDED_PROTO": "https"})) is not None
+    settings.SECURE_SSL_REDIRECT = False
+
+    client.logout()
+    assert live_front.not_modified(environ(client, url, current)) is None
+    # Django tells htmx to reload the page, which then asks to log in.
+    logged_out = client.get(url, **current)
+    assert (logged_out.status_code, logged_out["HX-Refresh"]) == (204, "true")
 
 
 def test_a_status_change_an_opened_order_and_a_pause_each_redraw_the_list(client, establishment, commit, manager):
