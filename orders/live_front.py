@@ -2,48 +2,49 @@
 
 Most of the polls an open screen sends every 3 s find nothing new. Django's handler
 around orders.live_poll's check (its request object, signals and the outer
-middleware) costs about as much as the check itself, so a poll whose session is in
-Redis is checked here, straight from the WSGI environ: a 204 (htmx) or 304 with the
-same ETag as the view would give. Everything else goes on to Django unchanged: no
-session in Redis, something new to render, another screen's copy of the fragment to
-send (it leaves with Django's security headers), and plain http where production
-requires https (SecurityMiddleware redirects it).
+middleware) costs about as much as the check itself, so such a poll is checked here,
+straight from the WSGI environ, with one Redis round trip: the session as Django's
+cached_db keeps it, the grant of the user the ETag names, and the version. The
+session must exist and be that user's, the grant must carry the session's auth hash
+(orders.live_poll), the ETag must be current: then a 204 (htmx) or 304, with the ETag
+the view would give. Everything else goes on to Django unchanged: no ETag, no session
+in Redis, something new to render, another screen's copy of the fragment to send (it
+leaves with Django's security headers), and plain http where production requires
+https (SecurityMiddleware redirects it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from functools import cache
 from importlib import import_module
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisSerializer
 from django.http.cookie import parse_cookie
-from redis import RedisError
 
+from getresto.redis import broker_redis
 from orders import live_poll
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 _STATUS_LINES = {204: "204 No Content", 304: "304 Not Modified"}
+_sessions = RedisSerializer()
 
 
 @cache
-def _session_store() -> type:
-    return import_module(settings.SESSION_ENGINE).SessionStore
-
-
-def _session(cookies: dict[str, str]) -> dict | None:
-    """The session's data as Django's cached_db keeps it in Redis, or None (not there: Django reads the database)."""
-    store = _session_store()(cookies.get(settings.SESSION_COOKIE_NAME))
-    if store.session_key is None or not hasattr(store, "cache_key"):
-        return None
-    try:
-        return caches[settings.SESSION_CACHE_ALIAS].get(store.cache_key)
-    except RedisError:  # Django's sessions (getresto.sessions) know what to do without Redis
-        return None
+def _session_store() -> type | None:
+    """The session store class, when its sessions are cached in the broker's Redis (where the grants and versions
+    are, hence one round trip); None otherwise, and every poll goes to Django."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    cached = settings.CACHES.get(settings.SESSION_CACHE_ALIAS, {})
+    in_broker = cached.get("BACKEND", "").endswith("RedisCache") and cached.get("LOCATION") == settings.CELERY_BROKER_URL
+    return store if in_broker and hasattr(store, "cache_key") else None
 
 
 def _secure_enough(environ: dict[str, Any]) -> bool:
@@ -55,16 +56,24 @@ def _secure_enough(environ: dict[str, Any]) -> bool:
     return environ.get("wsgi.url_scheme") == "https"
 
 
+def _named_user(if_none_match: str) -> str:
+    """The user id an ETag of orders.live_poll.tags starts with; empty if it has none."""
+    user_id, dot, _ = if_none_match.strip().removeprefix("W/").strip('"').partition(".")
+    return user_id if dot and user_id.isdigit() else ""
+
+
 def not_modified(environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]]] | None:
     """The status line and headers of a "nothing new" answer to this request, or None: Django answers it."""
-    if environ.get("REQUEST_METHOD") != "GET" or "HTTP_IF_NONE_MATCH" not in environ:
+    if environ.get("REQUEST_METHOD") != "GET":
         return None
     match = live_poll.LIVE_PATH.match(environ.get("PATH_INFO", ""))
-    if match is None or not _secure_enough(environ):
+    user_id = _named_user(environ.get("HTTP_IF_NONE_MATCH", ""))
+    store = _session_store()
+    if match is None or not user_id or store is None or not _secure_enough(environ):
         return None
     cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
-    session = _session(cookies)
-    if not session:
+    session = store(cookies.get(settings.SESSION_COOKIE_NAME))
+    if session.session_key is None:
         return None
     poll = live_poll.Poll(
         establishment_id=int(match.group(1)),
@@ -72,14 +81,24 @@ def not_modified(environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]]] |
         query=environ.get("QUERY_STRING", ""),
         language=live_poll.language(cookies.get(settings.LANGUAGE_COOKIE_NAME, ""), environ.get("HTTP_ACCEPT_LANGUAGE", "")),
         if_none_match=environ["HTTP_IF_NONE_MATCH"],
-        user_id=str(session.get(SESSION_KEY, "")),
-        auth_hash=session.get(HASH_SESSION_KEY, ""),
+        user_id=user_id,
+        auth_hash="",
     )
-    answer = live_poll.check(poll, copies=False)
-    if answer is None:
+    session_key = caches[settings.SESSION_CACHE_ALIAS].make_key(session.cache_key)
+    try:
+        stored, grant, version = broker_redis().mget([session_key, *live_poll.keys(poll)])
+    except redis.RedisError:  # Django's sessions and orders.live_poll know what to do without Redis
+        return None
+    if stored is None:
+        return None
+    data = _sessions.loads(stored)
+    if str(data.get(SESSION_KEY, "")) != user_id:
+        return None
+    judged = live_poll.judge(replace(poll, auth_hash=data.get(HASH_SESSION_KEY, "")), grant, version)
+    if judged is None or not judged[2]:
         return None
     status = live_poll.not_modified_status(bool(environ.get("HTTP_HX_REQUEST")))
-    headers = [("ETag", answer.etag), ("Cache-Control", live_poll.CACHE_CONTROL), ("Vary", "Accept-Encoding, Cookie")]
+    headers = [("ETag", judged[1]), ("Cache-Control", live_poll.CACHE_CONTROL), ("Vary", "Accept-Encoding, Cookie")]
     if settings.SECURE_CONTENT_TYPE_NOSNIFF:
         headers.append(("X-Content-Type-Options", "nosniff"))
     return _STATUS_LINES[status], headers

@@ -108,7 +108,8 @@ def tags(poll: Poll, versions: tuple[int, ...]) -> tuple[str, str]:
     """(the fragment's tag, shared by every user; the ETag, this user's) for these versions, now."""
     clock = int(time.time() // CLOCK_SECONDS) if poll.order_id is None else 0
     shared = _digest(MARKUP, poll.establishment_id, poll.order_id, *versions, clock, poll.query, poll.language)
-    return shared, f'"{_digest(shared, poll.user_id)}"'
+    # The ETag starts with the user's id: orders.live_front reads their grant along with the session.
+    return shared, f'"{poll.user_id}.{_digest(shared, poll.user_id)}"'
 
 
 def _not_modified(request: HttpRequest, etag: str) -> HttpResponse:
@@ -139,25 +140,40 @@ def _with_body(request: HttpRequest, compressed: bytes, etag: str) -> HttpRespon
     return response
 
 
-def check(poll: Poll, *, copies: bool = True) -> QuickAnswer | None:
-    """Whether the screen is current, or (``copies``) another screen's copy of its new fragment; None: the view
-    must render.
+def keys(poll: Poll) -> list[str]:
+    """The Redis keys of the user's grant for the establishment and of the version the screen shows."""
+    version_key = (
+        screen_versions.establishment_key(poll.establishment_id)
+        if poll.order_id is None
+        else screen_versions.order_key(poll.establishment_id, poll.order_id)
+    )
+    return [grant_key(poll.user_id, poll.establishment_id), version_key]
+
+
+def judge(poll: Poll, grant: bytes | None, version: bytes | None) -> tuple[str, str, bool] | None:
+    """(the fragment's tag, the ETag, whether the screen shows it already), or None: the user's permission for
+    the establishment is not known in Redis (or was given to another password), nor the version."""
+    if not poll.user_id or not poll.auth_hash or grant is None or grant.decode() != poll.auth_hash or version is None:
+        return None
+    shared, etag = tags(poll, (int(version),))
+    return shared, etag, etag in poll.if_none_match
+
+
+def check(poll: Poll) -> QuickAnswer | None:
+    """Whether the screen is current, or another screen's copy of its new fragment; None: the view must render.
 
     No database query: one Redis round trip, two when a copy is looked for."""
-    if not poll.user_id or not poll.auth_hash:
+    if not poll.user_id:
         return None
-    keys = [grant_key(poll.user_id, poll.establishment_id), screen_versions.establishment_key(poll.establishment_id)]
-    if poll.order_id is not None:
-        keys[1] = screen_versions.order_key(poll.establishment_id, poll.order_id)
     try:
         client = broker_redis()
-        grant, version = client.mget(keys)
-        if grant is None or grant.decode() != poll.auth_hash or version is None:
+        judged = judge(poll, *client.mget(keys(poll)))
+        if judged is None:
             return None
-        shared, etag = tags(poll, (int(version),))
-        if etag in poll.if_none_match:
+        shared, etag, current = judged
+        if current:
             return QuickAnswer(etag, None)
-        body = client.get(_body_key(shared)) if copies else None
+        body = client.get(_body_key(shared))
     except (redis.RedisError, ValueError) as error:  # ValueError: a broker URL that is not Redis (benches)
         logger.warning("Live refresh rendered, Redis is unreachable: %s", error)
         return None

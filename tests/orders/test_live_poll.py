@@ -232,3 +232,24 @@ def test_a_second_screen_gets_the_first_ones_render_without_a_query(establishmen
     assert "D-4" in text(shared) and queries == []
     # Answered before CommonMiddleware: the length is set here, so that the body is not sent chunked.
     assert shared["Content-Length"] == str(len(shared.content))
+
+
+def test_the_front_answers_only_the_user_of_the_session_and_only_while_their_password_is_the_same(
+    client, establishment, staff_user, manager, commit
+):
+    url = reverse("orders:list_live", args=[establishment.pk])
+    etag = poll(client, url)["ETag"]
+    managers_screen = logged_in(manager)
+    managers_etag = poll(managers_screen, url)["ETag"]
+    current = {"HTTP_HX_REQUEST": "true"}
+    assert live_front.not_modified(environ(client, url, {**current, "HTTP_IF_NONE_MATCH": etag})) is not None
+    # The manager's ETag (which names the manager) sent with the staff member's session.
+    assert live_front.not_modified(environ(client, url, {**current, "HTTP_IF_NONE_MATCH": managers_etag})) is None
+
+    # The password changed and another screen of the same user logged in again and rendered: this session's hash
+    # is the old one.
+    staff_user.set_password("another-horse-battery-staple")
+    staff_user.save()
+    poll(logged_in(staff_user), url)
+    assert live_front.not_modified(environ(client, url, {**current, "HTTP_IF_NONE_MATCH": etag})) is None
+    assert client.get(url, **current, HTTP_IF_NONE_MATCH=etag)["HX-Refresh"] == "true"
