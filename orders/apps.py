@@ -27,3 +27,14 @@ class OrdersConfig(AppConfig):
             weak=False,
             dispatch_uid="orders_membership_revokes_live_poll",
         )
+
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_save
+
+        def deactivated(sender, instance, **kwargs) -> None:
+            # Django refuses an inactive user's session at once; the live refresh's grants would last their 2 minutes.
+            if not instance.is_active:
+                for establishment_id in Membership.objects.filter(user=instance).values_list("establishment_id", flat=True):
+                    live_poll.revoke(instance.pk, establishment_id)
+
+        post_save.connect(deactivated, sender=get_user_model(), weak=False, dispatch_uid="orders_inactive_user_revokes_live_poll")

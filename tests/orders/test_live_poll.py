@@ -253,3 +253,13 @@ def test_the_front_answers_only_the_user_of_the_session_and_only_while_their_pas
     poll(logged_in(staff_user), url)
     assert live_front.not_modified(environ(client, url, {**current, "HTTP_IF_NONE_MATCH": etag})) is None
     assert client.get(url, **current, HTTP_IF_NONE_MATCH=etag)["HX-Refresh"] == "true"
+
+
+def test_a_user_deactivated_gets_nothing_more_not_even_a_204(client, establishment, staff_user, commit):
+    url = reverse("orders:list_live", args=[establishment.pk])
+    etag = poll(client, url)["ETag"]
+    with commit():
+        staff_user.is_active = False
+        staff_user.save()
+    answer = poll(client, url, etag)
+    assert (answer.status_code, answer["HX-Refresh"]) == (204, "true")
