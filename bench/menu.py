@@ -202,6 +202,32 @@ def bench_intake(orders: int, rounds: int) -> None:
         f"{base_cpu / cpu['with menu validation']:.2f} by CPU (target >= 0.8); refs only: "
         f"{base / seconds['with menu, refs only']:.2f}, {base_cpu / cpu['with menu, refs only']:.2f}"
     )
+    bench_check_alone(with_menu)
+
+
+def bench_check_alone(establishment) -> None:
+    """The menu check by itself (menu.ordering.check_order) on the same body, in this process: its CPU per order and
+    its queries, the establishment loaded as the intake API loads it (its menu joined to the key's query)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from menu.ordering import check_order
+    from orders.api.serializers import OrderInputSerializer
+
+    # The body as the API reads it before the checkers (no establishment in the context: nothing checked yet).
+    serializer = OrderInputSerializer(data=FULL_BODY, context={"currency": establishment.currency})
+    serializer.is_valid(raise_exception=True)
+    order = serializer.new_order()
+    loaded = type(establishment).objects.select_related("menu").get(pk=establishment.pk)
+    check_order(loaded, order)
+    with CaptureQueriesContext(connection) as queries:
+        check_order(loaded, order)
+    count = 2_000
+    timing, _result = timed(lambda: [check_order(loaded, order) for _ in range(count)], count_queries=False)
+    print(
+        f"  the menu check alone (check_order, same body): {(timing.ours + timing.database) * 1000 / count:.3f} ms of CPU "
+        f"per order (ours + PG), {len(queries)} queries"
+    )
 
 
 def main() -> None:
