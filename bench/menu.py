@@ -12,8 +12,8 @@ Creates a database of its own (dropped at the end unless --keep) and, in-process
    ``GET /catalogs/:id`` over HTTP, mapping, ``replace_menu``; then the same catalog again.
 3. The intake API (``POST /api/v1/orders/`` through Django's whole stack: middleware, API key, serializer, order
    checkers, ``create_order``, commit) for an establishment without menu and one with the bistro menu, the same
-   order body (3 items, 4 options, names and prices sent) for both, in alternating rounds so that the machine's
-   other load falls on both alike; then orders sent by ref only (names and prices from the menu). Prints orders
+   order body (3 items, 4 options, names and prices sent) for both, taking turns every 10 orders so that the
+   machine's other load falls on both alike; then orders sent by ref only (names and prices from the menu). Prints orders
    per second of each, the CPU per order (this process and its PostgreSQL backend), their ratios (target ≥ 0.8)
    and the queries per order.
 
@@ -137,6 +137,9 @@ def line(timing: Timing) -> str:
     return f"{timing.wall * 1000:6.0f} ms  {timing.ours * 1000:5.0f} ms  {timing.database * 1000:5.0f} ms  {timing.queries:5d}"
 
 
+CHUNK = 10
+
+
 def bench_intake(orders: int, rounds: int) -> None:
     from django.db import connection
     from django.test import Client
@@ -178,11 +181,15 @@ def bench_intake(orders: int, rounds: int) -> None:
         queries[name] = len(captured)
     seconds = dict.fromkeys(cases, 0.0)
     cpu = dict.fromkeys(cases, 0.0)
+    # Within a round the cases take turns every CHUNK orders, so that a change of the machine's other load
+    # (shared cores) falls on all of them alike rather than on whichever case ran at the time.
     for _ in range(rounds):
-        for name, send in cases.items():
-            timing, _result = timed(lambda send=send: [send() for _ in range(orders)], count_queries=False)
-            seconds[name] += timing.wall
-            cpu[name] += timing.ours + timing.database
+        for start in range(0, orders, CHUNK):
+            for name, send in cases.items():
+                chunk = min(CHUNK, orders - start)
+                timing, _result = timed(lambda send=send, chunk=chunk: [send() for _ in range(chunk)], count_queries=False)
+                seconds[name] += timing.wall
+                cpu[name] += timing.ours + timing.database
     print(f"\nIntake API, {orders * rounds:,} orders per case in {rounds} alternating rounds, in-process")
     print(f"  {'':<22} {'wall':>13}  {'':>13}  {'CPU (ours + PG)':>15}  queries/order")
     count = orders * rounds
@@ -194,6 +201,32 @@ def bench_intake(orders: int, rounds: int) -> None:
         f"  orders/s with menu validation / without: {base / seconds['with menu validation']:.2f} by wall time, "
         f"{base_cpu / cpu['with menu validation']:.2f} by CPU (target >= 0.8); refs only: "
         f"{base / seconds['with menu, refs only']:.2f}, {base_cpu / cpu['with menu, refs only']:.2f}"
+    )
+    bench_check_alone(with_menu)
+
+
+def bench_check_alone(establishment) -> None:
+    """The menu check by itself (menu.ordering.check_order) on the same body, in this process: its CPU per order and
+    its queries, the establishment loaded as the intake API loads it (its menu joined to the key's query)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from menu.ordering import check_order
+    from orders.api.serializers import OrderInputSerializer
+
+    # The body as the API reads it before the checkers (no establishment in the context: nothing checked yet).
+    serializer = OrderInputSerializer(data=FULL_BODY, context={"currency": establishment.currency})
+    serializer.is_valid(raise_exception=True)
+    order = serializer.new_order()
+    loaded = type(establishment).objects.select_related("menu").get(pk=establishment.pk)
+    check_order(loaded, order)
+    with CaptureQueriesContext(connection) as queries:
+        check_order(loaded, order)
+    count = 2_000
+    timing, _result = timed(lambda: [check_order(loaded, order) for _ in range(count)], count_queries=False)
+    print(
+        f"  the menu check alone (check_order, same body): {(timing.ours + timing.database) * 1000 / count:.3f} ms of CPU "
+        f"per order (ours + PG), {len(queries)} queries"
     )
 
 

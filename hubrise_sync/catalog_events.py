@@ -1,7 +1,9 @@
 """What HubRise's catalog and inventory callbacks mean for the menu (webhook and polling alike).
 
 ``catalog.create``/``catalog.update`` carry ids only: an import of the bound
-catalog is asked for (a heavy read, done by a task). ``inventory.patch``
+catalog is asked for (a heavy read, done by a task), unless a manager switched
+the automatic re-import off for the connection (the event is then recorded,
+not used). ``inventory.patch``
 carries the changed entries and is applied at once; ``inventory.update``
 asks for a read of the whole inventory. Events of another catalog than the
 one the connection is bound to are recorded and left alone.
@@ -40,8 +42,12 @@ def apply(raw: str, resource_type: str, event_type: str, location_id: str, conne
     if not connections:
         return Outcome.IGNORED_UNSUPPORTED, f"{kind}: catalog {body.get('catalog_id')!r} is not bound to a connection of ours."
     done = []
+    used = False
     for bound in connections:
         if resource_type == "catalog" and event_type in ("create", "update"):
+            if not catalog_import.imports_automatically(bound):
+                done.append(f"automatic re-import is off for establishment {bound.establishment_id}, the menu is kept")
+                continue
             record = catalog_import.request_import(bound.establishment, trigger=CatalogImport.Trigger.CALLBACK)
             done.append(f"import {record.pk} for establishment {bound.establishment_id}")
         elif resource_type == "inventory" and event_type == "update":
@@ -53,4 +59,5 @@ def apply(raw: str, resource_type: str, event_type: str, location_id: str, conne
         else:
             # A deleted catalog leaves the menu as it is: staff keep taking orders on it.
             return Outcome.IGNORED_UNSUPPORTED, f"{kind}: the menu is kept as it is."
-    return Outcome.APPLIED, f"{kind}: " + "; ".join(done)
+        used = True
+    return Outcome.APPLIED if used else Outcome.IGNORED_UNSUPPORTED, f"{kind}: " + "; ".join(done)

@@ -1,7 +1,8 @@
 """Pulling the connection's HubRise catalog into the establishment's menu.
 
 ``request_import`` records the wish (on connection, from the settings page's
-button, on a ``catalog.create``/``catalog.update`` callback) and queues a task
+button, on a ``catalog.create``/``catalog.update`` callback unless the
+connection's ``CatalogSync.auto_import`` is off) and queues a task
 after the commit; ``run_import`` (the task) reads the catalog, a heavy call
 that HubRise allows 10 times a minute, through the rate limiter's heavy window,
 and replaces the menu through ``menu.services.replace_menu``: one transaction,
@@ -26,7 +27,7 @@ from hubrise_sync import inventory_sync, queue, ratelimit
 from hubrise_sync.catalog_mapping import CatalogRefused, menu_from_catalog
 from hubrise_sync.catalog_work import QUEUED_TIMEOUT, RETRY_AFTER_FAILURE, SOURCE, STARTED_TIMEOUT, TryLater
 from hubrise_sync.client import HubRiseClient, HubRiseError
-from hubrise_sync.models import CatalogImport, Connection
+from hubrise_sync.models import CatalogImport, CatalogSync, Connection
 from menu import selectors as menu_selectors
 from menu import services as menu_services
 from menu.changes import MenuChanges
@@ -63,6 +64,15 @@ def request_import(establishment: Establishment, *, trigger: str, user: Abstract
         )
         transaction.on_commit(lambda: _queue_quietly(record.pk))
     return record
+
+
+def imports_automatically(connection: Connection) -> bool:
+    """Whether the POS's changes of the catalog (its callbacks) re-import the menu: yes unless a manager said no."""
+    return not CatalogSync.objects.filter(connection=connection, auto_import=False).exists()
+
+
+def set_auto_import(connection: Connection, auto_import: bool) -> None:
+    CatalogSync.objects.update_or_create(connection=connection, defaults={"auto_import": auto_import})
 
 
 def _queue_quietly(import_id: int, countdown: float | None = None) -> None:

@@ -19,6 +19,7 @@ urlpatterns: list = [
     path("e/<int:establishment_id>/catalog/imports/", views_catalog.imports_fragment, name="catalog_imports"),
     path("e/<int:establishment_id>/catalog/push/", views_catalog.push, name="push_catalog"),
     path("e/<int:establishment_id>/catalog/auto-push/", views_catalog.auto_push, name="auto_push_catalog"),
+    path("e/<int:establishment_id>/catalog/auto-import/", views_catalog.auto_import, name="auto_import_catalog"),
     path("callback/", HubRiseCallbackView.as_view(), name="callback"),
     path("oauth/callback/", views_settings.oauth_callback, name="oauth_callback"),
     path("e/<int:establishment_id>/orders/<int:order_id>/retry/", views_push.retry_order, name="retry_order"),

@@ -1,4 +1,4 @@
-"""The menu's HubRise catalog on the settings page: "Réimporter la carte" and the last imports.
+"""The menu's HubRise catalog on the settings page: "Réimporter la carte", its switches and the last imports.
 
 Any member sees the imports (a refused catalog says why); only managers ask for one.
 The import itself runs in a task (catalog_import.py), never in the request: the
@@ -81,4 +81,20 @@ def auto_push(request: HttpRequest, establishment_id: int) -> HttpResponse:
             messages.success(request, _("Each change of the menu will be sent to HubRise, a minute after the last one."))
         else:
             messages.success(request, _("Changes of the menu are no longer sent to HubRise by themselves."))
+    return redirect("hubrise:settings", establishment_id=establishment.pk)
+
+
+@login_required
+@require_POST
+def auto_import(request: HttpRequest, establishment_id: int) -> HttpResponse:
+    """ "Réimporter la carte automatiquement quand la caisse la change", on or off."""
+    establishment = _managed(request, establishment_id)
+    connection = connection_of(establishment)
+    if connection is not None:
+        wanted = request.POST.get("auto_import") == "on"
+        catalog_import.set_auto_import(connection, wanted)
+        if wanted:
+            messages.success(request, _("The menu will be imported again each time the POS changes the catalog."))
+        else:
+            messages.success(request, _("Changes of the catalog at HubRise no longer change the menu by themselves."))
     return redirect("hubrise:settings", establishment_id=establishment.pk)

@@ -6,21 +6,21 @@ available option of that SKU's option lists by its ``ref``, each option list's
 minimum and maximum must hold, and a deal must be one of the menu's with the
 item's SKU on one of its lines. Names, prices and the tax rate left out are
 taken from the menu; prices sent that differ from it are refused unless the
-menu accepts other prices. The lookups cost two queries per order (the menu,
-then its SKUs with their option lists and options), plus one when the order
-has deals.
+menu accepts other prices. What the check reads of the menu is kept per
+process and menu version (menu/order_facts.py): once warm, a check costs no
+query beyond the menu's row, which the intake API joins to its key's query.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 
 from menu import description as desc
-from menu.models import DealLineSku, Menu, Sku
+from menu.models import Menu
+from menu.order_facts import LineFacts, SkuFacts, facts_of
 from orders.extensions import OrderRefused
 from orders.inputs import NewDeal, NewItem, NewOption, NewOrder
 from orders.models import Establishment
@@ -28,105 +28,7 @@ from orders.models import Establishment
 CENT = Decimal("0.01")
 
 
-@dataclass
-class _OptionFacts:
-    id: int
-    ref: str
-    name: str
-    price: Decimal
-    available: bool
-
-
-@dataclass
-class _ListFacts:
-    id: int
-    name: str
-    min_selections: int
-    max_selections: int | None
-    options: list[_OptionFacts] = field(default_factory=list)
-
-
-@dataclass
-class _SkuFacts:
-    ref: str
-    name: str
-    product_name: str
-    price: Decimal
-    available: bool
-    tax_rate: Decimal | None
-    lists: dict[int, _ListFacts] = field(default_factory=dict)
-
-    @property
-    def label(self) -> str:
-        return f"{self.product_name} · {self.name}" if self.name else self.product_name
-
-
-@dataclass
-class _LineFacts:
-    label: str
-    pricing_effect: str
-    pricing_value: Decimal | None
-    extra_charges: dict[str, Decimal | None] = field(default_factory=dict)
-
-
-def _skus_with_options(menu_id: int, refs: Iterable[str]) -> dict[str, _SkuFacts]:
-    """The SKUs with these codes, each with its option lists and their options: one query (outer joins)."""
-    skus: dict[str, _SkuFacts] = {}
-    link = "option_list_links__"
-    option_list = link + "option_list__"
-    option = option_list + "options__"
-    rows = (
-        Sku.objects.filter(menu_id=menu_id, ref__in=list(refs))
-        .order_by("id", f"{link}position", f"{option}position", f"{option}id")
-        .values_list(
-            "ref",
-            "name",
-            "price",
-            "available",
-            "product__name",
-            "product__tax_rate",
-            f"{option_list}id",
-            f"{option_list}name",
-            f"{option_list}min_selections",
-            f"{option_list}max_selections",
-            f"{option}id",
-            f"{option}ref",
-            f"{option}name",
-            f"{option}price",
-            f"{option}available",
-        )
-    )
-    for ref, name, price, available, product_name, tax_rate, list_id, list_name, low, high, *option_row in rows:
-        sku = skus.get(ref)
-        if sku is None:
-            sku = skus[ref] = _SkuFacts(ref, name, product_name, price, available, tax_rate)
-        if list_id is None:
-            continue
-        option_list = sku.lists.get(list_id)
-        if option_list is None:
-            option_list = sku.lists[list_id] = _ListFacts(list_id, list_name, low, high)
-        if option_row[0] is not None:
-            option_list.options.append(_OptionFacts(*option_row))
-    return skus
-
-
-def _deal_lines(menu_id: int, refs: Iterable[str]) -> dict[str, list[_LineFacts]]:
-    """The lines of the deals with these codes, with the codes of their SKUs: one query."""
-    deals: dict[str, dict[int, _LineFacts]] = {}
-    rows = (
-        DealLineSku.objects.filter(line__deal__menu_id=menu_id, line__deal__ref__in=list(refs))
-        .order_by("line__position", "line_id", "position")
-        .values_list(
-            "line__deal__ref", "line_id", "line__label", "line__pricing_effect", "line__pricing_value", "sku__ref", "extra_charge"
-        )
-    )
-    for deal_ref, line_id, label, effect, value, sku_ref, extra in rows:
-        line = deals.setdefault(deal_ref, {}).setdefault(line_id, _LineFacts(label, effect, value))
-        line.extra_charges[sku_ref] = extra
-    return {ref: list(lines.values()) for ref, lines in deals.items()}
-
-
-def deal_price(sku_price: Decimal, line: _LineFacts | desc.DealLine, extra_charge: Decimal | None) -> Decimal:
+def deal_price(sku_price: Decimal, line: LineFacts | desc.DealLine, extra_charge: Decimal | None) -> Decimal:
     """What a SKU costs on a deal line: the line's pricing applied to the SKU's price, plus the SKU's extra charge."""
     value = line.pricing_value or Decimal("0")
     effect = line.pricing_effect
@@ -147,7 +49,7 @@ def _money(amount: Decimal, currency: str) -> str:
     return f"{amount.quantize(CENT)} {currency}"
 
 
-def pricing_value_text(line: _LineFacts | desc.DealLine, currency: str) -> str:
+def pricing_value_text(line: LineFacts | desc.DealLine, currency: str) -> str:
     """A deal line's value as an order's deal_line carries it: an amount (\"14.50 EUR\") or a percentage (\"10\")."""
     if line.pricing_value is None:
         return ""
@@ -159,7 +61,7 @@ def pricing_value_text(line: _LineFacts | desc.DealLine, currency: str) -> str:
 class _Check:
     """One order against the menu: errors gathered by field path, items completed from the menu."""
 
-    def __init__(self, menu: Menu, currency: str, skus: dict[str, _SkuFacts], deals: dict[str, list[_LineFacts]]) -> None:
+    def __init__(self, menu: Menu, currency: str, skus: dict[str, SkuFacts], deals: dict[str, tuple[LineFacts, ...]]) -> None:
         self.menu = menu
         self.currency = currency
         self.skus = skus
@@ -219,7 +121,7 @@ class _Check:
         )
 
     def deal_line(
-        self, path: str, item: NewItem, sku: _SkuFacts, deal_refs: dict[str, str], deal_names: dict[str, str]
+        self, path: str, item: NewItem, sku: SkuFacts, deal_refs: dict[str, str], deal_names: dict[str, str]
     ) -> tuple[Decimal | None, NewItem]:
         """The price the menu expects for the item (None when its deal is already refused), and the item
         with its deal line completed."""
@@ -244,14 +146,12 @@ class _Check:
         )
         return deal_price(sku.price, line, line.extra_charges[sku.ref]), completed
 
-    def option(self, path: str, option: NewOption, sku: _SkuFacts) -> tuple[NewOption, int | None]:
+    def option(self, path: str, option: NewOption, sku: SkuFacts) -> tuple[NewOption, int | None]:
         """The option completed from the menu, and the id of the SKU's option list it belongs to."""
         if not option.ref:
             self.error(f"{path}.ref", _("Required: this establishment has a menu, give the option's code."))
             return option, None
-        found = [
-            (option_list, facts) for option_list in sku.lists.values() for facts in option_list.options if facts.ref == option.ref
-        ]
+        found = [(option_list, facts) for option_list in sku.lists for facts in option_list.options if facts.ref == option.ref]
         # The same code may be in two of the SKU's lists: the list's name, when sent, says which.
         named = [pair for pair in found if option.option_list_name and pair[0].name == option.option_list_name]
         if not found:
@@ -266,13 +166,13 @@ class _Check:
         )
         return completed, option_list.id
 
-    def selections(self, path: str, checked: list[tuple[NewOption, int | None]], sku: _SkuFacts) -> None:
+    def selections(self, path: str, checked: list[tuple[NewOption, int | None]], sku: SkuFacts) -> None:
         # A removed option ("sans oignons") is not a choice; an option taken twice counts twice.
         chosen: dict[int, int] = {}
         for option, list_id in checked:
             if list_id is not None and not option.removed:
                 chosen[list_id] = chosen.get(list_id, 0) + option.quantity
-        for option_list in sku.lists.values():
+        for option_list in sku.lists:
             count = chosen.get(option_list.id, 0)
             if count < option_list.min_selections:
                 self.error(
@@ -293,7 +193,7 @@ def _menu_of(establishment: Establishment) -> Menu | None:
     cached = establishment._state.fields_cache.get("menu", False)
     if cached is not False:
         return cached
-    return Menu.objects.filter(establishment=establishment).only("id", "accepts_other_prices").first()
+    return Menu.objects.filter(establishment=establishment).only("id", "accepts_other_prices", "version", "changed_at").first()
 
 
 def check_order(establishment: Establishment, order: NewOrder) -> NewOrder:
@@ -301,9 +201,9 @@ def check_order(establishment: Establishment, order: NewOrder) -> NewOrder:
     menu = _menu_of(establishment)
     if menu is None:
         return order
-    skus = _skus_with_options(menu.pk, {item.sku_ref for item in order.items if item.sku_ref})
-    deal_codes = {deal.ref for deal in order.deals if deal.ref}
-    deals = _deal_lines(menu.pk, deal_codes) if deal_codes else {}
+    skus, deals = facts_of(
+        menu, {item.sku_ref for item in order.items if item.sku_ref}, {deal.ref for deal in order.deals if deal.ref}
+    )
     check = _Check(menu, establishment.currency, skus, deals)
     deal_refs = check.deal_refs(order.deals)
     deal_names = {deal.key: deal.name for deal in order.deals}

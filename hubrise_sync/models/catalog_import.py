@@ -83,7 +83,10 @@ class InventoryRefresh(models.Model):
 
 
 class CatalogSync(models.Model):
-    """What a connection pushes of the menu: whether edits go to HubRise by themselves, and stock to tell it.
+    """How a connection keeps the menu and HubRise's catalog together: whether the POS's changes of the catalog are
+    imported by themselves, whether edits go to HubRise by themselves, and stock to tell it.
+
+    A connection without a row has the defaults (re-import on, push off).
 
     ``pending_stock`` holds the SKUs and options whose availability staff changed
     and HubRise has not learnt yet ({"sku:STEAK": false, "option:FRITES": true}):
@@ -93,6 +96,14 @@ class CatalogSync(models.Model):
 
     connection = models.OneToOneField(
         "hubrise_sync.Connection", on_delete=models.CASCADE, related_name="catalog_sync", verbose_name=_("connection")
+    )
+    auto_import = models.BooleanField(
+        _("re-import the menu automatically when the POS changes it"),
+        default=True,
+        help_text=_(
+            "HubRise's catalog callbacks (catalog.create, catalog.update) import the catalog again. Off: the menu "
+            "changes only with “Re-import the menu”, e.g. while it is being reworked here."
+        ),
     )
     auto_push = models.BooleanField(
         _("send the menu to HubRise after each change"),

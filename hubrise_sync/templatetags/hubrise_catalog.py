@@ -18,3 +18,9 @@ def catalog_auto_push(connection) -> bool:
     from hubrise_sync.models import CatalogSync
 
     return CatalogSync.objects.filter(connection=connection, auto_push=True).exists()
+
+
+@register.simple_tag
+def catalog_auto_import(connection) -> bool:
+    """Whether the POS's changes of the catalog re-import the menu."""
+    return catalog_import.imports_automatically(connection)

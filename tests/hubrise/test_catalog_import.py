@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 
 from hubrise_sync import catalog_import
-from hubrise_sync.models import CatalogImport
+from hubrise_sync.models import CatalogImport, InboundEvent
 from menu import selectors
 from menu.models import Category, Channel, Deal, Menu, OptionList, Product, Sku
 from orders.models import OrderItem
@@ -181,3 +181,42 @@ def test_kitchen_staff_see_the_imports_but_cannot_ask_for_one(client, connected,
     assert "Carte importée" in settings_page(client, establishment)
     assert "Réimporter la carte" not in settings_page(client, establishment)
     assert client.post(reverse("hubrise:reimport", args=[establishment.pk])).status_code == 403
+
+
+def test_a_manager_switches_the_automatic_re_import_off_and_the_pos_changes_then_wait_for_the_button(
+    client, connected, establishment, hubrise, django_capture_on_commit_callbacks
+):
+    switch = 'name="auto_import" checked'
+    assert "Réimporter la carte automatiquement quand la caisse la change" in settings_page(client, establishment)
+    assert switch in settings_page(client, establishment)
+
+    answer = client.post(reverse("hubrise:auto_import_catalog", args=[establishment.pk]), {}, follow=True)
+    hubrise.set_sku_price("STEAK-FRITES", "20.90 EUR")
+    poll(connected, django_capture_on_commit_callbacks)
+
+    assert "Les changements du catalogue chez HubRise ne changent plus la carte d’eux-mêmes." in answer.text
+    assert switch not in settings_page(client, establishment)
+    assert Sku.objects.get(menu__establishment=establishment, ref="STEAK-FRITES").price == Decimal("19.50")
+    assert not CatalogImport.objects.filter(establishment=establishment, trigger=CatalogImport.Trigger.CALLBACK).exists()
+    event = InboundEvent.objects.get(connection=connected, resource_type="catalog", event_type="update")
+    assert event.outcome == InboundEvent.Outcome.IGNORED_UNSUPPORTED
+    assert "automatic re-import is off" in event.detail
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("hubrise:reimport", args=[establishment.pk]))
+    assert Sku.objects.get(menu__establishment=establishment, ref="STEAK-FRITES").price == Decimal("20.90")
+
+    client.post(reverse("hubrise:auto_import_catalog", args=[establishment.pk]), {"auto_import": "on"})
+    hubrise.set_sku_price("STEAK-FRITES", "21.50 EUR")
+    poll(connected, django_capture_on_commit_callbacks)
+    assert Sku.objects.get(menu__establishment=establishment, ref="STEAK-FRITES").price == Decimal("21.50")
+
+
+def test_kitchen_staff_cannot_switch_the_automatic_re_import(client, connected, establishment):
+    from orders.models import Membership
+    from tests.factories import make_user
+
+    client.force_login(make_user(establishment, username="marc", role=Membership.Role.STAFF))
+
+    assert client.post(reverse("hubrise:auto_import_catalog", args=[establishment.pk]), {}).status_code == 403
+    assert catalog_import.imports_automatically(connected)

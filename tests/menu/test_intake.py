@@ -7,10 +7,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from menu import services
+from menu import order_facts, services
 from menu.ordering import check_order
 from orders.inputs import NewItem, NewOption, NewOrder
 from orders.models import ApiKey, Order
+from tests.factories import make_establishment
+from tests.menu.bistro import BISTRO_MENU
 
 pytestmark = pytest.mark.django_db
 
@@ -211,7 +213,7 @@ def test_without_menu_an_item_needs_its_name_and_price(client, establishment):
     }
 
 
-def test_the_menu_lookups_of_one_order_cost_two_queries(establishment):
+def test_the_menu_lookups_cost_two_queries_the_first_time_and_none_once_kept(establishment):
     by_ref = NewOrder(
         items=(
             NewItem(
@@ -228,11 +230,35 @@ def test_the_menu_lookups_of_one_order_cost_two_queries(establishment):
 
     # As a page or a task loads it: without its menu (the intake API joins it to its key's query, one query less).
     establishment = type(establishment).objects.get(pk=establishment.pk)
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesContext(connection) as first:
         checked = check_order(establishment, by_ref)
+    # As the intake API loads it, for the next order.
+    establishment = type(establishment).objects.select_related("menu").get(pk=establishment.pk)
+    with CaptureQueriesContext(connection) as next_one:
+        checked_again = check_order(establishment, by_ref)
 
-    assert len(queries) == 2
+    assert (len(first), len(next_one)) == (2, 0)
     assert [item.product_name for item in checked.items] == ["Steak frites", "Café", "Limonade artisanale"]
+    assert checked_again == checked
+
+
+def test_a_process_keeps_a_bounded_number_of_facts_and_forgets_the_menu_least_recently_ordered_from(establishment, monkeypatch):
+    other = make_establishment()
+    services.replace_menu(other, BISTRO_MENU, source="test")
+    options = (NewOption("", "", ref="CUIS-SAIG", price=None), NewOption("", "", ref="ACC-FRI", price=None))
+    steak = NewOrder(items=(NewItem("", None, Decimal("1"), sku_ref="STEAK-FR", options=options),))
+    # The steak and its three option lists are about 15 facts: room for one menu's, not two.
+    monkeypatch.setattr(order_facts, "MAX_FACTS", 20)
+
+    def queries_of_a_check(of) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            check_order(type(of).objects.select_related("menu").get(pk=of.pk), steak)
+        return len(queries) - 1
+
+    first = [queries_of_a_check(establishment), queries_of_a_check(establishment)]
+    then_other = [queries_of_a_check(other), queries_of_a_check(other)]
+
+    assert (first, then_other, queries_of_a_check(establishment)) == ([1, 0], [1, 0], 1)
 
 
 def test_the_openapi_schema_says_what_the_menu_checks(client):

@@ -32,7 +32,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from hubrise_sync.models import Connection, InboundEvent, QuarantinedCallback
+from hubrise_sync.models import CatalogImport, CatalogSync, Connection, InboundEvent, InventoryRefresh, QuarantinedCallback
 from menu.services import replace_menu
 from orders.models import ApiKey, Establishment, Membership
 from printing.models import Printer
@@ -101,6 +101,11 @@ def world(settings) -> World:
         event_id="evt-secret", connection=connection, order=their_order, via="webhook", outcome="applied", location_id="zz9-1"
     )
     QuarantinedCallback.objects.create(reason="bad_signature", remote_addr="203.0.113.77", body=b"{}", body_size=2)
+    CatalogImport.objects.create(
+        establishment=theirs, trigger="callback", outcome="refused", details={"problems": ["Emplacement secret: no catalog"]}
+    )
+    CatalogSync.objects.create(connection=connection, auto_import=False)
+    InventoryRefresh.objects.create(connection=connection, last_error="Emplacement secret: 503")
     access = {
         "user_agent": "curl",
         "ip_address": "203.0.113.77",

@@ -1,0 +1,188 @@
+"""A change of the menu, wherever it is made, holds from the very next order (each process keeps what orders read of
+the menu, menu/order_facts.py): an order goes through first, so that what it read is kept, then the change, then
+the same order again."""
+
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+
+from menu.models import Option, OptionList, Sku
+from orders.models import ApiKey, Membership
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/orders/"
+STEAK = {"sku_ref": "STEAK-FR", "quantity": "1", "options": [{"ref": "CUIS-SAIG"}, {"ref": "ACC-FRI"}]}
+
+
+@pytest.fixture
+def send(establishment):
+    """Posts an order of these items to the intake API as the ordering front does: (status, errors or items)."""
+    _key, raw = ApiKey.generate(establishment, "QR menu")
+    front = Client(HTTP_AUTHORIZATION=f"Api-Key {raw}", HTTP_ACCEPT_LANGUAGE="en")
+
+    def post(*items: dict) -> tuple[int, dict | list]:
+        response = front.post(URL, json.dumps({"service_type": "eat_in", "items": list(items)}), content_type="application/json")
+        body = response.json()
+        return response.status_code, body["items"] if response.status_code == 201 else body["errors"]
+
+    return post
+
+
+@pytest.fixture
+def cook(establishment):
+    client = Client(HTTP_ACCEPT_LANGUAGE="fr")
+    client.force_login(make_user(establishment, "marc"))
+    return client
+
+
+@pytest.fixture
+def manager(establishment):
+    client = Client(HTTP_ACCEPT_LANGUAGE="fr")
+    client.force_login(make_user(establishment, "claire", role=Membership.Role.MANAGER))
+    return client
+
+
+@pytest.fixture
+def admin_client():
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.fr", "x"))
+    return client
+
+
+def tap(client, establishment, kind: str, item_id: int, available: bool) -> None:
+    data = {"kind": kind, "id": item_id, "available": "1" if available else "0"}
+    response = client.post(reverse("menu:availability", args=[establishment.pk]), data)
+    assert response.status_code == 302
+
+
+def test_a_sku_tapped_unavailable_on_the_menu_page_is_refused_from_the_next_order_and_back_after_the_next_tap(
+    send, cook, establishment
+):
+    assert send(STEAK)[0] == 201
+    steak = Sku.objects.get(ref="STEAK-FR")
+
+    tap(cook, establishment, "sku", steak.pk, available=False)
+    refused = send(STEAK)
+    tap(cook, establishment, "sku", steak.pk, available=True)
+
+    assert refused == (400, {"items[0].sku_ref": ["“Steak frites” (STEAK-FR) is unavailable."]})
+    assert send(STEAK)[0] == 201
+
+
+def test_an_option_tapped_unavailable_on_the_menu_page_is_refused_from_the_next_order(send, cook, establishment):
+    assert send(STEAK)[0] == 201
+
+    tap(cook, establishment, "option", Option.objects.get(ref="ACC-FRI").pk, available=False)
+
+    assert send(STEAK) == (400, {"items[0].options[1].ref": ["“Frites maison” (ACC-FRI) is unavailable."]})
+
+
+def test_a_price_a_manager_changes_on_the_menu_page_is_the_next_orders_price(send, manager, establishment):
+    assert send(STEAK)[1][0]["price"] == "18.50 EUR"
+    steak = Sku.objects.get(ref="STEAK-FR")
+
+    manager.post(reverse("menu:edit_sku", args=[establishment.pk, steak.pk]), {"name": "", "ref": "STEAK-FR", "price": "19,50"})
+
+    assert send(STEAK)[1][0]["price"] == "19.50 EUR"
+    assert send({**STEAK, "price": "18.50 EUR"}) == (
+        400,
+        {
+            "items[0].price": [
+                "The menu's price of “Steak frites” is 19.50 EUR, not 18.50 EUR: this establishment takes the menu's prices."
+            ]
+        },
+    )
+
+
+def sku_form(sku: Sku, **changes) -> dict:
+    data = {
+        "menu": sku.menu_id,
+        "position": sku.position,
+        "product": sku.product_id,
+        "ref": sku.ref,
+        "name": sku.name,
+        "price": str(sku.price),
+        "tags": "[]",
+        "available": "on" if sku.available else "",
+        **inline_forms("option_list_links", []),
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value != ""}
+
+
+def inline_forms(prefix: str, rows: list[dict]) -> dict:
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": str(len(rows)),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for index, row in enumerate(rows):
+        data.update({f"{prefix}-{index}-{name}": value for name, value in row.items() if value != ""})
+    return data
+
+
+def test_a_sku_marked_unavailable_in_the_admin_is_refused_from_the_next_order(send, admin_client):
+    assert send(STEAK)[0] == 201
+    steak = Sku.objects.get(ref="STEAK-FR")
+
+    response = admin_client.post(reverse("admin:menu_sku_change", args=[steak.pk]), sku_form(steak, available=""))
+
+    assert response.status_code == 302
+    assert send(STEAK) == (400, {"items[0].sku_ref": ["“Steak frites” (STEAK-FR) is unavailable."]})
+
+
+def test_an_option_marked_unavailable_in_its_lists_admin_page_is_refused_from_the_next_order(send, admin_client):
+    assert send(STEAK)[0] == 201
+    sides = OptionList.objects.get(ref="ACCOMP")
+    rows = [
+        {
+            "id": option.pk,
+            "option_list": sides.pk,
+            "name": option.name,
+            "ref": option.ref,
+            "price": str(option.price),
+            "is_default": "on" if option.is_default else "",
+            "available": "" if option.ref == "ACC-FRI" else "on",
+            "position": option.position,
+            "tags": "[]",
+        }
+        for option in sides.options.order_by("position", "id")
+    ]
+    form = {
+        "menu": sides.menu_id,
+        "position": sides.position,
+        "ref": sides.ref,
+        "name": sides.name,
+        "min_selections": sides.min_selections,
+        "max_selections": sides.max_selections if sides.max_selections is not None else "",
+        "tags": "[]",
+        **inline_forms("options", rows),
+    }
+
+    response = admin_client.post(reverse("admin:menu_optionlist_change", args=[sides.pk]), form)
+
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert send(STEAK) == (400, {"items[0].options[1].ref": ["“Frites maison” (ACC-FRI) is unavailable."]})
+
+
+def test_a_sku_deleted_in_the_admin_is_off_the_menu_from_the_next_order(send, admin_client):
+    assert send(STEAK)[0] == 201
+
+    admin_client.post(reverse("admin:menu_sku_delete", args=[Sku.objects.get(ref="STEAK-FR").pk]), {"post": "yes"})
+
+    assert send(STEAK) == (400, {"items[0].sku_ref": ["“STEAK-FR” is not on the menu."]})
+
+
+def test_a_price_changed_in_the_admin_is_the_next_orders_price(send, admin_client):
+    assert send(STEAK)[1][0]["price"] == "18.50 EUR"
+    steak = Sku.objects.get(ref="STEAK-FR")
+
+    admin_client.post(reverse("admin:menu_sku_change", args=[steak.pk]), sku_form(steak, price="21.00"))
+
+    assert send(STEAK)[1][0]["price"] == "21.00 EUR"
