@@ -132,7 +132,9 @@ def insert(objects: Sequence[Model], *, skip_conflicts_on: str | None = None) ->
         raise ValueError("skip_conflicts_on inserts one object at a time")
     model = type(objects[0])
     connection = connections[router.db_for_write(model)]
-    sql, fields = _insert_statement(model, connection.alias, len(objects), skip_conflicts_on)
+    kept = len(objects) <= ROWS_KEPT
+    statement = _insert_statement if kept else _insert_statement.__wrapped__
+    sql, fields = statement(model, connection.alias, len(objects), skip_conflicts_on)
     params = []
     for instance in objects:
         instance._prepare_related_fields_for_save(operation_name="insert")
@@ -142,7 +144,10 @@ def insert(objects: Sequence[Model], *, skip_conflicts_on: str | None = None) ->
                 raise TypeError(f"{model.__name__}.{model_field.name} is an expression: save it with the ORM")
             params.append(model_field.get_db_prep_save(value, connection))
     with connection.cursor() as cursor:
-        execute(cursor, sql, params)
+        if kept:
+            execute(cursor, sql, params)
+        else:
+            cursor.execute(sql, params)
         ids = [row[0] for row in cursor.fetchall()]
     # Without conflicts every object was inserted, in order; with one object, an id says it was.
     for instance, pk in zip(objects, ids, strict=skip_conflicts_on is None):
@@ -150,6 +155,11 @@ def insert(objects: Sequence[Model], *, skip_conflicts_on: str | None = None) ->
         instance._state.adding = False
         instance._state.db = connection.alias
     return len(ids)
+
+
+# An INSERT of up to this many rows (most orders' lines) is built once and prepared; a larger one, built for its
+# call: keeping one statement per number of rows up to an order's 10,000 options would hold megabytes for nothing.
+ROWS_KEPT = 16
 
 
 @functools.cache
@@ -166,8 +176,8 @@ def _insert_statement(model: type[Model], alias: str, count: int, skip_conflicts
     return sql, fields
 
 
-# A connection keeps at most this many prepared statements (an INSERT has one per number of rows);
-# past it, statements are sent as they are.
+# A connection keeps at most this many prepared statements (an INSERT has one per number of rows, up to
+# ROWS_KEPT); past it, statements are sent as they are.
 MAX_PREPARED_PER_CONNECTION = 64
 # Statements prepared on each open connection (the driver's own connection object: a new one after a
 # reconnection, which has none), by SQL.
@@ -194,7 +204,7 @@ def execute(cursor, sql: str, params: Sequence[Any] | dict[str, Any]) -> None:
     cursor.execute(f"EXECUTE {name}{arguments}", values)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)
 def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
     """``sql`` with PostgreSQL's $1, $2… for its placeholders; the names of named ones, in the order of their numbers."""
     names: list[str] = []

@@ -149,6 +149,23 @@ def test_a_created_order_stores_every_line(client, establishment):
     assert list(order.history.values_list("source", "to_status")) == [(StatusChange.Source.API, "new")]
 
 
+def test_a_large_order_stores_every_line_in_order(client):
+    """More lines than getresto.statements keeps a prepared INSERT for: the same answer and the same rows."""
+    items = [
+        item(product_name=f"Plat {n}", options=[{"option_list_name": "Sauce", "name": f"Sauce {n}-{k}"} for k in range(3)])
+        for n in range(40)
+    ]
+
+    response = client.post(URL, {"items": items}, format="json")
+
+    assert response.status_code == 201, response.json()
+    order = Order.objects.get(pk=response.json()["id"])
+    stored = [(i.product_name, [o.name for o in i.options.order_by("position")]) for i in order.items.order_by("position")]
+    assert stored == [(f"Plat {n}", [f"Sauce {n}-{k}" for k in range(3)]) for n in range(40)]
+    assert [(i["product_name"], [o["name"] for o in i["options"]]) for i in response.json()["items"]] == stored
+    assert order.total == Decimal("380.00")
+
+
 def test_a_minimal_order_gets_status_new_and_a_ref(client):
     response = client.post(URL, {"items": [item()]}, format="json")
 
