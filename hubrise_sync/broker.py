@@ -27,6 +27,22 @@ def set_drain_flag(client, kind: str, slot: int) -> bool:
     return bool(client.set(drain_flag(kind, slot), "1", nx=True, ex=DRAIN_FLAG_TTL))
 
 
+# SET NX of each slot's flag in turn until one was free: its index, or -1 when every slot has a drain queued.
+_FIRST_FREE_SLOT = """
+for index, key in ipairs(KEYS) do
+    if redis.call('SET', key, '1', 'NX', 'EX', ARGV[1]) then return index - 1 end
+end
+return -1
+"""
+
+
+def set_first_free_drain_flag(client, kind: str, slots: int) -> int | None:
+    """Marks the first slot without a queued drain as queued, in one round trip (a burst of orders finds every
+    slot busy: that was one SET per slot); its number, or None when every slot has its drain queued."""
+    slot = client.eval(_FIRST_FREE_SLOT, slots, *(drain_flag(kind, slot) for slot in range(slots)), DRAIN_FLAG_TTL)
+    return None if slot < 0 else slot
+
+
 def clear_drain_flag(kind: str, slot: int) -> None:
     """Called by a drain as it starts, before it reads its work: whatever arrives later queues the next one."""
     try:

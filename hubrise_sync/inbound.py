@@ -12,7 +12,6 @@ docs/hubrise/callbacks.md.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import json
@@ -24,11 +23,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.db.models.functions import Mod
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from getresto import statements
 from hubrise_sync import (
     broker,
     catalog_events,
@@ -227,34 +227,9 @@ def _insert_if_new(record: InboundEvent) -> bool:
 
     One statement (INSERT … ON CONFLICT DO NOTHING RETURNING), valid inside or
     outside a transaction: two deliveries of one event racing each other meet
-    on the unique id, and the loser inserts nothing.
+    on the unique id, and the loser inserts nothing. Its SQL is built once (every webhook call runs it).
     """
-    connection = connections[router.db_for_write(InboundEvent)]
-    sql, fields = _insert_statement(connection.alias)
-    params = [field.get_db_prep_save(field.pre_save(record, add=True), connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    record.pk = row[0]
-    record._state.adding = False
-    record._state.db = connection.alias
-    return True
-
-
-@functools.cache
-def _insert_statement(alias: str) -> tuple[str, list]:
-    """The INSERT of ``_insert_if_new`` and its fields, built once per database (every webhook call runs it)."""
-    meta = InboundEvent._meta
-    quote = connections[alias].ops.quote_name
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    table, event_id, pk = quote(meta.db_table), quote(meta.get_field("event_id").column), quote(meta.pk.column)
-    columns = ", ".join(quote(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    # Built from the model's own names only; every value is a parameter.
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT ({event_id}) DO NOTHING RETURNING {pk}"  # noqa: S608  # nosec B608
-    return sql, fields
+    return statements.insert([record], skip_conflicts_on="event_id") == 1
 
 
 def record_event(event: Event, *, via: str) -> Received:

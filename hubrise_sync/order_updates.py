@@ -11,14 +11,13 @@ status instead (``order_checks.check_order_soon``).
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connections, router
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from getresto import statements
 from hubrise_sync import order_checks
 from hubrise_sync.inbound_time import parse_time
 from hubrise_sync.models import DeliveryAttempt, InboundEvent
@@ -122,18 +121,10 @@ def _facts_of(order: Order) -> dict[str, Any]:
       not the create, as a change made at HubRise always follows the order's creation there;
     - last_change_source: where the order's last status change came from.
     """
-    alias = router.db_for_read(Order)
-    sql, params = _facts_statement(alias)
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [order.pk if param == _ANY_ORDER else param for param in params])
-        facts = dict(zip((column[0] for column in cursor.description), cursor.fetchone(), strict=True))
+    facts = _FACTS.rows(order.pk)[0]
     if facts["delivered_at"] is None:
         facts["sent_status"] = facts["sent_at"] = None
     return facts
-
-
-# No order has this id: it stands for the order in the statement compiled once.
-_ANY_ORDER = -1
 
 
 def _facts_queryset(order_id: int):
@@ -153,13 +144,8 @@ def _facts_queryset(order_id: int):
     )
 
 
-@functools.cache
-def _facts_statement(alias: str) -> tuple[str, tuple]:
-    """The query of ``_facts_of``, compiled once per database: each event applied runs it."""
-    sql, params = _facts_queryset(_ANY_ORDER).query.get_compiler(alias).as_sql()
-    if params.count(_ANY_ORDER) != 1:
-        raise AssertionError("the facts query must hold the order's id once")
-    return sql, params
+# Compiled once: each event applied runs it. No order has the id -1: it stands for the order.
+_FACTS = statements.Select(_facts_queryset, -1)
 
 
 def _when(moment: datetime) -> str:

@@ -13,6 +13,7 @@ from django.db.models import Count, F
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from getresto import statements
 from orders import screen_versions, signals
 from orders.inputs import NewItem, NewOrder
 from orders.models import (
@@ -180,7 +181,7 @@ def create_order(
         _refuse_while_paused(establishment, now)
     confirmed_time = _confirmed_time_at_creation(establishment, data, source, now)
     customer = data.customer
-    order = Order.objects.create(
+    order = Order(
         establishment=establishment,
         ref=data.ref,
         status=data.status,
@@ -215,6 +216,7 @@ def create_order(
         total=order_total(data),
         item_count=int(sum((item.quantity for item in data.items), Decimal("0"))),
     )
+    statements.insert([order])
     lines = _write_lines(order, data)
     if confirmed_time is not None and order.status in _HAS_READY_TIME:
         ReadyTimeChange.objects.create(
@@ -279,49 +281,64 @@ def _write_lines(order: Order, data: NewOrder) -> dict[str, list]:
     """Every line of the order in one INSERT per kind; the objects written, by relation name."""
     return {
         "items": write_items(order, data.items),
-        "deals": Deal.objects.bulk_create(Deal(order=order, key=d.key, name=d.name, ref=d.ref) for d in data.deals),
-        "discounts": Discount.objects.bulk_create(
-            Discount(order=order, position=i, name=d.name, ref=d.ref, price_off=d.price_off) for i, d in enumerate(data.discounts)
+        "deals": _inserted([Deal(order=order, key=d.key, name=d.name, ref=d.ref) for d in data.deals]),
+        "discounts": _inserted(
+            [
+                Discount(order=order, position=i, name=d.name, ref=d.ref, price_off=d.price_off)
+                for i, d in enumerate(data.discounts)
+            ]
         ),
-        "charges": Charge.objects.bulk_create(
-            Charge(order=order, position=i, name=c.name, ref=c.ref, price=c.price, tax_rate=c.tax_rate)
-            for i, c in enumerate(data.charges)
+        "charges": _inserted(
+            [
+                Charge(order=order, position=i, name=c.name, ref=c.ref, price=c.price, tax_rate=c.tax_rate)
+                for i, c in enumerate(data.charges)
+            ]
         ),
-        "payments": Payment.objects.bulk_create(
-            Payment(order=order, position=i, name=p.name, ref=p.ref, amount=p.amount, info=p.info)
-            for i, p in enumerate(data.payments)
+        "payments": _inserted(
+            [
+                Payment(order=order, position=i, name=p.name, ref=p.ref, amount=p.amount, info=p.info)
+                for i, p in enumerate(data.payments)
+            ]
         ),
     }
 
 
+def _inserted(objects: list) -> list:
+    # The order's rows run on every order: their SQL is built once (getresto.statements).
+    statements.insert(objects)
+    return objects
+
+
 def write_items(order: Order, new_items: tuple[NewItem, ...]) -> list[OrderItem]:
     """The order's items and their options (creation, and orders.remote_edits when another app changes them)."""
-    items = OrderItem.objects.bulk_create(
-        OrderItem(
-            order=order,
-            position=position,
-            product_name=item.product_name,
-            sku_name=item.sku_name,
-            sku_ref=item.sku_ref,
-            price=item.price,
-            quantity=item.quantity,
-            tax_rate=item.tax_rate,
-            customer_notes=item.customer_notes,
-            subtotal=item_subtotal(item),
-            deal_key=item.deal_key,
-            deal_label=item.deal_label,
-            deal_pricing_effect=item.deal_pricing_effect,
-            deal_pricing_value=item.deal_pricing_value,
-        )
-        for position, item in enumerate(new_items)
+    items = _inserted(
+        [
+            OrderItem(
+                order=order,
+                position=position,
+                product_name=item.product_name,
+                sku_name=item.sku_name,
+                sku_ref=item.sku_ref,
+                price=item.price,
+                quantity=item.quantity,
+                tax_rate=item.tax_rate,
+                customer_notes=item.customer_notes,
+                subtotal=item_subtotal(item),
+                deal_key=item.deal_key,
+                deal_label=item.deal_label,
+                deal_pricing_effect=item.deal_pricing_effect,
+                deal_pricing_value=item.deal_pricing_value,
+            )
+            for position, item in enumerate(new_items)
+        ]
     )
-    options = OrderItemOption.objects.bulk_create(
-        OrderItemOption(item=saved, position=position, **option.__dict__)
+    options_of_items = [
+        [OrderItemOption(item=saved, position=position, **option.__dict__) for position, option in enumerate(item.options)]
         for saved, item in zip(items, new_items, strict=True)
-        for position, option in enumerate(item.options)
-    )
-    for item in items:
-        _keep(item, "options", [option for option in options if option.item is item])
+    ]
+    _inserted([option for options in options_of_items for option in options])
+    for item, options in zip(items, options_of_items, strict=True):
+        _keep(item, "options", options)
     return items
 
 

@@ -49,6 +49,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from getresto import statements
 from orders import screen_versions
 from orders.models import Order, StatusChange
 from orders.status import OrderStatus
@@ -88,10 +89,18 @@ def auto_print_of(establishment_id: int) -> str:
     return mode or PrintSettings._meta.get_field("auto_print").default
 
 
+def _printers_with_mode(establishment_id: int):
+    mode = Subquery(PrintSettings.objects.filter(establishment_id=OuterRef("establishment_id")).values("auto_print")[:1])
+    return Printer.objects.filter(establishment_id=establishment_id).annotate(auto_print_mode=mode).order_by("id")
+
+
+# Compiled once: every order runs it. No establishment has the id -1: it stands for the order's.
+_PRINTERS_WITH_MODE = statements.Select(_printers_with_mode, -1)
+
+
 def on_order_created(sender: type, order: Order, source: str, **kwargs: object) -> None:
     # One query on every order: the printers, each with the establishment's choice (none: nothing to print).
-    mode = Subquery(PrintSettings.objects.filter(establishment_id=OuterRef("establishment_id")).values("auto_print")[:1])
-    printers = list(Printer.objects.filter(establishment_id=order.establishment_id).annotate(auto_print_mode=mode).order_by("id"))
+    printers = _PRINTERS_WITH_MODE.objects(order.establishment_id)
     if not printers:
         return
     mode = printers[0].auto_print_mode or PrintSettings._meta.get_field("auto_print").default

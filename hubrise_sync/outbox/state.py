@@ -36,6 +36,7 @@ from django.db import transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from getresto import statements
 from hubrise_sync.models import Connection, DeliveryAttempt, OrderLink, OutboxMessage
 from hubrise_sync.outbox.result import Outcome, Result
 from orders import screen_versions
@@ -96,9 +97,10 @@ def new(order: Order, connection: Connection, kind: str, *, status: str, change:
     if not held:
         # Its drain is woken once the transaction commits; the sweep leaves it alone until then.
         fields["queued_until"] = now + requeue_after()
-    return OutboxMessage.objects.create(
-        order=order, connection=connection, kind=kind, status=status, change=change, created_at=now, **fields
-    )
+    message = OutboxMessage(order=order, connection=connection, kind=kind, status=status, change=change, created_at=now, **fields)
+    # Every order and status change writes one: its SQL is built once.
+    statements.insert([message])
+    return message
 
 
 # Claim and release -----------------------------------------------------------------

@@ -31,11 +31,11 @@ def wake_deliverers() -> None:
     round trip and no task.
     """
     flags = broker.redis_client()
-    for slot in range(settings.HUBRISE_PUSH_DELIVERERS):
-        if broker.set_drain_flag(flags, "push", slot):
-            try:
-                queue.drain_outbox(slot)
-            except Exception:
-                flags.delete(broker.drain_flag("push", slot))
-                raise
-            return
+    slot = broker.set_first_free_drain_flag(flags, "push", settings.HUBRISE_PUSH_DELIVERERS)
+    if slot is None:
+        return
+    try:
+        queue.drain_outbox(slot)
+    except Exception:
+        flags.delete(broker.drain_flag("push", slot))
+        raise

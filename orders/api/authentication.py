@@ -13,6 +13,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from getresto import statements
 from orders import extensions
 from orders.models import ApiKey
 
@@ -20,6 +21,18 @@ KEYWORD = "Api-Key"
 # Writing last_used_at on every request would turn each read into a write.
 LAST_USED_PRECISION = timedelta(minutes=1)
 _NO_KEY_HASH = ApiKey.hash("")
+
+
+def _active_key(prefix: str):
+    # With the establishment's one-to-ones that taking an order reads (orders.extensions.intake_select_related).
+    related = ["establishment", *(f"establishment__{name}" for name in extensions.intake_select_related)]
+    # The prefix is unique: a slice, not first(), which would add an ORDER BY.
+    return ApiKey.objects.active().select_related(*related).filter(prefix=prefix)[:1]
+
+
+# Compiled once, on the first request (the apps have added their relations by then): every request runs it.
+# No key has an empty prefix: it stands for the key's.
+_ACTIVE_KEY = statements.Select(_active_key, "")
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -52,10 +65,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         # Keys look like gr_<prefix>_<secret>; see ApiKey.generate.
         _scheme, _sep, rest = raw_key.partition("_")
         prefix = rest[: ApiKey.PREFIX_LENGTH]
-        # With the establishment's one-to-ones that taking an order reads (orders.extensions.intake_select_related).
-        related = ["establishment", *(f"establishment__{name}" for name in extensions.intake_select_related)]
-        # The prefix is unique: a slice, not first(), which would order by id and compile that on every request.
-        found = list(ApiKey.objects.active().select_related(*related).filter(prefix=prefix)[:1]) if prefix else []
+        found = _ACTIVE_KEY.objects(prefix) if prefix else []
         api_key = found[0] if found else None
         # Hash even when no key has this prefix so that timing tells nothing.
         matches = hmac.compare_digest(api_key.key_hash if api_key else _NO_KEY_HASH, ApiKey.hash(raw_key))

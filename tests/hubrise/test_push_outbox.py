@@ -1,10 +1,12 @@
 """Outbox messages are written with the order's change, in its transaction (no HubRise involved)."""
 
+import json
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from hubrise_sync import broker, queue
 from hubrise_sync.models import Connection, OrderLink, OutboxMessage
 from hubrise_sync.outbox import kinds, state, sweep, wake
 from orders.models import StatusChange
@@ -54,6 +56,36 @@ def test_the_message_is_queued_only_once_the_order_commits(django_capture_on_com
     for callback in callbacks:
         callback()
     assert published == [OutboxMessage.objects.get().pk]
+
+
+def queued_drains(client) -> list[str]:
+    """The delivery drains waiting in the broker's queue, by their arguments."""
+    tasks = [json.loads(raw)["headers"] for raw in client.lrange("celery", 0, -1)]
+    return [task["argsrepr"] for task in tasks if task["task"] == queue.DRAIN_OUTBOX]
+
+
+def test_a_message_queues_a_drain_on_the_first_slot_without_one_and_none_when_all_have_one(settings):
+    settings.HUBRISE_PUSH_DELIVERERS = 4
+    client = broker.redis_client()
+    flags = [broker.drain_flag("push", slot) for slot in range(4)]
+    client.delete(*flags)
+    client.set(flags[0], "1")
+    client.set(flags[1], "1")
+    before = queued_drains(client)
+    try:
+        wake.wake_deliverers()
+        assert queued_drains(client) == [*before, "(2,)"]
+        assert [bool(client.exists(flag)) for flag in flags] == [True, True, True, False]
+        assert 0 < client.ttl(flags[2]) <= broker.DRAIN_FLAG_TTL
+
+        client.set(flags[3], "1")
+        wake.wake_deliverers()
+        assert queued_drains(client) == [*before, "(2,)"], "every slot has its drain queued: nothing more"
+    finally:
+        client.delete(*flags)
+        for raw in client.lrange("celery", 0, -1):
+            if json.loads(raw)["headers"]["task"] == queue.DRAIN_OUTBOX:
+                client.lrem("celery", 1, raw)
 
 
 def test_a_status_change_by_staff_queues_its_status_behind_the_create():

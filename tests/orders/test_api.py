@@ -149,6 +149,23 @@ def test_a_created_order_stores_every_line(client, establishment):
     assert list(order.history.values_list("source", "to_status")) == [(StatusChange.Source.API, "new")]
 
 
+def test_a_large_order_stores_every_line_in_order(client):
+    """More lines than getresto.statements keeps a prepared INSERT for: the same answer and the same rows."""
+    items = [
+        item(product_name=f"Plat {n}", options=[{"option_list_name": "Sauce", "name": f"Sauce {n}-{k}"} for k in range(3)])
+        for n in range(40)
+    ]
+
+    response = client.post(URL, {"items": items}, format="json")
+
+    assert response.status_code == 201, response.json()
+    order = Order.objects.get(pk=response.json()["id"])
+    stored = [(i.product_name, [o.name for o in i.options.order_by("position")]) for i in order.items.order_by("position")]
+    assert stored == [(f"Plat {n}", [f"Sauce {n}-{k}" for k in range(3)]) for n in range(40)]
+    assert [(i["product_name"], [o["name"] for o in i["options"]]) for i in response.json()["items"]] == stored
+    assert order.total == Decimal("380.00")
+
+
 def test_a_minimal_order_gets_status_new_and_a_ref(client):
     response = client.post(URL, {"items": [item()]}, format="json")
 
@@ -156,6 +173,29 @@ def test_a_minimal_order_gets_status_new_and_a_ref(client):
     assert response.json()["status"] == "new"
     assert response.json()["ref"] == "0001"
     assert response.json()["expected_time"] is None
+
+
+def test_each_request_is_checked_against_its_own_establishments_currency_and_country(client):
+    """Requests of two establishments in turn: the input's fields are copied per request, never shared."""
+    london = make_establishment("The Bistro", currency="GBP", country="GB")
+    _api_key, london_key = ApiKey.generate(london, "QR menu")
+    london_client = APIClient()
+    london_client.credentials(HTTP_AUTHORIZATION=f"Api-Key {london_key}", HTTP_ACCEPT_LANGUAGE="en")
+
+    for _ in range(2):
+        in_paris = client.post(URL, {"items": [item()], "customer": {"phone": "06 12 34 56 78"}}, format="json")
+        in_london = london_client.post(
+            URL, {"items": [item(price="9.50 GBP")], "customer": {"phone": "020 7946 0958"}}, format="json"
+        )
+        euros_in_london = london_client.post(URL, {"items": [item()]}, format="json")
+        pounds_in_paris = client.post(URL, {"items": [item(price="9.50 GBP")]}, format="json")
+
+        assert (in_paris.status_code, in_paris.json()["customer"]["phone"]) == (201, "+33612345678")
+        assert (in_london.status_code, in_london.json()["customer"]["phone"]) == (201, "+442079460958")
+        assert in_london.json()["items"][0]["price"] == "9.50 GBP"
+        assert euros_in_london.json()["errors"]["items[0].price"] == ["The currency must be GBP."]
+        assert pounds_in_paris.json()["errors"]["items[0].price"] == ["The currency must be EUR."]
+    assert Order.objects.filter(establishment=london).count() == 2
 
 
 def test_a_top_level_table_name_is_accepted_as_a_shortcut(client):

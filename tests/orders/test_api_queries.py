@@ -53,3 +53,21 @@ def test_an_order_from_the_api_costs_at_most_ten_queries_and_answers_what_was_wr
     assert [entry["to_status"] for entry in answer["history"]] == ["new"]
     assert answer["items"][0]["options"][0]["name"] == "Œuf"
     assert OutboxMessage.objects.filter(order=stored, kind="create").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_orders_are_still_taken_once_the_database_connection_is_a_new_one():
+    """Its hot statements are prepared per connection (getresto.statements): a new connection prepares them again."""
+    establishment = make_establishment()
+    connect(establishment)
+    _key, raw = ApiKey.generate(establishment, "front")
+    client = Client()
+    headers = {"HTTP_AUTHORIZATION": f"Api-Key {raw}"}
+
+    first = client.post("/api/v1/orders/", json.dumps(BODY), content_type="application/json", **headers)
+    connection.close()
+    second = client.post("/api/v1/orders/", json.dumps(BODY), content_type="application/json", **headers)
+
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert [order.ref for order in Order.objects.order_by("id")] == ["0001", "0002"]
+    assert OutboxMessage.objects.filter(kind="create").count() == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from getresto import statements
 from hubrise_sync import mapping
 from hubrise_sync.models import OrderLink
 from hubrise_sync.outbox.kind import Kind, Sending
@@ -22,8 +23,8 @@ def on_order_created(sender: type, order: Order, source: str, **kwargs: object) 
     connection = connection_of(order.establishment_id, order.establishment)
     if connection is None:
         return
-    # The order was created in this transaction: it has no link yet.
-    OrderLink.objects.create(order=order, location_id=connection.location_id)
+    # The order was created in this transaction: it has no link yet. Every new order writes one: its SQL is built once.
+    statements.insert([OrderLink(order=order, location_id=connection.location_id)])
     write_message(order, connection, NAME, status=order.status)
 
 

@@ -1,0 +1,222 @@
+"""Hot statements whose SQL is built once per database, then run with each call's values.
+
+Django compiles a queryset's SQL every time it is evaluated, and an INSERT's SQL together
+with its values every time an object is saved. For the few statements run on every order
+or every webhook event, that compiling was a large part of the request's CPU. Here the ORM
+still writes the SQL (names, joins, quoting, the backend's dialect), once; a call only binds
+its values, and rows still become model instances through Django's own loading (``from_db``
+and its select_related populators).
+
+PostgreSQL, for its part, parses and plans every statement it is sent: about half of its
+CPU for an order (the API key's three joins alone took 0.3 ms to plan). So these statements
+are also prepared once per connection (``PREPARE``) and run with ``EXECUTE`` (``execute``).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connections, router
+from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
+
+
+class Select:
+    """A queryset built by ``build(*stand_ins)``, compiled once per database; run with other values in their place.
+
+    Each stand-in is a value of the right type that no call uses (an id of -1, say) and that
+    must appear exactly once among the compiled statement's parameters: that is where a call's
+    value goes. Each thread compiles its own copy, as a compiler belongs to its thread's connection.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet], *stand_ins: Any) -> None:
+        self._build = build
+        self._stand_ins = stand_ins
+        self._model: type[Model] | None = None
+        self._per_thread = threading.local()
+
+    def rows(self, *values: Any) -> list[dict[str, Any]]:
+        """The rows as dicts by column name (a ``values()`` queryset's), each value converted as the ORM would."""
+        _compiled, names, rows = self._run(values)
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def objects(self, *values: Any) -> list[Model]:
+        """The model instances, with their select_related objects and annotations, as iterating the queryset gives."""
+        compiled, _names, rows = self._run(values)
+        compiler, start, end = compiled.compiler, compiled.model_start, compiled.model_end
+        found = []
+        for row in rows:
+            instance = compiler.klass_info["model"].from_db(compiler.using, compiled.model_columns, row[start:end])
+            for populator in compiled.related_populators:
+                populator.populate(row, instance)
+            for name, position in compiler.annotation_col_map.items():
+                setattr(instance, name, row[position])
+            found.append(instance)
+        return found
+
+    def _run(self, values: tuple) -> tuple[_Compiled, list[str], list]:
+        if self._model is None:
+            self._model = self._build(*self._stand_ins).model
+        alias = router.db_for_read(self._model)
+        compiled = self._per_thread.__dict__.get(alias) or self._compile(alias)
+        params = list(compiled.params)
+        for slot, value in zip(compiled.slots, values, strict=True):
+            params[slot] = value
+        with connections[alias].cursor() as cursor:
+            execute(cursor, compiled.sql, params)
+            names = [column[0] for column in cursor.description]
+            rows = cursor.fetchall()
+        if compiled.converters:
+            rows = list(compiled.compiler.apply_converters(rows, compiled.converters))
+        return compiled, names, rows
+
+    def _compile(self, alias: str) -> _Compiled:
+        compiler = self._build(*self._stand_ins).query.get_compiler(alias)
+        sql, params = compiler.as_sql()
+        slots = []
+        for stand_in in self._stand_ins:
+            positions = [index for index, param in enumerate(params) if param == stand_in]
+            if len(positions) != 1:
+                raise AssertionError(f"{stand_in!r} must be one parameter of the statement, found {len(positions)}")
+            slots.extend(positions)
+        select, info = compiler.select, compiler.klass_info
+        compiled = _Compiled(
+            compiler=compiler,
+            sql=sql,
+            params=tuple(params),
+            slots=slots,
+            converters=compiler.get_converters([column[0] for column in select[: compiler.col_count]]),
+        )
+        if info is not None:
+            compiled.model_start, compiled.model_end = info["select_fields"][0], info["select_fields"][-1] + 1
+            compiled.model_columns = [column[0].target.attname for column in select[compiled.model_start : compiled.model_end]]
+            compiled.related_populators = get_related_populators(info, select, alias)
+        self._per_thread.__dict__[alias] = compiled
+        return compiled
+
+
+@dataclass
+class _Compiled:
+    """A thread's compiled statement, and what turning its rows into objects needs (ModelIterable's)."""
+
+    compiler: Any
+    sql: str
+    params: tuple
+    slots: list[int]
+    converters: dict
+    model_start: int = 0
+    model_end: int = 0
+    model_columns: list[str] = field(default_factory=list)
+    related_populators: list = field(default_factory=list)
+
+
+def insert(objects: Sequence[Model], *, skip_conflicts_on: str | None = None) -> int:
+    """INSERT new objects of one model in one statement and give them their ids; the number inserted.
+
+    What ``bulk_create`` does for a model with an automatic id, without building the SQL again
+    on every call: each field's ``pre_save`` (auto_now_add…) and ``get_db_prep_save`` give the
+    values, the SQL is built once per model and number of rows. No save signals are sent, as with
+    bulk_create. ``skip_conflicts_on``: a unique column; an object that would duplicate it is not
+    inserted (``ON CONFLICT DO NOTHING``) and keeps no id.
+    """
+    if not objects:
+        return 0
+    if skip_conflicts_on is not None and len(objects) != 1:
+        # Only a single object can be told apart from the ones not inserted by the ids returned.
+        raise ValueError("skip_conflicts_on inserts one object at a time")
+    model = type(objects[0])
+    connection = connections[router.db_for_write(model)]
+    kept = len(objects) <= ROWS_KEPT
+    statement = _insert_statement if kept else _insert_statement.__wrapped__
+    sql, fields = statement(model, connection.alias, len(objects), skip_conflicts_on)
+    params = []
+    for instance in objects:
+        instance._prepare_related_fields_for_save(operation_name="insert")
+        for model_field in fields:
+            value = model_field.pre_save(instance, add=True)
+            if hasattr(value, "resolve_expression"):
+                raise TypeError(f"{model.__name__}.{model_field.name} is an expression: save it with the ORM")
+            params.append(model_field.get_db_prep_save(value, connection))
+    with connection.cursor() as cursor:
+        if kept:
+            execute(cursor, sql, params)
+        else:
+            cursor.execute(sql, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    # Without conflicts every object was inserted, in order; with one object, an id says it was.
+    for instance, pk in zip(objects, ids, strict=skip_conflicts_on is None):
+        instance.pk = pk
+        instance._state.adding = False
+        instance._state.db = connection.alias
+    return len(ids)
+
+
+# An INSERT of up to this many rows (most orders' lines) is built once and prepared; a larger one, built for its
+# call: keeping one statement per number of rows up to an order's 10,000 options would hold megabytes for nothing.
+ROWS_KEPT = 16
+
+
+@functools.cache
+def _insert_statement(model: type[Model], alias: str, count: int, skip_conflicts_on: str | None) -> tuple[str, list]:
+    meta = model._meta
+    quote = connections[alias].ops.quote_name
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(quote(field.column) for field in fields)
+    row = f"({', '.join(['%s'] * len(fields))})"
+    conflict = f" ON CONFLICT ({quote(meta.get_field(skip_conflicts_on).column)}) DO NOTHING" if skip_conflicts_on else ""
+    # Only the model's own names are formatted in; every value is a parameter.
+    rows = ", ".join([row] * count)
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {rows}{conflict} RETURNING {quote(meta.pk.column)}"  # noqa: S608  # nosec B608
+    return sql, fields
+
+
+# A connection keeps at most this many prepared statements (an INSERT has one per number of rows, up to
+# ROWS_KEPT); past it, statements are sent as they are.
+MAX_PREPARED_PER_CONNECTION = 64
+# Statements prepared on each open connection (the driver's own connection object: a new one after a
+# reconnection, which has none), by SQL.
+_prepared: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
+_PLACEHOLDER = re.compile(r"%%|%s|%\((\w+)\)s")
+
+
+def execute(cursor, sql: str, params: Sequence[Any] | dict[str, Any]) -> None:
+    """Run ``sql`` (``%s`` or ``%(name)s`` placeholders, as for ``cursor.execute``) on Django's ``cursor`` as a
+    statement prepared on its connection, the first time it is run there."""
+    prepared = _prepared.setdefault(cursor.db.connection, {})
+    name = prepared.get(sql)
+    if name is None:
+        if len(prepared) >= MAX_PREPARED_PER_CONNECTION:
+            cursor.execute(sql, params)
+            return
+        name = f"getresto_{len(prepared)}"
+        # A prepared statement outlives a rolled-back transaction: it lasts as long as the connection.
+        cursor.execute(f"PREPARE {name} AS {_numbered(sql)[0]}")
+        prepared[sql] = name
+    names = _numbered(sql)[1]
+    values = [params[key] for key in names] if names else list(params)
+    arguments = f" ({', '.join(['%s'] * len(values))})" if values else ""
+    cursor.execute(f"EXECUTE {name}{arguments}", values)
+
+
+@functools.lru_cache(maxsize=256)
+def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
+    """``sql`` with PostgreSQL's $1, $2… for its placeholders; the names of named ones, in the order of their numbers."""
+    names: list[str] = []
+    positions = iter(range(1, len(sql)))
+
+    def number(match: re.Match) -> str:
+        if match.group(0) == "%%":
+            return "%"
+        if match.group(1) is None:
+            return f"${next(positions)}"
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    return _PLACEHOLDER.sub(number, sql), tuple(names)
