@@ -119,6 +119,10 @@ DATABASES = {
         conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", True),
     )
 }
+# The statements run on every order and webhook event are prepared once per connection (getresto.statements).
+# A pooler in transaction mode (PgBouncer's default) hands a process other server connections, where they do
+# not exist: set this to false behind one.
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must be a PostgreSQL URL (postgres://…): SQLite is no longer supported.")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
@@ -188,6 +189,9 @@ _PLACEHOLDER = re.compile(r"%%|%s|%\((\w+)\)s")
 def execute(cursor, sql: str, params: Sequence[Any] | dict[str, Any]) -> None:
     """Run ``sql`` (``%s`` or ``%(name)s`` placeholders, as for ``cursor.execute``) on Django's ``cursor`` as a
     statement prepared on its connection, the first time it is run there."""
+    if not settings.DATABASE_PREPARED_STATEMENTS:
+        cursor.execute(sql, params)
+        return
     prepared = _prepared.setdefault(cursor.db.connection, {})
     name = prepared.get(sql)
     if name is None:

@@ -71,3 +71,19 @@ def test_orders_are_still_taken_once_the_database_connection_is_a_new_one():
     assert (first.status_code, second.status_code) == (201, 201)
     assert [order.ref for order in Order.objects.order_by("id")] == ["0001", "0002"]
     assert OutboxMessage.objects.filter(kind="create").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_behind_a_pooler_the_hot_statements_are_sent_as_they_are(settings):
+    """DATABASE_PREPARED_STATEMENTS=false: nothing is prepared on a server connection the pooler may not give back."""
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    establishment = make_establishment()
+    connect(establishment)
+    _key, raw = ApiKey.generate(establishment, "front")
+    headers = {"HTTP_AUTHORIZATION": f"Api-Key {raw}"}
+
+    with CaptureQueriesContext(connection) as queries:
+        answer = Client().post("/api/v1/orders/", json.dumps(BODY), content_type="application/json", **headers)
+
+    assert answer.status_code == 201 and Order.objects.get().ref == "0001"
+    assert not [query["sql"] for query in queries.captured_queries if query["sql"].startswith(("PREPARE", "EXECUTE"))]
