@@ -263,3 +263,10 @@ def test_a_user_deactivated_gets_nothing_more_not_even_a_204(client, establishme
         staff_user.save()
     answer = poll(client, url, etag)
     assert (answer.status_code, answer["HX-Refresh"]) == (204, "true")
+
+
+def test_the_lists_clocks_tick_once_a_minute_each_at_a_second_of_its_own():
+    now = 1_800_000_000.0  # a whole minute
+    ticking = [[e for e in range(1, 121) if live_poll.minute(e, now + s) != live_poll.minute(e, now + s - 1)] for s in range(60)]
+    assert all(len(establishments) == 2 for establishments in ticking)
+    assert sorted(e for establishments in ticking for e in establishments) == list(range(1, 121))
