@@ -7,6 +7,9 @@ catalog read is one of HubRise's heavy calls.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -69,32 +72,41 @@ def push(request: HttpRequest, establishment_id: int) -> HttpResponse:
     return redirect("hubrise:settings", establishment_id=establishment.pk)
 
 
-@login_required
-@require_POST
-def auto_push(request: HttpRequest, establishment_id: int) -> HttpResponse:
+def _switch(
+    request: HttpRequest, establishment_id: int, name: str, turn: Callable[[Any, bool], None], on: str, off: str
+) -> HttpResponse:
+    """One of the connection's catalog switches, set from its checkbox ``name``; ``on``/``off``: what staff are told."""
     establishment = _managed(request, establishment_id)
     connection = connection_of(establishment)
     if connection is not None:
-        wanted = request.POST.get("auto_push") == "on"
-        catalog_push.set_auto_push(connection, wanted)
-        if wanted:
-            messages.success(request, _("Each change of the menu will be sent to HubRise, a minute after the last one."))
-        else:
-            messages.success(request, _("Changes of the menu are no longer sent to HubRise by themselves."))
+        wanted = request.POST.get(name) == "on"
+        turn(connection, wanted)
+        messages.success(request, on if wanted else off)
     return redirect("hubrise:settings", establishment_id=establishment.pk)
+
+
+@login_required
+@require_POST
+def auto_push(request: HttpRequest, establishment_id: int) -> HttpResponse:
+    return _switch(
+        request,
+        establishment_id,
+        "auto_push",
+        catalog_push.set_auto_push,
+        _("Each change of the menu will be sent to HubRise, a minute after the last one."),
+        _("Changes of the menu are no longer sent to HubRise by themselves."),
+    )
 
 
 @login_required
 @require_POST
 def auto_import(request: HttpRequest, establishment_id: int) -> HttpResponse:
     """ "Réimporter la carte automatiquement quand la caisse la change", on or off."""
-    establishment = _managed(request, establishment_id)
-    connection = connection_of(establishment)
-    if connection is not None:
-        wanted = request.POST.get("auto_import") == "on"
-        catalog_import.set_auto_import(connection, wanted)
-        if wanted:
-            messages.success(request, _("The menu will be imported again each time the POS changes the catalog."))
-        else:
-            messages.success(request, _("Changes of the catalog at HubRise no longer change the menu by themselves."))
-    return redirect("hubrise:settings", establishment_id=establishment.pk)
+    return _switch(
+        request,
+        establishment_id,
+        "auto_import",
+        catalog_import.set_auto_import,
+        _("The menu will be imported again each time the POS changes the catalog."),
+        _("Changes of the catalog at HubRise no longer change the menu by themselves."),
+    )

@@ -7,31 +7,18 @@ the sandbox and a passive poll, then the same order again.
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from django.test import Client
 
-from orders.models import ApiKey
 from tests.hubrise.catalog_steps import poll
+from tests.menu.front import order_poster
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.redis]
-
-URL = "/api/v1/orders/"
 
 
 @pytest.fixture
 def send(connected, establishment):
     """Posts an order of these items to the intake API as the ordering front does: (status, errors or items)."""
-    _key, raw = ApiKey.generate(establishment, "QR menu")
-    front = Client(HTTP_AUTHORIZATION=f"Api-Key {raw}", HTTP_ACCEPT_LANGUAGE="en")
-
-    def post(*items: dict) -> tuple[int, dict | list]:
-        response = front.post(URL, json.dumps({"service_type": "eat_in", "items": list(items)}), content_type="application/json")
-        body = response.json()
-        return response.status_code, body["items"] if response.status_code == 201 else body["errors"]
-
-    return post
+    return order_poster(establishment)
 
 
 def by_ref(ref: str) -> dict:

@@ -2,35 +2,25 @@
 the menu, menu/order_facts.py): an order goes through first, so that what it read is kept, then the change, then
 the same order again."""
 
-import json
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
 from menu.models import Option, OptionList, Sku
-from orders.models import ApiKey, Membership
+from orders.models import Membership
 from tests.factories import make_user
+from tests.menu.front import order_poster
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/orders/"
 STEAK = {"sku_ref": "STEAK-FR", "quantity": "1", "options": [{"ref": "CUIS-SAIG"}, {"ref": "ACC-FRI"}]}
 
 
 @pytest.fixture
 def send(establishment):
     """Posts an order of these items to the intake API as the ordering front does: (status, errors or items)."""
-    _key, raw = ApiKey.generate(establishment, "QR menu")
-    front = Client(HTTP_AUTHORIZATION=f"Api-Key {raw}", HTTP_ACCEPT_LANGUAGE="en")
-
-    def post(*items: dict) -> tuple[int, dict | list]:
-        response = front.post(URL, json.dumps({"service_type": "eat_in", "items": list(items)}), content_type="application/json")
-        body = response.json()
-        return response.status_code, body["items"] if response.status_code == 201 else body["errors"]
-
-    return post
+    return order_poster(establishment)
 
 
 @pytest.fixture
