@@ -99,4 +99,5 @@ def test_a_dish_marked_out_of_stock_here_reaches_the_hubrise_inventory_and_back(
 
     menu_services.set_availability(establishment, available=True, sku_refs=["STEAK-FRITES"], source=menu_services.SOURCE_STAFF)
     wait_until(lambda: not entries(), what="the entry removed at HubRise")
-    assert CatalogSync.objects.get(connection=connected).pending_stock == {}
+    # The worker settles its record once HubRise has answered, a moment after the sandbox applied the change.
+    wait_until(lambda: CatalogSync.objects.get(connection=connected).pending_stock == {}, what="nothing left to send")
