@@ -2,10 +2,12 @@
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.utils import translation
 
 from menu import services, signals
-from tests.factories import make_establishment
+from orders.models import Membership
+from tests.factories import make_establishment, make_user
 from tests.menu.bistro import BISTRO_MENU
 
 
@@ -40,3 +42,19 @@ def announced():
     yield seen
     signals.menu_changed.disconnect(dispatch_uid="test-menu-changed")
     signals.availability_changed.disconnect(dispatch_uid="test-availability-changed")
+
+
+@pytest.fixture
+def manager(establishment):
+    """Claire, manager of the establishment, reading the pages in French."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="fr")
+    client.force_login(make_user(establishment, "claire", role=Membership.Role.MANAGER))
+    return client
+
+
+@pytest.fixture
+def cook(establishment):
+    """Marc, kitchen staff of the establishment, reading the pages in French."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="fr")
+    client.force_login(make_user(establishment, "marc"))
+    return client

@@ -11,6 +11,7 @@ from django.urls import reverse
 from menu import services
 from menu.models import Category, Menu, Product, Sku
 from tests.factories import make_establishment
+from tests.menu.admin_forms import inline_forms, sku_form
 from tests.menu.bistro import BISTRO_MENU
 
 pytestmark = pytest.mark.django_db
@@ -21,31 +22,6 @@ def admin_client():
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(get_user_model().objects.create_superuser("root", "root@example.fr", "x"))
     return client
-
-
-def no_inlines(prefix: str) -> dict:
-    return {
-        f"{prefix}-TOTAL_FORMS": "0",
-        f"{prefix}-INITIAL_FORMS": "0",
-        f"{prefix}-MIN_NUM_FORMS": "0",
-        f"{prefix}-MAX_NUM_FORMS": "1000",
-    }
-
-
-def sku_form(sku: Sku, **changes) -> dict:
-    data = {
-        "menu": sku.menu_id,
-        "position": sku.position,
-        "product": sku.product_id,
-        "ref": sku.ref,
-        "name": sku.name,
-        "price": str(sku.price),
-        "tags": "[]",
-        "available": "on" if sku.available else "",
-        **no_inlines("option_list_links"),
-    }
-    data.update(changes)
-    return {key: value for key, value in data.items() if value != ""}
 
 
 def test_a_superuser_changes_a_price_and_the_change_is_announced(admin_client, establishment, announced):
@@ -90,7 +66,7 @@ def test_a_product_cannot_be_put_in_another_menus_category(admin_client, establi
     steak = Product.objects.get(ref="STEAK-FR", menu__establishment=establishment)
     their_plats = Category.objects.get(ref="PLATS", menu__establishment=other)
     data = {"menu": steak.menu_id, "position": "0", "category": their_plats.pk, "ref": "STEAK-FR", "name": "Steak frites"}
-    data.update({"tags": "[]", **no_inlines("skus")})
+    data.update({"tags": "[]", **inline_forms("skus", [])})
 
     response = admin_client.post(reverse("admin:menu_product_change", args=[steak.pk]), data)
 

@@ -8,8 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from menu.models import Option, OptionList, Sku
-from orders.models import Membership
-from tests.factories import make_user
+from tests.menu.admin_forms import inline_forms, sku_form
 from tests.menu.front import order_poster
 
 pytestmark = pytest.mark.django_db
@@ -21,20 +20,6 @@ STEAK = {"sku_ref": "STEAK-FR", "quantity": "1", "options": [{"ref": "CUIS-SAIG"
 def send(establishment):
     """Posts an order of these items to the intake API as the ordering front does: (status, errors or items)."""
     return order_poster(establishment)
-
-
-@pytest.fixture
-def cook(establishment):
-    client = Client(HTTP_ACCEPT_LANGUAGE="fr")
-    client.force_login(make_user(establishment, "marc"))
-    return client
-
-
-@pytest.fixture
-def manager(establishment):
-    client = Client(HTTP_ACCEPT_LANGUAGE="fr")
-    client.force_login(make_user(establishment, "claire", role=Membership.Role.MANAGER))
-    return client
 
 
 @pytest.fixture
@@ -87,34 +72,6 @@ def test_a_price_a_manager_changes_on_the_menu_page_is_the_next_orders_price(sen
             ]
         },
     )
-
-
-def sku_form(sku: Sku, **changes) -> dict:
-    data = {
-        "menu": sku.menu_id,
-        "position": sku.position,
-        "product": sku.product_id,
-        "ref": sku.ref,
-        "name": sku.name,
-        "price": str(sku.price),
-        "tags": "[]",
-        "available": "on" if sku.available else "",
-        **inline_forms("option_list_links", []),
-    }
-    data.update(changes)
-    return {key: value for key, value in data.items() if value != ""}
-
-
-def inline_forms(prefix: str, rows: list[dict]) -> dict:
-    data = {
-        f"{prefix}-TOTAL_FORMS": str(len(rows)),
-        f"{prefix}-INITIAL_FORMS": str(len(rows)),
-        f"{prefix}-MIN_NUM_FORMS": "0",
-        f"{prefix}-MAX_NUM_FORMS": "1000",
-    }
-    for index, row in enumerate(rows):
-        data.update({f"{prefix}-{index}-{name}": value for name, value in row.items() if value != ""})
-    return data
 
 
 def test_a_sku_marked_unavailable_in_the_admin_is_refused_from_the_next_order(send, admin_client):

@@ -4,30 +4,14 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from menu import services
 from menu.models import Option, Product, Sku
-from orders.models import Membership
 from tests.factories import make_establishment, make_user
 from tests.menu.bistro import BISTRO_MENU
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def manager(establishment):
-    client = Client(HTTP_ACCEPT_LANGUAGE="fr")
-    client.force_login(make_user(establishment, "claire", role=Membership.Role.MANAGER))
-    return client
-
-
-@pytest.fixture
-def cook(establishment):
-    client = Client(HTTP_ACCEPT_LANGUAGE="fr")
-    client.force_login(make_user(establishment, "marc"))
-    return client
 
 
 def fr(text: str) -> str:
