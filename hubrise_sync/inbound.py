@@ -411,7 +411,7 @@ def _apply(record: InboundEvent, event: Event, connection: Connection | None, *,
     if order is None:
         order = find_order(location_id or connection.location_id, event.order_id, state.get("private_ref"))
     if event.resource_type == "delivery":
-        _apply_delivery(record, event, order)
+        _apply_delivery(record, event, order, location_id or connection.location_id)
         return
     if order is None:
         if order_import.is_ours(state):
@@ -439,10 +439,15 @@ def _apply(record: InboundEvent, event: Event, connection: Connection | None, *,
 _USED = {"order.create", "order.update", "delivery.create", "delivery.update", "location.update"}
 
 
-def _apply_delivery(record: InboundEvent, event: Event, order: Order | None) -> None:
+def _apply_delivery(record: InboundEvent, event: Event, order: Order | None, location_id: str) -> None:
+    if order is None:
+        # A platform sends its courier right after its order, and another applier may be importing that order: under
+        # the import's lock, either the order is here now, or its import (later) applies this event.
+        order_import.lock(location_id, event.order_id)
+        order = find_order(location_id, event.order_id)
     if order is None:
         record.outcome = Outcome.IGNORED_UNKNOWN_ORDER
-        record.detail = f"No order here is HubRise order {event.order_id} of this delivery."
+        record.detail = f"No order here is HubRise order {event.order_id} of this delivery (applied if the order is imported)."
         return
     record.order = order
     record.outcome, record.detail = deliveries.store(order, event.new_state or {}, changed_at=event.created_at)

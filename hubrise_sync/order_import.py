@@ -64,7 +64,7 @@ def import_order(connection: Connection, state: dict, *, hubrise_order_id: str =
         return ImportResult(Outcome.NO_CHANGE, "An order we sent to HubRise ourselves: not imported.")
     establishment = connection.establishment
     with transaction.atomic():
-        _lock(connection.location_id, hubrise_order_id)
+        lock(connection.location_id, hubrise_order_id)
         existing = _linked(connection.location_id, hubrise_order_id)
         if existing is not None:
             return ImportResult(Outcome.NO_CHANGE, f"Already imported as order {existing.ref}.", existing)
@@ -102,12 +102,32 @@ def import_order(connection: Connection, state: dict, *, hubrise_order_id: str =
         InboundEvent.objects.filter(
             location_id=connection.location_id, hubrise_order_id=hubrise_order_id, outcome=Outcome.NOT_IMPORTED
         ).update(outcome=Outcome.IMPORTED, order=order, detail=f"Imported later as order {order.ref}.")
+        _apply_waiting_deliveries(order, connection.location_id, hubrise_order_id)
     by = imported.created_by or "another app"
     return ImportResult(Outcome.IMPORTED, f"Order {hubrise_order_id} of {by} imported as {order.ref}.", order)
 
 
-def _lock(location_id: str, hubrise_order_id: str) -> None:
-    """Imports of one HubRise order, in any process, run one at a time until their transaction ends."""
+def _apply_waiting_deliveries(order: Order, location_id: str, hubrise_order_id: str) -> None:
+    """The courier events that reached us before their order was imported (inbound keeps them, under ``lock``), applied
+    to it now, in the order they came."""
+    waiting = InboundEvent.objects.filter(
+        location_id=location_id,
+        hubrise_order_id=hubrise_order_id,
+        resource_type="delivery",
+        outcome=Outcome.IGNORED_UNKNOWN_ORDER,
+    ).order_by("pk")
+    for event in waiting:
+        # Recorded only once inbound had read it: a JSON object with its time.
+        body = json.loads(event.raw_body)
+        event.order = order
+        happened_at = parse_time(body["created_at"])
+        event.outcome, event.detail = deliveries.store(order, body.get("new_state") or {}, changed_at=happened_at)
+        event.save(update_fields=["order", "outcome", "detail"])
+
+
+def lock(location_id: str, hubrise_order_id: str) -> None:
+    """Imports of one HubRise order, in any process, run one at a time until their transaction ends; so does a
+    courier event of that order which found no order (inbound), so that it sees the import or the import sees it."""
     digest = hashlib.blake2b(f"{location_id}/{hubrise_order_id}".encode(), digest_size=8).digest()
     key = int.from_bytes(digest, "big", signed=True)
     with db_connection.cursor() as cursor:

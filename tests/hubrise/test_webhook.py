@@ -418,3 +418,22 @@ def test_a_courier_event_is_kept_on_the_order_and_an_older_one_never_rolls_it_ba
     delivery = OrderDelivery.objects.get(order=order)
     assert (delivery.carrier, delivery.status, delivery.driver_name) == ("Uber Eats", "dropoff_enroute", "Karim")
     assert [e.outcome for e in InboundEvent.objects.order_by("pk")] == [Outcome.APPLIED, Outcome.IGNORED_OUTDATED]
+
+
+def test_a_courier_that_overtakes_the_import_of_its_order_shows_once_the_order_is_imported(client, establishment):
+    """A platform sends its courier right after its order; another applier may apply it first, before the import."""
+    from hubrise_sync.models import OrderDelivery
+
+    created = fixture_json("order_create_by_pos")
+    courier = json.loads(delivery_event("d1", "pickup_enroute", "2021-06-24T19:05:00+02:00"))
+    courier.update(order_id=created["order_id"], location_id=created["location_id"])
+    courier["new_state"].update(order_id=created["order_id"], location_id=created["location_id"])
+
+    early = post_callback(client, json.dumps(courier).encode())
+    assert outcome_of(early) == Outcome.IGNORED_UNKNOWN_ORDER
+    post_callback(client, json.dumps(created).encode())
+
+    order = Order.objects.get()
+    delivery = OrderDelivery.objects.get(order=order)
+    assert (delivery.carrier, delivery.status, delivery.driver_name) == ("Uber Eats", "pickup_enroute", "Karim")
+    assert InboundEvent.objects.get(event_id="d1").outcome == Outcome.APPLIED
