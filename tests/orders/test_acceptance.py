@@ -10,16 +10,11 @@ from django.utils import timezone
 from orders import acceptance, signals
 from orders.models import Acceptance, ApiKey, Membership, Order, StatusChange
 from orders.services import OrdersPaused, accept_order, change_status, create_order, delay_order
-from tests.factories import croque_order, make_establishment, make_order, make_user
+from tests.factories import croque_order, make_order, make_user
 from tests.orders.pages import logged_in
 
 pytestmark = pytest.mark.django_db
 STAFF = StatusChange.Source.STAFF
-
-
-@pytest.fixture
-def establishment():
-    return make_establishment()
 
 
 @pytest.fixture

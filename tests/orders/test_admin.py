@@ -9,16 +9,11 @@ from django.urls import reverse
 
 from orders.inputs import NewCustomer
 from orders.models import ApiKey, Company, Establishment, Membership, Order
-from tests.factories import PASSWORD, make_establishment, make_order, make_user
+from tests.factories import PASSWORD, make_order, make_user
 
 pytestmark = pytest.mark.django_db
 
 User = get_user_model()
-
-
-@pytest.fixture
-def establishment():
-    return make_establishment()
 
 
 @pytest.fixture

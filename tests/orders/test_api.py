@@ -45,11 +45,6 @@ CROQUE = {
 
 
 @pytest.fixture
-def establishment():
-    return make_establishment()
-
-
-@pytest.fixture
 def raw_key(establishment):
     _api_key, raw = ApiKey.generate(establishment, "QR menu")
     return raw

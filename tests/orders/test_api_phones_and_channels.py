@@ -7,15 +7,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import ApiKey, Order
-from tests.factories import make_establishment, make_user
+from tests.factories import make_user
 from tests.orders.pages import logged_in
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def establishment():
-    return make_establishment()
 
 
 @pytest.fixture

@@ -9,15 +9,10 @@ from rest_framework.test import APIClient
 
 from orders.models import ApiKey, Order
 from orders.services import creation_problems
-from tests.factories import croque_order, make_establishment
+from tests.factories import croque_order
 from tests.orders.test_api import CROQUE, URL, body, item
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def establishment():
-    return make_establishment()
 
 
 @pytest.fixture

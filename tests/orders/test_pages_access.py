@@ -14,11 +14,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def establishment():
-    return make_establishment()
-
-
-@pytest.fixture
 def other_establishment():
     return make_establishment("La Brasserie d'en face")
 

@@ -12,16 +12,11 @@ from orders.inputs import NewCharge, NewCustomer, NewDeal, NewDiscount, NewItem,
 from orders.models import Order, StatusChange
 from orders.services import change_status, create_order
 from orders.status import staff_transitions
-from tests.factories import make_establishment, make_order, make_user
+from tests.factories import make_order, make_user
 from tests.orders.pages import logged_in, sql_queries
 
 pytestmark = pytest.mark.django_db
 Source = StatusChange.Source
-
-
-@pytest.fixture
-def establishment():
-    return make_establishment()
 
 
 @pytest.fixture

@@ -18,11 +18,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def establishment():
-    return make_establishment()
-
-
-@pytest.fixture
 def client(establishment):
     return logged_in(make_user(establishment))
 
