@@ -2,12 +2,19 @@
 
 Django's template engine took over a millisecond per row for this work, most of
 the page's time: the template only places what is computed here.
+
+What changes with the clock alone ("12 min" ago, late, not yet accepted after five
+minutes) is written as it is now and carries the moment it changes (``data-since``,
+``data-from``): static/js/list_times.js keeps it exact between renders, so that the
+server does not render every open list again each minute (orders.live_poll).
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -37,8 +44,11 @@ class ListRow:
     due_day: str
     ready: str
     overdue: bool
-    waited: str
+    # When the order becomes late or starts waiting too long, as Unix seconds; None: it will not by the clock alone.
+    late_from: int | None
+    waited: SafeString | str
     waiting: bool
+    waiting_from: int | None
     service: str
     service_class: str
     table: str
@@ -54,10 +64,24 @@ class ListRow:
     starts_later: bool
 
 
-def is_late(order: Order, now: datetime) -> bool:
-    """Past the time promised (or, before acceptance, asked for) and not ready yet."""
+def late_from(order: Order) -> datetime | None:
+    """When the order is late if still not ready: the time promised, or before acceptance the time asked for."""
     due = order.confirmed_time or order.expected_time
-    return order.status in _LATE_WHEN_PAST and due is not None and due < now
+    return due if order.status in _LATE_WHEN_PAST else None
+
+
+def is_late(order: Order, now: datetime) -> bool:
+    due = late_from(order)
+    return due is not None and due < now
+
+
+def _seconds(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp())
+
+
+def waited(since: datetime) -> SafeString:
+    """ "12 min", with the moment it counts from for the page's script."""
+    return format_html('<span data-since="{}">{}</span>', _seconds(since), backoffice.waited(since))
 
 
 def has_allergy_note(order: Order, items) -> bool:
@@ -80,8 +104,10 @@ def list_rows(orders: list[Order], establishment: Establishment, list_url: str, 
     rows = []
     for order in orders:
         finished = order.status in FINISHED_STATUSES
-        overdue = is_late(order, now)
-        waiting = order.status == OrderStatus.NEW and order.created_at < waiting_since
+        late_at = late_from(order)
+        overdue = late_at is not None and late_at < now
+        is_new = order.status == OrderStatus.NEW
+        waiting = is_new and order.created_at < waiting_since
         unopened = order.tab == Tab.RECEIVED and order.first_opened_at is None
         items = list(order.items.all())
         allergy = has_allergy_note(order, items)
@@ -90,7 +116,7 @@ def list_rows(orders: list[Order], establishment: Establishment, list_url: str, 
             for name, on in (
                 ("overdue", overdue),
                 ("waiting", waiting),
-                ("is-new", order.status == OrderStatus.NEW),
+                ("is-new", is_new),
                 ("unopened", unopened),
                 ("has-allergy", allergy),
             )
@@ -117,8 +143,10 @@ def list_rows(orders: list[Order], establishment: Establishment, list_url: str, 
                 due_day=due_day,
                 ready=ready,
                 overdue=overdue,
-                waited="" if finished else backoffice.waited(order.created_at),
+                late_from=_seconds(late_at),
+                waited="" if finished else waited(order.created_at),
                 waiting=waiting,
+                waiting_from=_seconds(order.created_at + NEW_ORDER_ALERT_AFTER) if is_new else None,
                 # The choices' labels directly: get_FOO_display() rebuilds a dict of the choices at each call.
                 service=str(_SERVICE_LABELS[order.service_type]) if order.service_type in _SERVICE_LABELS else "",
                 service_class=order.service_type or "none",

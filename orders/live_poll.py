@@ -15,8 +15,11 @@ by a render that checked the membership in the database. It is deleted when the
 membership is, and expires after ``GRANT_SECONDS``; a changed password changes the
 hash. A user removed from the establishment thus gets nothing more, not even a 204.
 
-The list shows times ("12 min", late, waiting for 5 minutes): its tag includes the
-current minute, so that each fragment is rendered again at least once a minute.
+The list shows times ("12 min", late, waiting for 5 minutes) that the page keeps exact
+itself between renders (static/js/list_times.js), and days ("Later days", a date beside
+a time of another day, the "today" filter) that only a render can move: the list's tag
+includes a clock that ticks every quarter of an hour, so that every list follows midnight
+in every time zone (all whole quarters of an hour from UTC) within ``CLOCK_SPREAD_SECONDS``.
 """
 
 from __future__ import annotations
@@ -46,9 +49,12 @@ LIVE_PATH = re.compile(r"^/e/(\d+)/orders/(?:(\d+)/)?live/$")
 GRANT_SECONDS = 120
 # A rendered fragment is kept for the other screens of the establishment this long at most.
 BODY_SECONDS = 120
-CLOCK_SECONDS = 60
+CLOCK_SECONDS = 15 * 60
+# Each establishment's clock ticks at a second of its own within this long after the quarter: the lists of a
+# thousand restaurants are not all rendered again in the same second (a render is ~100 polls' worth of CPU).
+CLOCK_SPREAD_SECONDS = 120
 # Changed when the fragments' markup changes, so that no screen keeps an old one past a deploy.
-MARKUP = "1"
+MARKUP = "2"
 # Fragments this small are sent as they are: compressing them saves nothing.
 GZIP_FROM_BYTES = 512
 CACHE_CONTROL = "private, no-cache"
@@ -104,15 +110,14 @@ def language(cookie: str, accept_language: str) -> str:
     return f"{cookie};{accept_language}"
 
 
-def minute(establishment_id: int, now: float) -> int:
-    """The list's clock: it ticks once a minute, at a second of its own per establishment, so that the lists of a
-    thousand restaurants are not all rendered again in the same second (a render is ~100 polls' worth of CPU)."""
-    return int((now + establishment_id % CLOCK_SECONDS) // CLOCK_SECONDS)
+def quarter(establishment_id: int, now: float) -> int:
+    """The list's clock: the quarter of an hour, turning over up to two minutes after the quarter."""
+    return int((now - establishment_id % CLOCK_SPREAD_SECONDS) // CLOCK_SECONDS)
 
 
 def tags(poll: Poll, versions: tuple[int, ...]) -> tuple[str, str]:
     """(the fragment's tag, shared by every user; the ETag, this user's) for these versions, now."""
-    clock = minute(poll.establishment_id, time.time()) if poll.order_id is None else 0
+    clock = quarter(poll.establishment_id, time.time()) if poll.order_id is None else 0
     shared = _digest(MARKUP, poll.establishment_id, poll.order_id, *versions, clock, poll.query, poll.language)
     # The ETag starts with the user's id: orders.live_front reads their grant along with the session.
     return shared, f'"{poll.user_id}.{_digest(shared, poll.user_id)}"'

@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import F, IntegerField, Prefetch, Q, QuerySet
+from django.db.models import CharField, F, IntegerField, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -131,6 +131,8 @@ class ListSummary:
     counts: dict[Tab, int]
     # Orders still "new" since before the alert threshold.
     waiting: int
+    # When each of the other "new" orders crosses the threshold, as Unix seconds: the page counts them itself.
+    waiting_from: tuple[int, ...]
     # Orders in Reçu that nobody has opened yet, and the newest of them (the page rings when it changes).
     unopened: int
     latest_unopened: int | None
@@ -155,6 +157,11 @@ def _summary_sql() -> dict[str, tuple[str, tuple[str, ...]]]:
         f"SELECT COUNT(*) FROM {orders} WHERE establishment_id = %s AND status = %s AND created_at < %s",  # noqa: S608
         (OrderStatus.NEW,),
     )
+    sql["new_since"] = (
+        "SELECT COALESCE(string_agg(floor(extract(epoch FROM created_at))::bigint::text, ' ' ORDER BY created_at), '')"  # noqa: S608
+        f" FROM {orders} WHERE establishment_id = %s AND status = %s AND created_at >= %s",
+        (OrderStatus.NEW,),
+    )
     unopened = f"FROM {orders} WHERE establishment_id = %s AND tab = %s AND first_opened_at IS NULL"
     sql["unopened"] = (f"SELECT COUNT(*) {unopened}", (Tab.RECEIVED,))
     sql["latest_unopened"] = (f"SELECT MAX(id) {unopened}", (Tab.RECEIVED,))
@@ -171,8 +178,10 @@ def establishments_with_summary(
     when ``with_others`` (for the switcher), and the list's summary, all in one query."""
     annotations = {}
     for name, (sql, params) in SUMMARY_SQL.items():
-        values = (establishment_id, *params, waiting_since) if name == "waiting" else (establishment_id, *params)
-        annotations[name] = RawSQL(sql, values, output_field=IntegerField())  # noqa: S611
+        since = name in ("waiting", "new_since")
+        values = (establishment_id, *params, waiting_since) if since else (establishment_id, *params)
+        output = CharField() if name == "new_since" else IntegerField()
+        annotations[name] = RawSQL(sql, values, output_field=output)  # noqa: S611
     establishments = establishments_of(user).select_related(*extensions.establishment_select_related)
     if not with_others:
         establishments = establishments.filter(pk=establishment_id)
@@ -186,6 +195,7 @@ def establishments_with_summary(
         ListSummary(
             counts={tab: getattr(shown, f"count_{tab.name}") for tab in Tab},
             waiting=shown.waiting,
+            waiting_from=tuple(int(created) + int(NEW_ORDER_ALERT_AFTER.total_seconds()) for created in shown.new_since.split()),
             unopened=shown.unopened,
             latest_unopened=shown.latest_unopened,
         ),

@@ -155,8 +155,14 @@
     document.addEventListener("pointerdown", unlock, true);
     document.addEventListener("keydown", unlock, true);
     check();
-    /* htmx replaces #live-list; watching the DOM works whatever htmx's event names. */
-    new MutationObserver(check).observe(document.querySelector("main") || document.body, { childList: true, subtree: true });
+    /* htmx replaces #live-list; watching the DOM works whatever htmx's event names. data-waiting also
+       changes between refreshes, when static/js/list_times.js sees an order cross the five minutes. */
+    new MutationObserver(check).observe(document.querySelector("main") || document.body, {
+      childList: true,
+      subtree: true,
+      attributes: true,
+      attributeFilter: ["data-waiting"],
+    });
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setUp);

@@ -4,7 +4,7 @@ a chime that keeps ringing until someone opens the new order; a ready time that 
 HubRise; a pause that stops the intake API."""
 
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,6 +13,7 @@ import requests
 from django.conf import settings as django_settings
 from django.utils import timezone
 
+from orders import live_poll
 from orders.inputs import NewCustomer, NewItem, NewOption
 from orders.models import ApiKey, Membership, Order, StatusChange
 from orders.services import create_order, mark_opened
@@ -235,6 +236,81 @@ def test_an_order_still_new_after_five_minutes_rings_louder(live_server, browser
     assert urgent["src"] == "new-order-urgent.wav"
     assert urgent["volume"] == 1
     assert plays(page)[0]["volume"] < 1
+
+
+# Counts what the open list's refreshes brought: a render (each one replaces #live-list; the page's own
+# counts too), or "not modified".
+COUNT_RENDERS = """
+window.__renders = 0;
+window.__notModified = 0;
+new MutationObserver(function (mutations) {
+  mutations.forEach(function (mutation) {
+    mutation.addedNodes.forEach(function (node) { if (node.id === 'live-list') window.__renders += 1; });
+  });
+}).observe(document, {childList: true, subtree: true});
+document.addEventListener('htmx:after:request', function (event) {
+  if (event.detail.ctx.response.status === 204) window.__notModified += 1;
+});
+"""
+
+
+def away_from_the_lists_clock(establishment, seconds: float) -> None:
+    """Waits, if need be, until the establishment's list clock (orders.live_poll.quarter) will not tick for that long."""
+    while live_poll.quarter(establishment.pk, time.time()) != live_poll.quarter(establishment.pk, time.time() + seconds):
+        time.sleep(1)
+
+
+def test_an_order_turns_late_and_waiting_and_its_minutes_count_on_the_open_list_without_a_new_render(live_server, browser_page):
+    establishment = make_establishment()
+    make_user(establishment, username="marc")
+    away_from_the_lists_clock(establishment, 60)
+    now = timezone.now()
+    # Placed 4 min 40 s ago for 20 s from now: within seconds it has waited five minutes and it is late.
+    create_order(
+        establishment,
+        croque_order(ref="0603", expected_time=now + timedelta(seconds=20)),
+        source=StatusChange.Source.API,
+        created_at=now - timedelta(minutes=4, seconds=40),
+    )
+    page = browser_page
+    page.add_init_script(COUNT_RENDERS)
+    log_in(page, live_server, "marc")
+    card = page.locator(".order-card", has_text="0603")
+    card.wait_for()
+    assert "il y a 4 min" in card.inner_text()
+    # The first refresh has no ETag yet and gets a render; once one was answered "not modified", the list is current.
+    wait_in_page(page, "window.__notModified >= 1", timeout_ms=10_000)
+    assert not card.get_by_text("En retard").is_visible()
+    assert not card.get_by_text("Pas encore acceptée").is_visible()
+    assert not page.get_by_role("alert").is_visible()
+    renders = page.evaluate("window.__renders")
+
+    wait_in_page(page, "document.getElementById('live-list').dataset.waiting === '1'", timeout_ms=25_000)
+
+    assert page.get_by_role("alert").inner_text() == "1 nouvelle commande attend depuis plus de 5 minutes."
+    assert "il y a 5 min" in card.inner_text()
+    wait_in_page(page, "document.querySelector('.tag-overdue').hidden === false", timeout_ms=10_000)
+    assert card.get_by_text("Pas encore acceptée").is_visible()
+    assert card.evaluate("card => card.classList.contains('overdue') && card.classList.contains('waiting')")
+    # Every refresh in between was answered "not modified" (static/js/live_etags.js sends the list's ETag).
+    assert page.evaluate("window.__renders") == renders
+    assert page.evaluate("window.__notModified") >= 4
+
+
+def test_a_tablet_whose_clock_is_ten_minutes_ahead_shows_the_kitchen_s_minutes(live_server, browser_page):
+    establishment = make_establishment()
+    make_user(establishment, username="marc")
+    due = timezone.now() + timedelta(minutes=5)
+    create_order(establishment, croque_order(ref="0604", expected_time=due), source=StatusChange.Source.API)
+    page = browser_page
+    page.clock.install(time=datetime.now(tz=UTC) + timedelta(minutes=10))
+    log_in(page, live_server, "marc")
+    card = page.locator(".order-card", has_text="0604")
+    card.wait_for()
+
+    # The next live refresh's Date header sets the page's clock.
+    wait_in_page(page, "document.querySelector('.order-card [data-since]').textContent === '0 min'", timeout_ms=10_000)
+    assert not card.get_by_text("En retard").is_visible()
 
 
 @pytest.mark.redis

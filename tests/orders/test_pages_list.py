@@ -1,5 +1,6 @@
 """The order list: four tabs with counts, rows, sort, search, pagination, alerts."""
 
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -60,7 +61,8 @@ def test_a_card_shows_ref_times_service_customer_dishes_total_and_status_in_the_
 
     assert f'<a href="/e/{establishment.pk}/orders/{order.pk}/" class="ref card-link">0042</a>' in html
     local = timezone.localtime(placed, establishment.tzinfo).strftime("%H:%M")
-    assert f"passée à {local} · il y a 3 min" in html
+    # The page's script keeps "3 min" current from the moment it counts from.
+    assert f'passée à {local} · il y a <span data-since="{int(placed.timestamp())}">3 min</span>' in html
     assert "dès que possible" in html
     assert 'Sur place</span> · <span class="table-name">table 12</span></span>' in html
     assert '<span class="customer">Léa Martin</span>' in html
@@ -333,7 +335,10 @@ def test_an_order_past_its_ready_time_is_marked_late(client, establishment):
     html = client.get(list_url(establishment)).content.decode()
 
     assert html.count(" overdue") == 1
-    assert html.count(">En retard</span>") == 1
+    assert html.count('data-card-class="overdue">En retard</span>') == 1
+    # The other one is marked by the page itself when its time comes, without waiting for a render.
+    ready_at = int(Order.objects.get(ref="ON").expected_time.timestamp())
+    assert html.count(f'data-from="{ready_at}" data-card-class="overdue" hidden>En retard</span>') == 1
 
 
 def test_an_order_still_new_after_five_minutes_raises_an_alert_on_every_tab(client, establishment):
@@ -345,13 +350,20 @@ def test_an_order_still_new_after_five_minutes_raises_an_alert_on_every_tab(clie
 
     assert "1 nouvelle commande attend depuis plus de 5 minutes." in received
     assert "1 nouvelle commande attend depuis plus de 5 minutes." in completed
-    assert received.count(">Pas encore acceptée</span>") == 1
+    assert received.count('data-card-class="waiting">Pas encore acceptée</span>') == 1
+    assert received.count('data-card-class="waiting" hidden>Pas encore acceptée</span>') == 1
+    # And when the fresh one will be waiting too: the page counts it in the alert then, whatever the tab.
+    fresh_from = int(Order.objects.get(ref="FRESH").created_at.timestamp()) + 300
+    assert f'data-waiting-now="1" data-waiting-from="{fresh_from}"' in completed
 
 
 def test_no_alert_when_new_orders_are_recent(client, establishment):
     order_at(establishment, timezone.now() - timedelta(minutes=2))
 
-    assert "attend depuis plus de 5 minutes" not in client.get(list_url(establishment)).content.decode()
+    html = client.get(list_url(establishment)).content.decode()
+
+    assert '<p class="alert-waiting" role="alert"' in html
+    assert re.search(r'<p class="alert-waiting" role="alert" [^>]* hidden>\s*<strong></strong>', html)
 
 
 def test_older_orders_show_their_date(client, establishment):
