@@ -24,16 +24,18 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, router
-from django.db.models import Model, QuerySet
+from django.db.models import BooleanField, Model, Prefetch, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.query import get_related_populators
 
 
 class Select:
     """A queryset built by ``build(*stand_ins)``, compiled once per database; run with other values in their place.
 
-    Each stand-in is a value of the right type that no call uses (an id of -1, say) and that
-    must appear exactly once among the compiled statement's parameters: that is where a call's
-    value goes. Each thread compiles its own copy, as a compiler belongs to its thread's connection.
+    Each stand-in is a value of the right type that no call uses (an id of -1, say) and that no
+    other parameter of the statement has: wherever it appears among the compiled statement's
+    parameters (once, or in each subquery that uses it), a call's value goes. Each thread compiles
+    its own copy, as a compiler belongs to its thread's connection.
     """
 
     def __init__(self, build: Callable[..., QuerySet], *stand_ins: Any) -> None:
@@ -67,8 +69,9 @@ class Select:
         alias = router.db_for_read(self._model)
         compiled = self._per_thread.__dict__.get(alias) or self._compile(alias)
         params = list(compiled.params)
-        for slot, value in zip(compiled.slots, values, strict=True):
-            params[slot] = value
+        for positions, value in zip(compiled.slots, values, strict=True):
+            for position in positions:
+                params[position] = value
         with connections[alias].cursor() as cursor:
             execute(cursor, compiled.sql, params)
             names = [column[0] for column in cursor.description]
@@ -83,9 +86,9 @@ class Select:
         slots = []
         for stand_in in self._stand_ins:
             positions = [index for index, param in enumerate(params) if param == stand_in]
-            if len(positions) != 1:
-                raise AssertionError(f"{stand_in!r} must be one parameter of the statement, found {len(positions)}")
-            slots.extend(positions)
+            if not positions:
+                raise AssertionError(f"{stand_in!r} is not a parameter of the statement")
+            slots.append(positions)
         select, info = compiler.select, compiler.klass_info
         compiled = _Compiled(
             compiler=compiler,
@@ -109,12 +112,57 @@ class _Compiled:
     compiler: Any
     sql: str
     params: tuple
-    slots: list[int]
+    # Where each stand-in's value goes among the parameters.
+    slots: list[list[int]]
     converters: dict
     model_start: int = 0
     model_end: int = 0
     model_columns: list[str] = field(default_factory=list)
     related_populators: list = field(default_factory=list)
+
+
+# A stand-in for a list of ids: no row has the id -1.
+_IDS_STAND_IN = [-1]
+
+
+class Prefetched:
+    """``prefetch_related`` of one reverse foreign key (``Prefetch(name, queryset)`` or its name), its statement
+    compiled once: ``fill(objects)`` loads the related rows of all the objects in one query, and each object's
+    ``<name>.all()`` then gives its own, as after Django's prefetch_related."""
+
+    def __init__(self, model: type[Model], lookup: Prefetch | str) -> None:
+        prefetch = lookup if isinstance(lookup, Prefetch) else Prefetch(lookup)
+        relation = model._meta.get_field(prefetch.prefetch_through)
+        self._name = relation.get_accessor_name()
+        self._foreign_key = relation.field
+        self._queryset = prefetch.queryset if prefetch.queryset is not None else relation.related_model._default_manager.all()
+        quote = connections[router.db_for_read(self._queryset.model)].ops.quote_name
+        column = f"{quote(self._queryset.model._meta.db_table)}.{quote(self._foreign_key.column)}"
+        # "= ANY(array)": one parameter whatever the number of objects, so that the statement is compiled (and
+        # prepared) once, where the ORM's IN (…) has one per object.
+        self._select = Select(
+            lambda ids: self._queryset.filter(RawSQL(f"{column} = ANY(%s)", (ids,), output_field=BooleanField())),  # noqa: S611
+            _IDS_STAND_IN,
+        )
+
+    def fill(self, objects: Sequence[Model]) -> None:
+        if not objects:
+            return
+        related_by_owner: dict[Any, list[Model]] = {instance.pk: [] for instance in objects}
+        owners = {instance.pk: instance for instance in objects}
+        attname, foreign_key = self._foreign_key.attname, self._foreign_key
+        for row in self._select.objects(list(owners)):
+            owner_id = getattr(row, attname)
+            related_by_owner[owner_id].append(row)
+            foreign_key.set_cached_value(row, owners[owner_id])
+        for instance in objects:
+            # What prefetch_related leaves: the manager's own queryset, its rows already fetched.
+            queryset = getattr(instance, self._name)._apply_rel_filters(self._queryset)
+            queryset._result_cache = related_by_owner[instance.pk]
+            queryset._prefetch_done = True
+            if not hasattr(instance, "_prefetched_objects_cache"):
+                instance._prefetched_objects_cache = {}
+            instance._prefetched_objects_cache[self._name] = queryset
 
 
 def insert(objects: Sequence[Model], *, skip_conflicts_on: str | None = None) -> int:
