@@ -6,9 +6,9 @@ Reçu), starts gunicorn as the Procfile runs it (its defaults read from the
 Procfile), and for each size in --screens runs for --duration seconds:
 
 - every screen polls ``/e/<id>/orders/live/`` every 3 s (``HX-Request``, gzip
-  accepted, ``If-None-Match`` with the last ETag it got, as a browser's cache
-  does); a third of them also poll ``/e/<id>/orders/<order>/live/``. The polls
-  are sent on schedule whatever the server's speed (open loop) through a pool of
+  accepted, ``If-None-Match`` with the last ETag it got, as the page's script
+  static/js/live_etags.js does); a third of them also poll
+  ``/e/<id>/orders/<order>/live/``. The polls are sent on schedule whatever the server's speed (open loop) through a pool of
   keep-alive connections, as a reverse proxy would; latency counts from the
   scheduled time, so waiting for a connection counts;
 - each establishment has a change every 20-60 s, made in this process through
