@@ -73,20 +73,26 @@ def keyset_page(orders: QuerySet, field: str, *, descending: bool, cursor: Curso
         rows = orders.order_by(*forward_order)
         if cursor is not None:
             rows = rows.filter(_beyond(field, cursor.time, cursor.pk, descending))
-        rows = list(rows[: size + 1])
-        has_previous, has_next = cursor is not None, len(rows) > size
-        rows = rows[:size]
-        number = cursor.number if cursor is not None else 1
-    else:
-        backward_order = tuple(o[1:] if o.startswith("-") else f"-{o}" for o in forward_order)
-        rows = list(orders.order_by(*backward_order).filter(_beyond(field, cursor.time, cursor.pk, not descending))[: size + 1])
-        if len(rows) < size:
-            # Orders left the tab meanwhile: what comes before is less than a
-            # page, so this is the first page.
-            return keyset_page(orders, field, descending=descending, cursor=None, size=size)
-        has_previous, has_next = len(rows) > size, True
-        rows = rows[:size][::-1]
-        number = cursor.number if has_previous else 1
+        return forward_page(list(rows[: size + 1]), field, cursor, size)
+    backward_order = tuple(o[1:] if o.startswith("-") else f"-{o}" for o in forward_order)
+    rows = list(orders.order_by(*backward_order).filter(_beyond(field, cursor.time, cursor.pk, not descending))[: size + 1])
+    if len(rows) < size:
+        # Orders left the tab meanwhile: what comes before is less than a
+        # page, so this is the first page.
+        return keyset_page(orders, field, descending=descending, cursor=None, size=size)
+    has_previous = len(rows) > size
+    number = cursor.number if has_previous else 1
+    return _page(rows[:size][::-1], field, number, has_previous=has_previous, has_next=True)
+
+
+def forward_page(rows: list, field: str, cursor: Cursor | None, size: int) -> KeysetPage:
+    """The page of ``rows``: the ``size`` + 1 rows that follow ``cursor`` (or start the list, without one), in order;
+    the one past the page says that there is a next page."""
+    number = cursor.number if cursor is not None else 1
+    return _page(rows[:size], field, number, has_previous=cursor is not None, has_next=len(rows) > size)
+
+
+def _page(rows: list, field: str, number: int, *, has_previous: bool, has_next: bool) -> KeysetPage:
     return KeysetPage(
         object_list=rows,
         number=max(1, number),

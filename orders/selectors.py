@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from getresto import statements
 from orders import extensions
 from orders.models import Establishment, Order, OrderItem, OrderStatusCount, ReadyTimeChange, StatusChange
-from orders.pagination import Cursor, KeysetPage, keyset_page
+from orders.pagination import Cursor, KeysetPage, forward_page, keyset_page
 from orders.phones import search_forms
 from orders.status import TAB_STATUSES, OrderStatus, ServiceType, Tab
 
@@ -240,6 +240,23 @@ def list_page(orders: QuerySet[Order], tab: Tab | None, cursor: Cursor | None, s
         page = keyset_page(
             orders_for_list(orders, tab), "due_at" if active else "created_at", descending=not active, cursor=cursor, size=size
         )
+    prefetch_list_relations(page.object_list)
+    return page
+
+
+# The first page of each tab, compiled once (statements.Select): the list's usual view, polled by every open screen.
+_FIRST_PAGES: dict[tuple[Tab, int], statements.Select] = {}
+
+
+def first_page(establishment_id: int, tab: Tab, size: int) -> KeysetPage:
+    """The first page of a tab without search or filters: ``list_page`` of all the establishment's orders."""
+    select = _FIRST_PAGES.get((tab, size))
+    if select is None:
+        select = _FIRST_PAGES.setdefault(
+            (tab, size),
+            statements.Select(lambda shown: orders_for_list(Order.objects.filter(establishment_id=shown), tab)[: size + 1], -1),
+        )
+    page = forward_page(select.objects(establishment_id), "due_at" if tab in ACTIVE_TABS else "created_at", None, size)
     prefetch_list_relations(page.object_list)
     return page
 

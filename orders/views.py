@@ -140,7 +140,13 @@ def _list_context(request: HttpRequest, establishment_id: int, *, with_others: b
         page = selectors.list_page(selectors.search_orders(orders, query, establishment.country), None, cursor, PAGE_SIZE)
         page_count = None
     else:
-        page = selectors.list_page(orders, tab, cursor, PAGE_SIZE)
+        # The first page of a tab, what every open screen polls, has its statement compiled once.
+        unfiltered_start = cursor is None and not filters
+        page = (
+            selectors.first_page(establishment.pk, tab, PAGE_SIZE)
+            if unfiltered_start
+            else selectors.list_page(orders, tab, cursor, PAGE_SIZE)
+        )
         # The counters give the number of pages for free (not of a filtered tab); orders moving
         # between tabs while someone pages through can make it lag by one.
         page_count = None if filters else max(page.number, -(-summary.counts[tab] // PAGE_SIZE))
