@@ -292,6 +292,7 @@ def test_an_order_turns_late_and_waiting_and_its_minutes_count_on_the_open_list_
     wait_in_page(page, "document.querySelector('.tag-overdue').hidden === false", timeout_ms=10_000)
     assert card.get_by_text("Pas encore acceptée").is_visible()
     assert card.evaluate("card => card.classList.contains('overdue') && card.classList.contains('waiting')")
+    page.screenshot(path=str(SCREENSHOTS / "getresto_list_late_and_waiting.png"), full_page=True)
     # Every refresh in between was answered "not modified" (static/js/live_etags.js sends the list's ETag).
     assert page.evaluate("window.__renders") == renders
     assert page.evaluate("window.__notModified") >= 4
