@@ -138,12 +138,7 @@ def insert(objects: Sequence[Model], *, skip_conflicts_on: str | None = None) ->
     sql, fields = statement(model, connection.alias, len(objects), skip_conflicts_on)
     params = []
     for instance in objects:
-        instance._prepare_related_fields_for_save(operation_name="insert")
-        for model_field in fields:
-            value = model_field.pre_save(instance, add=True)
-            if hasattr(value, "resolve_expression"):
-                raise TypeError(f"{model.__name__}.{model_field.name} is an expression: save it with the ORM")
-            params.append(model_field.get_db_prep_save(value, connection))
+        params.extend(prepared_values(instance, fields, connection))
     with connection.cursor() as cursor:
         if kept:
             execute(cursor, sql, params)
@@ -152,10 +147,38 @@ def insert(objects: Sequence[Model], *, skip_conflicts_on: str | None = None) ->
         ids = [row[0] for row in cursor.fetchall()]
     # Without conflicts every object was inserted, in order; with one object, an id says it was.
     for instance, pk in zip(objects, ids, strict=skip_conflicts_on is None):
-        instance.pk = pk
-        instance._state.adding = False
-        instance._state.db = connection.alias
+        mark_inserted(instance, pk, connection.alias)
     return len(ids)
+
+
+def prepared_values(instance: Model, fields: Sequence[Any], connection) -> list[Any]:
+    """The values of ``fields`` of a new ``instance`` as an INSERT sends them (each field's ``pre_save`` and
+    ``get_db_prep_save``, as ``save`` does)."""
+    instance._prepare_related_fields_for_save(operation_name="insert")
+    values = []
+    for model_field in fields:
+        value = model_field.pre_save(instance, add=True)
+        if hasattr(value, "resolve_expression"):
+            raise TypeError(f"{type(instance).__name__}.{model_field.name} is an expression: save it with the ORM")
+        values.append(model_field.get_db_prep_save(value, connection))
+    return values
+
+
+def mark_inserted(instance: Model, pk: Any, alias: str) -> None:
+    """What ``save`` leaves on an instance it inserted."""
+    instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = alias
+
+
+def next_id(model: type[Model]) -> int:
+    """The next value of ``model``'s id sequence: an id for a row written later in the transaction (rows that
+    refer to it may be written first, PostgreSQL checking Django's foreign keys at the commit)."""
+    connection = connections[router.db_for_write(model)]
+    meta = model._meta
+    with connection.cursor() as cursor:
+        execute(cursor, "SELECT nextval(pg_get_serial_sequence(%s, %s))", [meta.db_table, meta.pk.column])
+        return cursor.fetchone()[0]
 
 
 # An INSERT of up to this many rows (most orders' lines) is built once and prepared; a larger one, built for its

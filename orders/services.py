@@ -216,14 +216,15 @@ def create_order(
         total=order_total(data),
         item_count=int(sum((item.quantity for item in data.items), Decimal("0"))),
     )
-    statements.insert([order])
+    # Its row is written last, numbered (orders.recording); its lines and messages refer to its id meanwhile.
+    order.pk = statements.next_id(Order)
     lines = _write_lines(order, data)
     if confirmed_time is not None and order.status in _HAS_READY_TIME:
         ReadyTimeChange.objects.create(
             order=order, at=now, actor=actor, source=source, source_detail=source_detail, confirmed_time=confirmed_time
         )
     signals.order_created.send(sender=Order, order=order, source=source)
-    # Last: history, counter, number and the list's version in one statement (orders.recording).
+    # Last: the order's row, its history, counter, number and the list's version in one statement (orders.recording).
     first = record_creation(
         order, at=now, actor_id=actor.pk if actor is not None else None, source=source, source_detail=source_detail
     )
