@@ -151,6 +151,51 @@ def insert(objects: Sequence[Model], *, skip_conflicts_on: str | None = None) ->
     return len(ids)
 
 
+def insert_together(*groups: Sequence[Model]) -> None:
+    """INSERT several groups of new objects, each of one model, in one statement (one round trip), and give them
+    their ids: ``insert`` for rows that do not refer to each other (an order's items and its payments, say).
+
+    The statement is built once per sequence of models and numbers of rows, while each group has at most
+    ``ROWS_KEPT`` rows (else each group is inserted on its own).
+    """
+    groups = tuple(group for group in groups if group)
+    if len(groups) < 2 or any(len(group) > ROWS_KEPT for group in groups):
+        for group in groups:
+            insert(group)
+        return
+    connection = connections[router.db_for_write(type(groups[0][0]))]
+    shape = tuple((type(group[0]), len(group)) for group in groups)
+    sql, fields_of = _together_statement(shape, connection.alias)
+    params = []
+    for group, fields in zip(groups, fields_of, strict=True):
+        for instance in group:
+            params.extend(prepared_values(instance, fields, connection))
+    with connection.cursor() as cursor:
+        execute(cursor, sql, params)
+        ids_of = cursor.fetchone()
+    for group, ids in zip(groups, ids_of, strict=True):
+        for instance, pk in zip(group, ids, strict=True):
+            mark_inserted(instance, pk, connection.alias)
+
+
+# Bounded: the shapes of orders' lines vary (a kept statement per shape, like _insert_statement's per number of rows).
+@functools.lru_cache(maxsize=256)
+def _together_statement(shape: tuple[tuple[type[Model], int], ...], alias: str) -> tuple[str, list[list]]:
+    quote = connections[alias].ops.quote_name
+    parts, fields_of = [], []
+    for index, (model, count) in enumerate(shape):
+        sql, fields = _insert_statement(model, alias, count, None)
+        parts.append(f"g{index} AS ({sql})")
+        fields_of.append(fields)
+    # Each group's ids in the order of its rows, as RETURNING gives them (what bulk_create relies on too).
+    # Only our own names and placeholders are formatted in.
+    ids = ", ".join(
+        f"ARRAY(SELECT {quote(model._meta.pk.column)} FROM g{index})"  # noqa: S608
+        for index, (model, _count) in enumerate(shape)
+    )
+    return f"WITH {', '.join(parts)} SELECT {ids}", fields_of
+
+
 def prepared_values(instance: Model, fields: Sequence[Any], connection) -> list[Any]:
     """The values of ``fields`` of a new ``instance`` as an INSERT sends them (each field's ``pre_save`` and
     ``get_db_prep_save``, as ``save`` does)."""
