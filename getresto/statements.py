@@ -186,12 +186,7 @@ def insert(objects: Sequence[Model], *, skip_conflicts_on: str | None = None) ->
     sql, fields = statement(model, connection.alias, len(objects), skip_conflicts_on)
     params = []
     for instance in objects:
-        instance._prepare_related_fields_for_save(operation_name="insert")
-        for model_field in fields:
-            value = model_field.pre_save(instance, add=True)
-            if hasattr(value, "resolve_expression"):
-                raise TypeError(f"{model.__name__}.{model_field.name} is an expression: save it with the ORM")
-            params.append(model_field.get_db_prep_save(value, connection))
+        params.extend(prepared_values(instance, fields, connection))
     with connection.cursor() as cursor:
         if kept:
             execute(cursor, sql, params)
@@ -200,10 +195,83 @@ def insert(objects: Sequence[Model], *, skip_conflicts_on: str | None = None) ->
         ids = [row[0] for row in cursor.fetchall()]
     # Without conflicts every object was inserted, in order; with one object, an id says it was.
     for instance, pk in zip(objects, ids, strict=skip_conflicts_on is None):
-        instance.pk = pk
-        instance._state.adding = False
-        instance._state.db = connection.alias
+        mark_inserted(instance, pk, connection.alias)
     return len(ids)
+
+
+def insert_together(*groups: Sequence[Model]) -> None:
+    """INSERT several groups of new objects, each of one model, in one statement (one round trip), and give them
+    their ids: ``insert`` for rows that do not refer to each other (an order's items and its payments, say).
+
+    The statement is built once per sequence of models and numbers of rows, while each group has at most
+    ``ROWS_KEPT`` rows (else each group is inserted on its own).
+    """
+    groups = tuple(group for group in groups if group)
+    if len(groups) < 2 or any(len(group) > ROWS_KEPT for group in groups):
+        for group in groups:
+            insert(group)
+        return
+    connection = connections[router.db_for_write(type(groups[0][0]))]
+    shape = tuple((type(group[0]), len(group)) for group in groups)
+    sql, fields_of = _together_statement(shape, connection.alias)
+    params = []
+    for group, fields in zip(groups, fields_of, strict=True):
+        for instance in group:
+            params.extend(prepared_values(instance, fields, connection))
+    with connection.cursor() as cursor:
+        execute(cursor, sql, params)
+        ids_of = cursor.fetchone()
+    for group, ids in zip(groups, ids_of, strict=True):
+        for instance, pk in zip(group, ids, strict=True):
+            mark_inserted(instance, pk, connection.alias)
+
+
+# Bounded: the shapes of orders' lines vary (a kept statement per shape, like _insert_statement's per number of rows).
+@functools.lru_cache(maxsize=256)
+def _together_statement(shape: tuple[tuple[type[Model], int], ...], alias: str) -> tuple[str, list[list]]:
+    quote = connections[alias].ops.quote_name
+    parts, fields_of = [], []
+    for index, (model, count) in enumerate(shape):
+        sql, fields = _insert_statement(model, alias, count, None)
+        parts.append(f"g{index} AS ({sql})")
+        fields_of.append(fields)
+    # Each group's ids in the order of its rows, as RETURNING gives them (what bulk_create relies on too).
+    # Only our own names and placeholders are formatted in.
+    ids = ", ".join(
+        f"ARRAY(SELECT {quote(model._meta.pk.column)} FROM g{index})"  # noqa: S608
+        for index, (model, _count) in enumerate(shape)
+    )
+    return f"WITH {', '.join(parts)} SELECT {ids}", fields_of
+
+
+def prepared_values(instance: Model, fields: Sequence[Any], connection) -> list[Any]:
+    """The values of ``fields`` of a new ``instance`` as an INSERT sends them (each field's ``pre_save`` and
+    ``get_db_prep_save``, as ``save`` does)."""
+    instance._prepare_related_fields_for_save(operation_name="insert")
+    values = []
+    for model_field in fields:
+        value = model_field.pre_save(instance, add=True)
+        if hasattr(value, "resolve_expression"):
+            raise TypeError(f"{type(instance).__name__}.{model_field.name} is an expression: save it with the ORM")
+        values.append(model_field.get_db_prep_save(value, connection))
+    return values
+
+
+def mark_inserted(instance: Model, pk: Any, alias: str) -> None:
+    """What ``save`` leaves on an instance it inserted."""
+    instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = alias
+
+
+def next_id(model: type[Model]) -> int:
+    """The next value of ``model``'s id sequence: an id for a row written later in the transaction (rows that
+    refer to it may be written first, PostgreSQL checking Django's foreign keys at the commit)."""
+    connection = connections[router.db_for_write(model)]
+    meta = model._meta
+    with connection.cursor() as cursor:
+        execute(cursor, "SELECT nextval(pg_get_serial_sequence(%s, %s))", [meta.db_table, meta.pk.column])
+        return cursor.fetchone()[0]
 
 
 # An INSERT of up to this many rows (most orders' lines) is built once and prepared; a larger one, built for its

@@ -216,14 +216,15 @@ def create_order(
         total=order_total(data),
         item_count=int(sum((item.quantity for item in data.items), Decimal("0"))),
     )
-    statements.insert([order])
+    # Its row is written last, numbered (orders.recording); its lines and messages refer to its id meanwhile.
+    order.pk = statements.next_id(Order)
     lines = _write_lines(order, data)
     if confirmed_time is not None and order.status in _HAS_READY_TIME:
         ReadyTimeChange.objects.create(
             order=order, at=now, actor=actor, source=source, source_detail=source_detail, confirmed_time=confirmed_time
         )
     signals.order_created.send(sender=Order, order=order, source=source)
-    # Last: history, counter, number and the list's version in one statement (orders.recording).
+    # Last: the order's row, its history, counter, number and the list's version in one statement (orders.recording).
     first = record_creation(
         order, at=now, actor_id=actor.pk if actor is not None else None, source=source, source_detail=source_detail
     )
@@ -278,68 +279,68 @@ def _remember_channel(establishment: Establishment, channel: str) -> None:
 
 
 def _write_lines(order: Order, data: NewOrder) -> dict[str, list]:
-    """Every line of the order in one INSERT per kind; the objects written, by relation name."""
-    return {
-        "items": write_items(order, data.items),
-        "deals": _inserted([Deal(order=order, key=d.key, name=d.name, ref=d.ref) for d in data.deals]),
-        "discounts": _inserted(
-            [
-                Discount(order=order, position=i, name=d.name, ref=d.ref, price_off=d.price_off)
-                for i, d in enumerate(data.discounts)
-            ]
-        ),
-        "charges": _inserted(
-            [
-                Charge(order=order, position=i, name=c.name, ref=c.ref, price=c.price, tax_rate=c.tax_rate)
-                for i, c in enumerate(data.charges)
-            ]
-        ),
-        "payments": _inserted(
-            [
-                Payment(order=order, position=i, name=p.name, ref=p.ref, amount=p.amount, info=p.info)
-                for i, p in enumerate(data.payments)
-            ]
-        ),
+    """Every line of the order, the items and the other lines in one statement, the options in another (they
+    refer to the items' ids); the objects written, by relation name."""
+    lines = {
+        "items": _new_items(order, data.items),
+        "deals": [Deal(order=order, key=d.key, name=d.name, ref=d.ref) for d in data.deals],
+        "discounts": [
+            Discount(order=order, position=i, name=d.name, ref=d.ref, price_off=d.price_off) for i, d in enumerate(data.discounts)
+        ],
+        "charges": [
+            Charge(order=order, position=i, name=c.name, ref=c.ref, price=c.price, tax_rate=c.tax_rate)
+            for i, c in enumerate(data.charges)
+        ],
+        "payments": [
+            Payment(order=order, position=i, name=p.name, ref=p.ref, amount=p.amount, info=p.info)
+            for i, p in enumerate(data.payments)
+        ],
     }
-
-
-def _inserted(objects: list) -> list:
     # The order's rows run on every order: their SQL is built once (getresto.statements).
-    statements.insert(objects)
-    return objects
+    statements.insert_together(*lines.values())
+    _write_options(lines["items"], data.items)
+    return lines
 
 
 def write_items(order: Order, new_items: tuple[NewItem, ...]) -> list[OrderItem]:
-    """The order's items and their options (creation, and orders.remote_edits when another app changes them)."""
-    items = _inserted(
-        [
-            OrderItem(
-                order=order,
-                position=position,
-                product_name=item.product_name,
-                sku_name=item.sku_name,
-                sku_ref=item.sku_ref,
-                price=item.price,
-                quantity=item.quantity,
-                tax_rate=item.tax_rate,
-                customer_notes=item.customer_notes,
-                subtotal=item_subtotal(item),
-                deal_key=item.deal_key,
-                deal_label=item.deal_label,
-                deal_pricing_effect=item.deal_pricing_effect,
-                deal_pricing_value=item.deal_pricing_value,
-            )
-            for position, item in enumerate(new_items)
-        ]
-    )
+    """The order's items and their options (orders.remote_edits, when another app changes them)."""
+    items = _new_items(order, new_items)
+    statements.insert(items)
+    _write_options(items, new_items)
+    return items
+
+
+def _new_items(order: Order, new_items: tuple[NewItem, ...]) -> list[OrderItem]:
+    return [
+        OrderItem(
+            order=order,
+            position=position,
+            product_name=item.product_name,
+            sku_name=item.sku_name,
+            sku_ref=item.sku_ref,
+            price=item.price,
+            quantity=item.quantity,
+            tax_rate=item.tax_rate,
+            customer_notes=item.customer_notes,
+            subtotal=item_subtotal(item),
+            deal_key=item.deal_key,
+            deal_label=item.deal_label,
+            deal_pricing_effect=item.deal_pricing_effect,
+            deal_pricing_value=item.deal_pricing_value,
+        )
+        for position, item in enumerate(new_items)
+    ]
+
+
+def _write_options(items: list[OrderItem], new_items: tuple[NewItem, ...]) -> None:
+    """The options of items just written, in one INSERT; each item then carries its own."""
     options_of_items = [
         [OrderItemOption(item=saved, position=position, **option.__dict__) for position, option in enumerate(item.options)]
         for saved, item in zip(items, new_items, strict=True)
     ]
-    _inserted([option for options in options_of_items for option in options])
+    statements.insert([option for options in options_of_items for option in options])
     for item, options in zip(items, options_of_items, strict=True):
         _keep(item, "options", options)
-    return items
 
 
 def _keep(instance, relation: str, objects: list) -> None:

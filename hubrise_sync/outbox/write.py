@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import transaction
+from django.db.models import Model
 
 from hubrise_sync.models import Connection, OrderLink, OutboxMessage
 from hubrise_sync.outbox import state, wake
@@ -29,10 +32,17 @@ def pushed_connection(order: Order) -> Connection | None:
 
 
 def write_message(
-    order: Order, connection: Connection, kind: str, *, status: str, change: StatusChange | None = None
+    order: Order,
+    connection: Connection,
+    kind: str,
+    *,
+    status: str,
+    change: StatusChange | None = None,
+    with_rows: Sequence[Model] = (),
 ) -> OutboxMessage:
-    """Writes the message in the current transaction and wakes a drain once it commits."""
-    message = state.new(order, connection, kind, status=status, change=change)
+    """Writes the message in the current transaction and wakes a drain once it commits; ``with_rows``: new objects of
+    one model inserted in the message's statement."""
+    message = state.new(order, connection, kind, status=status, change=change, with_rows=with_rows)
     if message.state == state.State.PENDING:
         transaction.on_commit(lambda: wake.publish([message.pk]))
     return message

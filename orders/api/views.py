@@ -16,11 +16,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from orders.api import idempotency
+from orders.api import idempotency, input_plan
 from orders.api.answers import order_answer
 from orders.api.authentication import ApiKeyAuthentication, HasApiKey
 from orders.api.parsers import JSONParser
 from orders.api.serializers import OrderInputSerializer, OrderSerializer
+from orders.inputs import NewOrder
 from orders.models import Order, StatusChange
 from orders.services import OrderError, OrdersPaused, create_order
 from orders.status import OrderStatus
@@ -237,24 +238,36 @@ class OrderViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retrie
             earlier = idempotency.earlier_answer(request.auth, key, body_fingerprint)
             if earlier is not None:
                 return earlier
-        incoming = self.get_serializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
+        new_order = self._new_order(request.data)
         try:
             if key is not None:
-                return idempotency.create_once(request.auth, key, body_fingerprint, lambda: self._create(incoming, rendered=True))
+                return idempotency.create_once(
+                    request.auth, key, body_fingerprint, lambda: self._create(new_order, rendered=True)
+                )
             # The answer is built from the objects written, nothing is read after the commit: an order
             # committed always gets its answer (a database that fails before gives a 503 and no order).
-            _order, data = self._create(incoming)
+            _order, data = self._create(new_order)
         except OrdersPaused as paused:
             # Nothing was created and the key is not kept: the same request succeeds once orders resume.
             return _paused_response(paused, request.auth.establishment)
         return Response(data, status=status.HTTP_201_CREATED)
 
-    def _create(self, incoming: OrderInputSerializer, *, rendered: bool = False) -> tuple[Order, Any]:
+    def _new_order(self, data: Any) -> NewOrder:
+        # The plan compiled from OrderInputSerializer's fields vouches for a valid body; for any other, the
+        # serializer itself runs and raises its 400 (orders/api/input_plan.py).
+        context = self.get_serializer_context()
+        attrs = input_plan.validated(OrderInputSerializer, data, context)
+        if attrs is not None:
+            return attrs["new_order"]
+        incoming = OrderInputSerializer(data=data, context=context)
+        incoming.is_valid(raise_exception=True)
+        return incoming.new_order()
+
+    def _create(self, new_order: NewOrder, *, rendered: bool = False) -> tuple[Order, Any]:
         establishment = self.request.auth.establishment
         try:
             # The answer is built from what was written, not read back (the same objects, the same values).
-            order = create_order(establishment, incoming.new_order(), source=StatusChange.Source.API, keep_lines=True)
+            order = create_order(establishment, new_order, source=StatusChange.Source.API, keep_lines=True)
         except OrdersPaused:
             raise
         except OrderError as error:
