@@ -217,8 +217,8 @@ def create_order(
         total=order_total(data),
         item_count=int(sum((item.quantity for item in data.items), Decimal("0"))),
     )
-    # Its row is written last, numbered (orders.recording); its lines and messages refer to its id meanwhile.
-    order.pk = statements.next_id(Order)
+    # Its row is written last, numbered (orders.recording); its lines and messages refer to its id meanwhile,
+    # taken in the lines' statement.
     lines = _write_lines(order, data)
     if confirmed_time is not None and order.status in _HAS_READY_TIME:
         ReadyTimeChange.objects.create(
@@ -311,7 +311,7 @@ def _write_lines(order: Order, data: NewOrder) -> dict[str, list]:
         ],
     }
     # The order's rows run on every order: their SQL is built once (getresto.statements).
-    statements.insert_together(*lines.values())
+    statements.insert_together(*lines.values(), parent=order)
     lines["options"] = _write_options(lines["items"], data.items)
     return lines
 
