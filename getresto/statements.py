@@ -199,55 +199,83 @@ def insert(objects: Sequence[Model], *, skip_conflicts_on: str | None = None) ->
     return len(ids)
 
 
-def insert_together(*groups: Sequence[Model]) -> None:
+def insert_together(*groups: Sequence[Model], parent: Model | None = None) -> None:
     """INSERT several groups of new objects, each of one model, in one statement (one round trip), and give them
     their ids: ``insert`` for rows that do not refer to each other (an order's items and its payments, say).
 
+    ``parent``: a new object, not written yet, that every row refers to by a foreign key (the order of its
+    lines). Its id is taken from its sequence within the same statement (a round trip less than ``next_id``)
+    and given to it; its row is written later in the transaction, PostgreSQL checking the foreign keys at
+    the commit.
+
     The statement is built once per sequence of models and numbers of rows, while each group has at most
-    ``ROWS_KEPT`` rows (else each group is inserted on its own).
+    ``ROWS_KEPT`` rows (else the parent's id is taken and each group inserted on its own).
     """
     groups = tuple(group for group in groups if group)
-    if len(groups) < 2 or any(len(group) > ROWS_KEPT for group in groups):
+    if len(groups) < (2 if parent is None else 1) or any(len(group) > ROWS_KEPT for group in groups):
+        if parent is not None:
+            parent.pk = next_id(type(parent))
         for group in groups:
             insert(group)
         return
     connection = connections[router.db_for_write(type(groups[0][0]))]
     shape = tuple((type(group[0]), len(group)) for group in groups)
-    sql, fields_of = _together_statement(shape, connection.alias)
+    sql, fields_of, links, relations_of = _together_statement(shape, connection.alias, None if parent is None else type(parent))
     params = []
-    for group, fields in zip(groups, fields_of, strict=True):
+    for group, fields, relations in zip(groups, fields_of, relations_of, strict=True):
         for instance in group:
-            params.extend(prepared_values(instance, fields, connection))
+            params.extend(prepared_values(instance, fields, connection, relations))
     with connection.cursor() as cursor:
         execute(cursor, sql, params)
-        ids_of = cursor.fetchone()
-    for group, ids in zip(groups, ids_of, strict=True):
+        row = cursor.fetchone()
+    if parent is not None:
+        parent.pk, row = row[0], row[1:]
+    for group, ids, link in zip(groups, row, links, strict=True):
         for instance, pk in zip(group, ids, strict=True):
+            if link is not None:
+                # Through the relation's descriptor: it sets the column's value and keeps the parent object.
+                setattr(instance, link.name, parent)
             mark_inserted(instance, pk, connection.alias)
 
 
 # Bounded: the shapes of orders' lines vary (a kept statement per shape, like _insert_statement's per number of rows).
 @functools.lru_cache(maxsize=256)
-def _together_statement(shape: tuple[tuple[type[Model], int], ...], alias: str) -> tuple[str, list[list]]:
+def _together_statement(
+    shape: tuple[tuple[type[Model], int], ...], alias: str, parent: type[Model] | None
+) -> tuple[str, list[list], list, list]:
     quote = connections[alias].ops.quote_name
-    parts, fields_of = [], []
+    parts, fields_of, links, relations_of, ids = [], [], [], [], []
+    if parent is not None:
+        meta = parent._meta
+        # nextval is volatile: PostgreSQL evaluates this part once, however many rows read it.
+        parts.append(f"p AS (SELECT nextval(pg_get_serial_sequence('{meta.db_table}', '{meta.pk.column}')) AS id)")
+        ids.append("(SELECT id FROM p)")
     for index, (model, count) in enumerate(shape):
-        sql, fields = _insert_statement(model, alias, count, None)
+        link = None
+        if parent is not None:
+            link = next(f for f in model._meta.concrete_fields if f.many_to_one and f.related_model is parent)
+        sql, fields = _insert_statement(model, alias, count, None, link)
         parts.append(f"g{index} AS ({sql})")
         fields_of.append(fields)
-    # Each group's ids in the order of its rows, as RETURNING gives them (what bulk_create relies on too).
-    # Only our own names and placeholders are formatted in.
-    ids = ", ".join(
-        f"ARRAY(SELECT {quote(model._meta.pk.column)} FROM g{index})"  # noqa: S608
-        for index, (model, _count) in enumerate(shape)
-    )
-    return f"WITH {', '.join(parts)} SELECT {ids}", fields_of
+        links.append(link)
+        relations_of.append(None if link is None else tuple(field for field in fields if field.is_relation))
+        # Each group's ids in the order of its rows, as RETURNING gives them (what bulk_create relies on too).
+        # Only our own names and placeholders are formatted in.
+        ids.append(f"ARRAY(SELECT {quote(model._meta.pk.column)} FROM g{index})")  # noqa: S608
+    return f"WITH {', '.join(parts)} SELECT {', '.join(ids)}", fields_of, links, relations_of
 
 
-def prepared_values(instance: Model, fields: Sequence[Any], connection) -> list[Any]:
+def prepared_values(instance: Model, fields: Sequence[Any], connection, relations: Sequence[Any] | None = None) -> list[Any]:
     """The values of ``fields`` of a new ``instance`` as an INSERT sends them (each field's ``pre_save`` and
-    ``get_db_prep_save``, as ``save`` does)."""
-    instance._prepare_related_fields_for_save(operation_name="insert")
+    ``get_db_prep_save``, as ``save`` does).
+
+    ``relations``: the relations to check for an unsaved object (all by default), as ``save`` does; not the
+    one to a parent whose id ``insert_together`` takes in the statement (it has none yet).
+    """
+    if relations is None:
+        instance._prepare_related_fields_for_save(operation_name="insert")
+    elif relations:
+        instance._prepare_related_fields_for_save(operation_name="insert", fields=relations)
     values = []
     for model_field in fields:
         value = model_field.pre_save(instance, add=True)
@@ -280,12 +308,17 @@ ROWS_KEPT = 16
 
 
 @functools.cache
-def _insert_statement(model: type[Model], alias: str, count: int, skip_conflicts_on: str | None) -> tuple[str, list]:
+def _insert_statement(
+    model: type[Model], alias: str, count: int, skip_conflicts_on: str | None, link: Any = None
+) -> tuple[str, list]:
+    """``link``: a foreign key whose value is the id taken by ``insert_together``'s ``p``, not a parameter."""
     meta = model._meta
     quote = connections[alias].ops.quote_name
     fields = [field for field in meta.concrete_fields if not field.primary_key]
     columns = ", ".join(quote(field.column) for field in fields)
-    row = f"({', '.join(['%s'] * len(fields))})"
+    # No value is formatted in: placeholders, and the parent's id read from the statement's own ``p``.
+    row = f"({', '.join('(SELECT id FROM p)' if field is link else '%s' for field in fields)})"  # noqa: S608
+    fields = [field for field in fields if field is not link]
     conflict = f" ON CONFLICT ({quote(meta.get_field(skip_conflicts_on).column)}) DO NOTHING" if skip_conflicts_on else ""
     # Only the model's own names are formatted in; every value is a parameter.
     rows = ", ".join([row] * count)

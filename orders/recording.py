@@ -11,9 +11,9 @@ a status change does (orders.screen_versions), so none waits on another in a cir
 
 The order's row is inserted here, with its number, rather than first and then numbered: an
 UPDATE of its indexed ``ref`` rewrote the row and every one of its indexes. Its lines, history
-and messages, written before it with its id taken from the sequence (``statements.next_id``),
-refer to it through foreign keys that PostgreSQL checks at the commit (Django makes them
-DEFERRABLE INITIALLY DEFERRED).
+and messages, written before it with its id taken from the sequence (in the lines' statement:
+``statements.insert_together(parent=…)``), refer to it through foreign keys that PostgreSQL
+checks at the commit (Django makes them DEFERRABLE INITIALLY DEFERRED).
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ The staff pages, the intake API, the admin, the HubRise webhook and the Celery
 tasks all call these functions, so each rule exists once.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -172,8 +173,8 @@ def create_order(
     are refused with OrdersPaused and nothing is written; orders placed elsewhere
     (a delivery platform through HubRise, the admin) are recorded all the same.
 
-    ``keep_lines``: ``order.items.all()``, ``.history.all()``… give what was just written, without a query,
-    for a caller that answers with the order and drops it (the intake API); elsewhere they would stay frozen.
+    ``keep_lines``: ``order.written_lines`` holds the lines and the first history entry as written (a
+    ``WrittenLines``), for a caller that answers with them (the intake API) rather than reading them back.
     """
     _check(data)
     now = created_at or timezone.now()
@@ -216,8 +217,8 @@ def create_order(
         total=order_total(data),
         item_count=int(sum((item.quantity for item in data.items), Decimal("0"))),
     )
-    # Its row is written last, numbered (orders.recording); its lines and messages refer to its id meanwhile.
-    order.pk = statements.next_id(Order)
+    # Its row is written last, numbered (orders.recording); its lines and messages refer to its id meanwhile,
+    # taken in the lines' statement.
     lines = _write_lines(order, data)
     if confirmed_time is not None and order.status in _HAS_READY_TIME:
         ReadyTimeChange.objects.create(
@@ -233,7 +234,7 @@ def create_order(
         # earlier would wait in a circle with a concurrent order holding the counter.
         _remember_channel(establishment, data.channel)
     if keep_lines:
-        _keep_lines(order, lines, first)
+        order.written_lines = WrittenLines(history=[first], **lines)
     return order
 
 
@@ -278,9 +279,22 @@ def _remember_channel(establishment: Establishment, channel: str) -> None:
     establishment.channels = known
 
 
+@dataclass(frozen=True)
+class WrittenLines:
+    """A new order's lines as written, each list in its relation's order; ``options[i]`` are ``items[i]``'s."""
+
+    items: list[OrderItem]
+    options: list[list[OrderItemOption]]
+    deals: list[Deal]
+    discounts: list[Discount]
+    charges: list[Charge]
+    payments: list[Payment]
+    history: list[StatusChange]
+
+
 def _write_lines(order: Order, data: NewOrder) -> dict[str, list]:
     """Every line of the order, the items and the other lines in one statement, the options in another (they
-    refer to the items' ids); the objects written, by relation name."""
+    refer to the items' ids); the objects written, by relation name (the options: each item's list)."""
     lines = {
         "items": _new_items(order, data.items),
         "deals": [Deal(order=order, key=d.key, name=d.name, ref=d.ref) for d in data.deals],
@@ -297,8 +311,8 @@ def _write_lines(order: Order, data: NewOrder) -> dict[str, list]:
         ],
     }
     # The order's rows run on every order: their SQL is built once (getresto.statements).
-    statements.insert_together(*lines.values())
-    _write_options(lines["items"], data.items)
+    statements.insert_together(*lines.values(), parent=order)
+    lines["options"] = _write_options(lines["items"], data.items)
     return lines
 
 
@@ -332,31 +346,14 @@ def _new_items(order: Order, new_items: tuple[NewItem, ...]) -> list[OrderItem]:
     ]
 
 
-def _write_options(items: list[OrderItem], new_items: tuple[NewItem, ...]) -> None:
-    """The options of items just written, in one INSERT; each item then carries its own."""
+def _write_options(items: list[OrderItem], new_items: tuple[NewItem, ...]) -> list[list[OrderItemOption]]:
+    """The options of items just written, in one INSERT; each item's, in the items' order."""
     options_of_items = [
         [OrderItemOption(item=saved, position=position, **option.__dict__) for position, option in enumerate(item.options)]
         for saved, item in zip(items, new_items, strict=True)
     ]
     statements.insert([option for options in options_of_items for option in options])
-    for item, options in zip(items, options_of_items, strict=True):
-        _keep(item, "options", options)
-
-
-def _keep(instance, relation: str, objects: list) -> None:
-    """Hand ``instance.<relation>.all()`` the objects just written, as a prefetch would, instead of a query."""
-    queryset = getattr(instance, relation).all()
-    queryset._result_cache = list(objects)
-    queryset._prefetch_done = True
-    instance.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = queryset
-
-
-def _keep_lines(order: Order, lines: dict[str, list], first: StatusChange) -> None:
-    """After the signal's receivers (which may query the lines as they like): the new order carries what it was
-    written with."""
-    for relation, objects in lines.items():
-        _keep(order, relation, objects)
-    _keep(order, "history", [first])
+    return options_of_items
 
 
 @transaction.atomic

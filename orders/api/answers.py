@@ -4,7 +4,8 @@ OrderSerializer (orders/api/serializers.py) stays the contract: it documents the
 body in the OpenAPI schema and renders the lists. A DRF serializer deep-copies every
 declared field of itself and of each nested serializer for each order it renders, which
 was a large part of the CPU of taking an order; ``order_answer`` gives the same body
-without that machinery (tests/orders/test_api_answers.py holds the two equal).
+without that machinery, from the lines as written rather than read back (tests/orders/test_api.py holds
+the creation's answer equal to reading the order back).
 """
 
 from datetime import datetime
@@ -14,6 +15,7 @@ from typing import Any
 from orders.api.fields import format_decimal
 from orders.models import Order
 from orders.money import format_money
+from orders.services import WrittenLines
 
 
 def _text(value: Any) -> str | None:
@@ -32,8 +34,8 @@ def _time(moment: datetime | None, tzinfo: Any) -> str | None:
     return None if moment is None else moment.astimezone(tzinfo).isoformat()
 
 
-def order_answer(order: Order) -> dict[str, Any]:
-    """What OrderSerializer(order).data gives, read from the order's attributes and its lines' caches."""
+def order_answer(order: Order, lines: WrittenLines) -> dict[str, Any]:
+    """What OrderSerializer(order).data gives for a new order, read from its attributes and its ``lines``."""
     currency = order.currency
     tzinfo = order.establishment.tzinfo
     return {
@@ -48,11 +50,10 @@ def order_answer(order: Order) -> dict[str, Any]:
         "service_type_ref": _text(order.service_type_ref),
         "expected_time": _time(order.expected_time, tzinfo),
         "confirmed_time": _time(order.confirmed_time, tzinfo),
-        "items": [_item(item, currency) for item in order.items.all()],
-        "deals": {deal.key: {"name": deal.name, "ref": deal.ref} for deal in order.deals.all()},
+        "items": [_item(item, options, currency) for item, options in zip(lines.items, lines.options, strict=True)],
+        "deals": {deal.key: {"name": deal.name, "ref": deal.ref} for deal in lines.deals},
         "discounts": [
-            {"name": _text(d.name), "ref": _text(d.ref), "price_off": _money(d.price_off, currency)}
-            for d in order.discounts.all()
+            {"name": _text(d.name), "ref": _text(d.ref), "price_off": _money(d.price_off, currency)} for d in lines.discounts
         ],
         "charges": [
             {
@@ -61,7 +62,7 @@ def order_answer(order: Order) -> dict[str, Any]:
                 "price": _money(c.price, currency),
                 "tax_rate": _decimal(c.tax_rate),
             }
-            for c in order.charges.all()
+            for c in lines.charges
         ],
         "payments": [
             {
@@ -70,7 +71,7 @@ def order_answer(order: Order) -> dict[str, Any]:
                 "amount": _money(p.amount, currency),
                 "info": None if p.info is None else {str(key): value for key, value in p.info.items()},
             }
-            for p in order.payments.all()
+            for p in lines.payments
         ],
         "customer": {
             "first_name": _text(order.customer_first_name),
@@ -101,12 +102,12 @@ def order_answer(order: Order) -> dict[str, Any]:
                 "source_detail": _text(change.source_detail),
                 "reason": _text(change.reason),
             }
-            for change in order.history.all()
+            for change in lines.history
         ],
     }
 
 
-def _item(item: Any, currency: str) -> dict[str, Any]:
+def _item(item: Any, options: list, currency: str) -> dict[str, Any]:
     return {
         "product_name": _text(item.product_name),
         "sku_name": _text(item.sku_name),
@@ -125,7 +126,7 @@ def _item(item: Any, currency: str) -> dict[str, Any]:
                 "quantity": None if o.quantity is None else int(o.quantity),
                 "removed": None if o.removed is None else bool(o.removed),
             }
-            for o in item.options.all()
+            for o in options
         ],
         "deal_line": (
             {

@@ -272,7 +272,7 @@ class OrderViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retrie
             raise
         except OrderError as error:
             raise ValidationError({NON_FIELD: [str(error)]}) from error
-        data = order_answer(order)
+        data = order_answer(order, order.written_lines)
         return order, JSONRenderer().render(data) if rendered else data
 
 

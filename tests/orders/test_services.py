@@ -61,6 +61,28 @@ def test_an_order_is_recorded_with_exact_totals_lines_and_a_first_history_entry(
     assert list(order.history.values_list("from_status", "to_status", "source")) == [("", "new", "api")]
 
 
+@pytest.mark.parametrize(
+    ("items", "payments"),
+    [(1, 0), (1, 1), (20, 1)],
+    ids=["items only", "items and a payment", "more items than one kept statement holds"],
+)
+def test_every_line_of_a_new_order_refers_to_it_whatever_the_order_s_shape(items, payments):
+    establishment = make_establishment()
+    data = croque_order(
+        items=tuple(NewItem(f"Plat {n}", Decimal("9.50"), Decimal("1")) for n in range(items)),
+        payments=(NewPayment(Decimal("9.50") * items),) * payments,
+    )
+
+    order = create_order(establishment, data, source=Source.API)
+    make_order(establishment)
+
+    stored = Order.objects.get(ref="0001")
+    assert stored.pk == order.pk
+    assert [item.product_name for item in stored.items.order_by("position")] == [f"Plat {n}" for n in range(items)]
+    assert stored.payments.count() == payments
+    assert list(stored.history.values_list("to_status", flat=True)) == ["new"]
+
+
 def test_refs_count_up_per_establishment():
     bistrot, brasserie = make_establishment("Bistrot"), make_establishment("Brasserie")
     assert [make_order(bistrot).ref, make_order(bistrot).ref, make_order(brasserie).ref] == ["0001", "0002", "0001"]
