@@ -260,15 +260,15 @@ def test_a_user_deactivated_gets_nothing_more_not_even_a_204(client, establishme
     assert (answer.status_code, answer["HX-Refresh"]) == (204, "true")
 
 
-def test_the_lists_clocks_tick_every_quarter_of_an_hour_each_at_a_second_of_its_own_within_two_minutes():
+def test_the_lists_clocks_tick_every_quarter_of_an_hour_each_at_a_second_of_its_own_within_ten_minutes():
     start = 1_800_000_000  # a whole quarter of an hour (and a local midnight in every time zone)
 
     def ticking(t: int) -> list[int]:
-        return [e for e in range(1, 241) if live_poll.quarter(e, t) != live_poll.quarter(e, t - 1)]
+        return [e for e in range(1, 1201) if live_poll.quarter(e, t) != live_poll.quarter(e, t - 1)]
 
     hour = [ticking(t) for t in range(start, start + 3600)]
     ticks = [second for second, establishments in enumerate(hour) if establishments]
     # Four quarters, each establishment once in each, at most two of them in the same second.
-    assert sorted(e for establishments in hour for e in establishments) == sorted(list(range(1, 241)) * 4)
+    assert sorted(e for establishments in hour for e in establishments) == sorted(list(range(1, 1201)) * 4)
     assert max(len(establishments) for establishments in hour) == 2
-    assert all(second % 900 < 120 for second in ticks)
+    assert all(second % 900 < 600 for second in ticks)
