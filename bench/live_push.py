@@ -1,0 +1,354 @@
+"""The live screens of bench/live_screens.py with server push: each screen's server-sent event streams.
+
+A screen keeps one stream per thing it shows (``/e/<id>/orders/live/stream/`` for the
+list, ``/e/<id>/orders/<order>/live/stream/`` for an order page) open on the stream
+process, with the web's session cookie, and behaves as the page does:
+
+- once the stream is open, one refresh GET of its live URL; one more on each ``changed``
+  event; and a safety refresh every 30 s even when no event came;
+- while the stream is not open, it polls every 3 s as without push (its own 3 s tick,
+  as htmx's ``every 3s``);
+- when the stream ends or fails, it opens it again after the stream's ``retry`` (as an
+  EventSource does); a 204 means the screen is not allowed a stream yet (its user had no
+  render of the establishment's live list lately): polls go on, and it tries again
+  after ``retry`` too.
+
+The refresh GETs go out through ``refresh(at, screen, kind, reason)``, the
+bench's pool of keep-alive connections. A stream is a raw asyncio connection whose
+chunked body is read as the EventSource reads ``text/event-stream``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import shlex
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+POLL_SECONDS = 3.0
+SAFETY_SECONDS = 30.0
+# EventSource's reconnection delay until the stream sets its own with "retry:".
+RETRY_MS = 3000
+LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+async def read_head(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
+    """An HTTP/1.1 answer's status and headers (names in lower case)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    headers = {}
+    for line in lines[1:]:
+        if ":" in line:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+    return status, headers
+
+
+async def body_pieces(reader: asyncio.StreamReader, headers: dict[str, str]) -> AsyncIterator[bytes]:
+    """A body as it arrives, chunk by chunk when chunked, until its end or the connection's."""
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        while size := int((await reader.readuntil(b"\r\n")).split(b";", 1)[0].strip(), 16):
+            piece = await reader.readexactly(size + 2)
+            yield piece[:-2]
+        while await reader.readuntil(b"\r\n") != b"\r\n":
+            pass  # trailer fields, up to the blank line that ends the body
+        return
+    while piece := await reader.read(65536):
+        yield piece
+
+
+class EventStream:
+    """``text/event-stream`` parsed as the HTML standard says an EventSource does: lines ended by CR, LF or CRLF,
+    ``field: value``, comments starting with a colon, an event dispatched by a blank line when it has data."""
+
+    def __init__(self) -> None:
+        self.buffer = b""
+        self.event = ""
+        self.data: list[str] = []
+        self.last_id = ""
+        self.retry_ms: int | None = None
+        self.comments = 0
+
+    def feed(self, piece: bytes) -> list[tuple[str, str]]:
+        """The events (type, data) that ``piece`` completes."""
+        buffer = self.buffer + piece
+        # A CR at the end may be the first half of a CRLF: kept for the next piece.
+        end = len(buffer) - 1 if buffer.endswith(b"\r") else len(buffer)
+        lines = LINE_END.split(buffer[:end])
+        self.buffer = lines.pop() + buffer[end:]
+        events = []
+        for raw in lines:
+            line = raw.decode("utf-8", errors="replace")
+            if not line:
+                if self.data:
+                    events.append((self.event or "message", "\n".join(self.data)))
+                self.event, self.data = "", []
+            elif line.startswith(":"):
+                self.comments += 1
+            else:
+                name, colon, value = line.partition(":")
+                if colon and value.startswith(" "):
+                    value = value[1:]
+                if name == "event":
+                    self.event = value
+                elif name == "data":
+                    self.data.append(value)
+                elif name == "id" and "\0" not in value:
+                    self.last_id = value
+                elif name == "retry" and value.isdigit():
+                    self.retry_ms = int(value)
+        return events
+
+
+@dataclass(eq=False)
+class View:
+    """One stream of a screen: its list, or its order page."""
+
+    screen: Any
+    kind: str
+    path: str
+    phase: float
+    is_open: bool = False
+    retry_ms: int = RETRY_MS
+    last_id: str = ""
+    safety: asyncio.TimerHandle | None = None
+    tick: asyncio.TimerHandle | None = None
+    task: asyncio.Task | None = None
+    writer: asyncio.StreamWriter | None = None
+
+
+@dataclass
+class StreamCounts:
+    opened: int = 0
+    # Answers other than an open stream, by status ("error" when the connection failed).
+    refused: Counter = field(default_factory=Counter)
+    ended: int = 0
+    events: int = 0
+    keep_alives: int = 0
+    open_samples: list[int] = field(default_factory=list)
+
+
+class Streams:
+    """Every screen's streams, and the polls of those not open."""
+
+    def __init__(self, port: int, screens: list, refresh: Callable[[float, Any, str, str], None], seed: int = 13) -> None:
+        self.port = port
+        self.refresh = refresh
+        self.counts = StreamCounts()
+        self.stopping = False
+        self.open_count = 0
+        self.started = 0.0
+        rng = random.Random(seed)
+        self.views = []
+        for screen in screens:
+            base = f"/e/{screen.establishment}/orders"
+            self.views.append(View(screen, "list", f"{base}/live/stream/", rng.uniform(0, POLL_SECONDS)))
+            if screen.order is not None:
+                self.views.append(View(screen, "detail", f"{base}/{screen.order}/live/stream/", rng.uniform(0, POLL_SECONDS)))
+        self.sampler: asyncio.Task | None = None
+
+    def start(self) -> None:
+        """Each view opens its stream at a moment of its own within the first 3 s, and polls every 3 s after
+        that moment while the stream is not open (the screens have just had their first poll)."""
+        loop = asyncio.get_running_loop()
+        self.started = loop.time()
+        for view in self.views:
+            view.tick = loop.call_at(self.started + view.phase + POLL_SECONDS, self._tick, view)
+            view.task = loop.create_task(self._keep_open(view))
+
+    async def until_open(self, timeout: float) -> None:
+        deadline = time.perf_counter() + timeout
+        while self.open_count < len(self.views) and time.perf_counter() < deadline:
+            await asyncio.sleep(0.2)
+
+    def measure(self) -> None:
+        """Counts from now on, and the number of open streams sampled every second."""
+        self.counts = StreamCounts()
+        self.sampler = asyncio.get_running_loop().create_task(self._sample())
+
+    async def stop(self) -> None:
+        self.stopping = True
+        if self.sampler is not None:
+            self.sampler.cancel()
+        for view in self.views:
+            for handle in (view.tick, view.safety):
+                if handle is not None:
+                    handle.cancel()
+            view.task.cancel()
+        await asyncio.gather(*(view.task for view in self.views), return_exceptions=True)
+
+    async def _sample(self) -> None:
+        while True:
+            self.counts.open_samples.append(self.open_count)
+            await asyncio.sleep(1)
+
+    def _tick(self, view: View) -> None:
+        """A poll, while the stream is not open, at the view's own moment of every 3 s."""
+        if self.stopping:
+            return
+        view.tick = asyncio.get_running_loop().call_at(view.tick.when() + POLL_SECONDS, self._tick, view)
+        self.refresh(time.perf_counter(), view.screen, view.kind, "poll")
+
+    def _opened(self, view: View) -> None:
+        view.is_open = True
+        self.open_count += 1
+        self.counts.opened += 1
+        if view.tick is not None:
+            view.tick.cancel()
+            view.tick = None
+        self._refresh_now(view, "open")
+
+    def _refresh_now(self, view: View, reason: str) -> None:
+        if self.stopping:
+            return
+        self.refresh(time.perf_counter(), view.screen, view.kind, reason)
+        if view.safety is not None:
+            view.safety.cancel()
+        view.safety = asyncio.get_running_loop().call_later(SAFETY_SECONDS, self._refresh_now, view, "safety")
+
+    def _closed(self, view: View) -> None:
+        if view.safety is not None:
+            view.safety.cancel()
+            view.safety = None
+        if view.is_open:
+            view.is_open = False
+            self.open_count -= 1
+        if view.tick is None and not self.stopping:
+            loop = asyncio.get_running_loop()
+            ticks = (loop.time() - self.started - view.phase) // POLL_SECONDS + 1
+            view.tick = loop.call_at(self.started + view.phase + ticks * POLL_SECONDS, self._tick, view)
+
+    async def _keep_open(self, view: View) -> None:
+        await asyncio.sleep(view.phase)
+        while not self.stopping:
+            try:
+                await self._stream(view)
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+                self.counts.refused["error"] += 1
+            finally:
+                self._closed(view)
+                if view.writer is not None:
+                    view.writer.close()
+                    view.writer = None
+            await asyncio.sleep(view.retry_ms / 1000)
+
+    async def _stream(self, view: View) -> None:
+        reader, view.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        lines = [
+            f"GET {view.path} HTTP/1.1",
+            f"Host: 127.0.0.1:{self.port}",
+            f"Cookie: {view.screen.cookie}",
+            "Accept: text/event-stream",
+            "Cache-Control: no-cache",
+            "Accept-Language: fr",
+        ]
+        if view.last_id:
+            lines.append(f"Last-Event-ID: {view.last_id}")
+        view.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        status, headers = await read_head(reader)
+        if status != 200 or not headers.get("content-type", "").startswith("text/event-stream"):
+            self.counts.refused[status] += 1
+            return
+        self._opened(view)
+        parser = EventStream()
+        async for piece in body_pieces(reader, headers):
+            comments = parser.comments
+            for event, _ in parser.feed(piece):
+                self.counts.events += 1
+                if event == "changed":
+                    self._refresh_now(view, "event")
+            self.counts.keep_alives += parser.comments - comments
+            if parser.retry_ms is not None:
+                view.retry_ms = parser.retry_ms
+            view.last_id = parser.last_id or view.last_id
+        self.counts.ended += 1
+
+
+async def open_all(streams: Streams, refreshes: Any) -> None:
+    """Every stream opened (or 12 s gone by), and the refresh that follows each open answered."""
+    streams.start()
+    await streams.until_open(timeout=4 * POLL_SECONDS)
+    while not refreshes.queue.empty():
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)
+
+
+async def measure(streams: Streams, refreshes: Any, pool: asyncio.Task, duration: float) -> None:
+    """The screens left to their streams for ``duration``; then the streams closed and the last GETs answered."""
+    streams.measure()
+    await asyncio.sleep(duration)
+    await streams.stop()
+    refreshes.close()
+    await pool
+
+
+def report(counts: StreamCounts, views: int) -> None:
+    samples = counts.open_samples or [0]
+    print(
+        f"  streams: {views} (lists and order pages), open {min(samples)}-{max(samples)}"
+        f" (mean {statistics.mean(samples):.0f}); opened {counts.opened}, ended by the server {counts.ended},"
+        f" refused {dict(counts.refused)}; {counts.events} events, {counts.keep_alives} keep-alives"
+    )
+
+
+# The stream process ---------------------------------------------------------------
+
+
+def start_process(env: dict[str, str]) -> tuple[subprocess.Popen, int, list[str]]:
+    """The Procfile's stream line on a free port, with the web's environment; its process, port and command."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = stream_command(port, env)
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    deadline = time.monotonic() + 30
+    # Ready once it answers a request (any status: this one has no session).
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as probe:
+                probe.sendall(b"GET /e/0/orders/live/stream/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                if probe.recv(5) == b"HTTP/":
+                    return process, port, command
+        except OSError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.terminate()
+            sys.exit("the stream process did not start")
+        time.sleep(0.1)
+
+
+def stream_command(port: int, env: dict[str, str]) -> list[str]:
+    """The Procfile's stream line, its ``${NAME:-default}`` read from ``env`` with STREAM_PORT=port; without its
+    access log, as the bench runs the web."""
+    line = next((line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("stream:")), None)
+    if line is None:
+        sys.exit("The Procfile has no stream: line (push needs the server-sent events process).")
+    variables = {**env, "STREAM_PORT": str(port)}
+
+    def expand(match: re.Match) -> str:
+        return variables.get(match[1] or match[3]) or (match[2] or "")
+
+    words = iter(shlex.split(re.sub(r"\$\{(\w+)(?::-([^}]*))?\}|\$(\w+)", expand, line.partition(":")[2])))
+    command = []
+    for word in words:
+        if word == "--access-logfile":
+            next(words, None)
+        elif not word.startswith("--access-logfile="):
+            command.append(word)
+    if command[0] == "gunicorn":
+        command[0] = str(Path(sys.executable).parent / "gunicorn")
+        command.append("--log-level=warning")
+    return command
