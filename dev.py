@@ -137,6 +137,7 @@ def manage(env: dict[str, str], *args: str) -> None:
 LOG_DIR = ROOT / "var" / "log"
 QUIET_DEFAULTS = {
     "WEB_ACCESS_LOG": str(LOG_DIR / "web-access.log"),
+    "STREAM_ACCESS_LOG": str(LOG_DIR / "stream-access.log"),
     "CELERY_WORKER_LOG": str(LOG_DIR / "worker.log"),
     "CELERY_BEAT_LOG": str(LOG_DIR / "beat.log"),
     "CELERY_POOL": "threads",
@@ -149,6 +150,8 @@ def run() -> int:
     if uses_sandbox:
         defaults |= SANDBOX_DEFAULTS
     defaults["PUBLIC_URL"] = f"http://127.0.0.1:{os.environ.get('WEB_PORT', '8000')}"
+    # The open screens' streams answer on a port of their own (no reverse proxy here).
+    defaults["LIVE_STREAM_URL"] = f"http://127.0.0.1:{os.environ.get('STREAM_PORT', '8001')}"
     env = child_env(**defaults)
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     with embedded_services(env, env["GETRESTO_ENV"]):
@@ -158,7 +161,7 @@ def run() -> int:
         if uses_sandbox:
             # The sandbox also runs a virtual kitchen printer: the demo's orders come out on its page.
             manage(env, "seed_demo_printer")
-        processes = ["web", "worker", "beat"] + (["sandbox"] if uses_sandbox else [])
+        processes = ["web", "stream", "worker", "beat"] + (["sandbox"] if uses_sandbox else [])
         port = env.get("WEB_PORT", "8000")
         print(f"\n  Back office : http://127.0.0.1:{port}/", flush=True)
         if uses_sandbox:

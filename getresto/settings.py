@@ -255,6 +255,12 @@ HUBRISE_CLIENT_SECRET = env_str("HUBRISE_CLIENT_SECRET", "")
 HUBRISE_CONNECT_TIMEOUT = env_float("HUBRISE_CONNECT_TIMEOUT", 3.05)
 HUBRISE_READ_TIMEOUT = env_float("HUBRISE_READ_TIMEOUT", 10.0)
 PUBLIC_URL = env_str("PUBLIC_URL", "http://127.0.0.1:8000")
+# Where open screens listen for changes (the Procfile's "stream" process, orders.live_stream): empty when a
+# reverse proxy sends …/live/stream/ to it on the pages' own origin; its origin (http://127.0.0.1:8001) when it
+# answers on a port of its own, as under `python dev.py run`. Pages that cannot reach it poll every 3 s.
+LIVE_STREAM_URL = env_str("LIVE_STREAM_URL", "").rstrip("/")
+# How often an open stream checks that its session and its permission still stand (and says it is alive).
+LIVE_STREAM_CHECK_SECONDS = env_int("LIVE_STREAM_CHECK_SECONDS", 20)
 # "active": HubRise POSTs order events to PUBLIC_URL/hubrise/callback/; "passive":
 # we poll them. "auto" (the default) is passive when PUBLIC_URL is this machine, active otherwise.
 HUBRISE_CALLBACK_MODE = env_str("HUBRISE_CALLBACK_MODE", "auto")
@@ -412,7 +418,7 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
-        "connect-src": [SELF],
+        "connect-src": [SELF, *([LIVE_STREAM_URL] if LIVE_STREAM_URL else [])],
         "media-src": [SELF],
         "object-src": [NONE],
         "base-uri": [NONE],

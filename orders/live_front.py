@@ -47,13 +47,33 @@ def _session_store() -> type | None:
     return store if in_broker and hasattr(store, "cache_key") else None
 
 
-def _secure_enough(environ: dict[str, Any]) -> bool:
+def secure_enough(environ: dict[str, Any]) -> bool:
     if not settings.SECURE_SSL_REDIRECT:
         return True
     if settings.SECURE_PROXY_SSL_HEADER:
         header, secure_value = settings.SECURE_PROXY_SSL_HEADER
         return environ.get(header, "").split(",")[0].strip() == secure_value
     return environ.get("wsgi.url_scheme") == "https"
+
+
+def session_cache_key(cookies: dict[str, str]) -> str | None:
+    """The Redis key under which Django's cached_db keeps the session these cookies name; None when there is
+    no session cookie, or sessions are not cached in the broker's Redis."""
+    store = _session_store()
+    if store is None:
+        return None
+    session = store(cookies.get(settings.SESSION_COOKIE_NAME))
+    if session.session_key is None:
+        return None
+    return caches[settings.SESSION_CACHE_ALIAS].make_key(session.cache_key)
+
+
+def session_user(stored: bytes | None) -> tuple[str, str]:
+    """(the user's id, the session's auth hash) of a session as read from Redis; empty when logged out or gone."""
+    if stored is None:
+        return "", ""
+    data = _sessions.loads(stored)
+    return str(data.get(SESSION_KEY, "")), data.get(HASH_SESSION_KEY, "")
 
 
 def _named_user(if_none_match: str) -> str:
@@ -68,12 +88,11 @@ def not_modified(environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]]] |
         return None
     match = live_poll.LIVE_PATH.match(environ.get("PATH_INFO", ""))
     user_id = _named_user(environ.get("HTTP_IF_NONE_MATCH", ""))
-    store = _session_store()
-    if match is None or not user_id or store is None or not _secure_enough(environ):
+    if match is None or not user_id or not secure_enough(environ):
         return None
     cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
-    session = store(cookies.get(settings.SESSION_COOKIE_NAME))
-    if session.session_key is None:
+    session_key = session_cache_key(cookies)
+    if session_key is None:
         return None
     poll = live_poll.Poll(
         establishment_id=int(match.group(1)),
@@ -84,17 +103,14 @@ def not_modified(environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]]] |
         user_id=user_id,
         auth_hash="",
     )
-    session_key = caches[settings.SESSION_CACHE_ALIAS].make_key(session.cache_key)
     try:
         stored, grant, version = broker_redis().mget([session_key, *live_poll.keys(poll)])
     except redis.RedisError:  # Django's sessions and orders.live_poll know what to do without Redis
         return None
-    if stored is None:
+    session_user_id, auth_hash = session_user(stored)
+    if session_user_id != user_id:
         return None
-    data = _sessions.loads(stored)
-    if str(data.get(SESSION_KEY, "")) != user_id:
-        return None
-    judged = live_poll.judge(replace(poll, auth_hash=data.get(HASH_SESSION_KEY, "")), grant, version)
+    judged = live_poll.judge(replace(poll, auth_hash=auth_hash), grant, version)
     if judged is None or not judged[2]:
         return None
     status = live_poll.not_modified_status(bool(environ.get("HTTP_HX_REQUEST")))

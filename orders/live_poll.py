@@ -216,7 +216,7 @@ def finish(
     compressed = gzip.compress(response.content, compresslevel=5)
     try:
         pipe = broker_redis().pipeline(transaction=False)
-        pipe.set(grant_key(request.user.pk, establishment_id), request.session.get(HASH_SESSION_KEY, ""), ex=GRANT_SECONDS)
+        _grant(pipe, request, establishment_id)
         pipe.set(_body_key(shared), compressed, ex=BODY_SECONDS)
         pipe.execute()
     except (redis.RedisError, ValueError) as error:  # ValueError: a broker URL that is not Redis (benches)
@@ -231,6 +231,19 @@ def finish(
         response["ETag"] = etag
         response["Cache-Control"] = CACHE_CONTROL
     return answer
+
+
+def _grant(client: redis.Redis | redis.client.Pipeline, request: HttpRequest, establishment_id: int) -> None:
+    client.set(grant_key(request.user.pk, establishment_id), request.session.get(HASH_SESSION_KEY, ""), ex=GRANT_SECONDS)
+
+
+def grant(request: HttpRequest, establishment_id: int) -> None:
+    """A page with live parts was rendered for a member of the establishment (its view checked it): its stream
+    may be opened at once (orders.live_stream), before the page's first refresh."""
+    try:
+        _grant(broker_redis(), request, establishment_id)
+    except (redis.RedisError, ValueError) as error:  # ValueError: a broker URL that is not Redis (benches)
+        logger.warning("Live screen not granted, it polls until its first refresh: %s", error)
 
 
 def revoke(user_id: int, establishment_id: int) -> None:

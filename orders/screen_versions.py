@@ -14,15 +14,20 @@ copied to Redis, where orders.live_poll reads them without any database query.
 A copy only ever moves forward (a slower commit cannot put an older value back),
 and expires after ``MIRROR_SECONDS``: if the copy after a commit is lost (Redis
 unreachable for that moment), screens catch up once it has expired, when the next
-render reads the database and copies it again.
+render reads the database and copies it again. Each copy that moves forward is also
+published on ``channel()`` (the key and its new value), for the screens that listen
+rather than poll (orders.live_stream).
 """
 
 from __future__ import annotations
 
 import logging
+from functools import cache
 
 import redis
+from django.conf import settings
 from django.db import connection, transaction
+from redis.connection import parse_url
 
 from getresto.redis import broker_redis
 from orders.models import Establishment, Order
@@ -33,13 +38,23 @@ logger = logging.getLogger(__name__)
 MIRROR_SECONDS = 120
 PREFIX = "gr:screen"
 
+
+@cache
+def channel(redis_url: str) -> str:
+    """Where each version that moved forward is announced, as "<key> <version>". Channels are shared by all the
+    databases of a Redis server: the database's number keeps apart the deployments (and test runs) sharing one."""
+    return f"{PREFIX}:changes:{parse_url(redis_url).get('db', 0)}"
+
+
 # Sets a key only to a higher value than it has. Only then does its expiry start again: a value higher than the
-# database's (a database restored from a backup) is trusted for MIRROR_SECONDS at most.
+# database's (a database restored from a backup) is trusted for MIRROR_SECONDS at most. A value that moved forward
+# is announced in the same call: a listening screen is never told of a version Redis does not have yet.
 _FORWARD = """
 local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
 local wanted = tonumber(ARGV[1])
 if wanted > current then
   redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  redis.call('PUBLISH', ARGV[3], KEYS[1] .. ' ' .. ARGV[1])
   return wanted
 end
 return current
@@ -97,10 +112,11 @@ def mirror(establishment_id: int, version: int | None, order_id: int | None = No
     """Copy versions read or written in the database to Redis; a failure only delays screens (see the module)."""
     try:
         pipe = broker_redis().pipeline(transaction=False)
+        announce_on = channel(settings.CELERY_BROKER_URL)
         if version is not None:
-            pipe.eval(_FORWARD, 1, establishment_key(establishment_id), version, MIRROR_SECONDS)
+            pipe.eval(_FORWARD, 1, establishment_key(establishment_id), version, MIRROR_SECONDS, announce_on)
         if order_id is not None and order_version is not None:
-            pipe.eval(_FORWARD, 1, order_key(establishment_id, order_id), order_version, MIRROR_SECONDS)
+            pipe.eval(_FORWARD, 1, order_key(establishment_id, order_id), order_version, MIRROR_SECONDS, announce_on)
         pipe.execute()
     except (redis.RedisError, ValueError) as error:  # ValueError: a broker URL that is not Redis (benches)
         logger.warning("Screen versions not copied to Redis (screens catch up within %s s): %s", MIRROR_SECONDS, error)

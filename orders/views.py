@@ -186,7 +186,19 @@ def order_list(request: HttpRequest, establishment_id: int) -> HttpResponse:
     context = _list_context(request, establishment_id, with_others=True)
     context["chime_repeat_seconds"] = CHIME_REPEAT_SECONDS
     response = _render(request, context["establishment"], "orders/order_list.html", context)
+    live_poll.grant(request, establishment_id)
     return _remember_establishment(response, establishment_id, secure=request.is_secure())
+
+
+@login_required
+@require_GET
+def live_stream_elsewhere(request: HttpRequest, establishment_id: int, order_id: int | None = None) -> HttpResponse:
+    # No stream here (the web process, or no stream process configured): a 204 tells the page's EventSource to stop,
+    # and the page polls every 3 s. Another establishment's screen gets the 404 of every other page.
+    establishment = selectors.establishment_for(request.user, establishment_id)
+    if order_id is not None:
+        get_object_or_404(selectors.orders_of(establishment).only("pk"), pk=order_id)
+    return HttpResponse(status=204)
 
 
 @partial_login_required
@@ -290,6 +302,7 @@ def order_detail(request: HttpRequest, establishment_id: int, order_id: int) -> 
         "notes_allergy": mentions_allergy(order.customer_notes),
         "shown_status": order.status,
     }
+    live_poll.grant(request, establishment.pk)
     return _render(request, establishment, "orders/order_detail.html", context)
 
 

@@ -1,7 +1,7 @@
 """Pytest plugin: the back office served by a real gunicorn, as the ``web`` process of the Procfile.
 
 A test asks for ``start_gunicorn`` (a factory) and calls it once per web process it
-wants; each gets a free port of 127.0.0.1. By default a server uses the test's own
+wants (``serves=STREAM``: the stream process instead); each gets a free port of 127.0.0.1. By default a server uses the test's own
 database (so such tests need ``@pytest.mark.django_db(transaction=True)`` and
 PostgreSQL: the server cannot see rows of a transaction that never commits) and the
 broker of CELERY_BROKER_URL; ``database_url=`` points it elsewhere, and keyword
@@ -22,21 +22,22 @@ import requests
 from tests.factories import PASSWORD
 from tests.processes import ChildProcess, free_port, peer_env
 
+# As the Procfile runs them: the web process and the open screens' streams.
+WEB = ["getresto.wsgi", "--worker-class=gthread", "--threads=4"]
+STREAM = ["getresto.asgi", "--worker-class=asgi", "--worker-connections=10000"]
+
 
 class GunicornServer(ChildProcess):
-    def __init__(self, env: dict[str, str], workdir: Path, workers: int) -> None:
+    def __init__(self, env: dict[str, str], workdir: Path, workers: int, serves: list[str]) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         command = [
             sys.executable,
             "-m",
             "gunicorn",
-            "getresto.wsgi",
+            *serves,
             f"--bind=127.0.0.1:{self.port}",
             f"--workers={workers}",
-            # As the Procfile runs it.
-            "--worker-class=gthread",
-            "--threads=4",
             "--timeout=30",
             "--log-level=info",
         ]
@@ -71,7 +72,7 @@ def start_gunicorn(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[C
 
     servers: list[GunicornServer] = []
 
-    def start(*, database_url: str | None = None, workers: int = 2, **extra_env: str) -> GunicornServer:
+    def start(*, database_url: str | None = None, workers: int = 2, serves: list[str] = WEB, **extra_env: str) -> GunicornServer:
         production_like = {
             "DEBUG": "false",
             # Production's default: a worker keeps its connection between requests.
@@ -80,7 +81,7 @@ def start_gunicorn(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[C
             "LOG_LEVEL": "WARNING",
         }
         env = peer_env(request, database_url, **{**production_like, **extra_env})
-        server = GunicornServer(env, tmp_path, workers)
+        server = GunicornServer(env, tmp_path, workers, serves)
         servers.append(server)
         server.start()
         return server

@@ -4,6 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django import template
+from django.conf import settings
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import get_language
@@ -140,3 +141,14 @@ def order_detail_sections() -> list[str]:
 @register.simple_tag
 def order_row_extras() -> list[str]:
     return list(extensions.order_row_extras)
+
+
+@register.simple_tag
+def live_stream_url(establishment_id: int, order_id: int | None = None) -> str:
+    """Where the page listens for changes to what it shows: the stream process (orders.live_stream), on the pages'
+    own origin behind a proxy or on the origin LIVE_STREAM_URL names."""
+    if order_id is None:
+        path = reverse("orders:list_stream", args=[establishment_id])
+    else:
+        path = reverse("orders:detail_stream", args=[establishment_id, order_id])
+    return settings.LIVE_STREAM_URL + path

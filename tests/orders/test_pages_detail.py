@@ -471,12 +471,15 @@ def test_the_live_status_tells_when_the_order_changed_since_the_page_was_shown(
     assert "<html" not in changed
 
 
-def test_the_detail_page_polls_its_live_status(client, establishment):
+def test_the_detail_page_polls_its_live_status_or_listens_to_its_stream(client, establishment, settings):
     order = make_order(establishment)
+    settings.LIVE_STREAM_URL = "http://127.0.0.1:8001"
 
     html = client.get(detail_url(order)).content.decode()
 
-    assert f'hx-get="/e/{establishment.pk}/orders/{order.pk}/live/?shown=new" hx-trigger="every 3s"' in html
+    live = f'hx-get="/e/{establishment.pk}/orders/{order.pk}/live/?shown=new" hx-trigger="every 3s, live-changed"'
+    assert live in html
+    assert f'data-stream="http://127.0.0.1:8001/e/{establishment.pk}/orders/{order.pk}/live/stream/"' in html
 
 
 def test_the_detail_page_makes_as_many_queries_for_a_big_order_as_for_a_small_one(client, establishment):

@@ -411,7 +411,9 @@ def test_the_live_fragment_has_the_tabs_and_rows_without_the_page_around_them(cl
     html = response.content.decode()
     assert response.status_code == 200
     assert html.lstrip().startswith('<div id="live-list"')
-    assert 'hx-trigger="every 3s"' in html
+    assert 'hx-trigger="every 3s, live-changed"' in html
+    # No stream process configured: the page's stream is asked of this very origin, which answers 204 (it polls).
+    assert f'data-stream="/e/{establishment.pk}/orders/live/stream/"' in html
     assert ">LIVE1</a>" in html
     assert "<html" not in html
 
