@@ -88,6 +88,7 @@ class Changer:
         self.changes.put(None)
 
     def change(self, establishment_id: int) -> tuple:
+        from django.db import transaction
         from django.utils import translation
 
         from orders.models import Establishment, Order, StatusChange
@@ -97,13 +98,17 @@ class Changer:
         recu = list(
             Order.objects.filter(establishment_id=establishment_id, tab=Tab.RECEIVED).order_by("pk").values_list("pk", flat=True)
         )
-        if (len(recu) < RECU_CEILING and self.rng.random() < 1 / 3) or not recu:
-            order = create_order(Establishment.objects.get(pk=establishment_id), new_order_data(self.count))
-        else:
-            order = Order.objects.get(pk=recu[0])
-            change_status(order, next_usual_step(order.status, order.service_type), source=StatusChange.Source.STAFF)
-        # The service returned: its transaction is committed.
-        changed_at = time.perf_counter()
+        committed = []
+        with transaction.atomic():
+            # The moment of the commit, before the services' own after-commit work: the new versions' copy to Redis,
+            # which a listening screen may hear of and refresh on before the service has even returned.
+            transaction.on_commit(lambda: committed.append(time.perf_counter()))
+            if (len(recu) < RECU_CEILING and self.rng.random() < 1 / 3) or not recu:
+                order = create_order(Establishment.objects.get(pk=establishment_id), new_order_data(self.count))
+            else:
+                order = Order.objects.get(pk=recu[0])
+                change_status(order, next_usual_step(order.status, order.service_type), source=StatusChange.Source.STAFF)
+        changed_at = committed[0]
         self.count += 1
         with translation.override("fr"):
             label = str(OrderStatus(order.status).label)
@@ -117,7 +122,8 @@ def run_changer(establishments: list[int], changes, stop) -> None:
 class Changes:
     """What the changer reports, turned into what each screen must come to show."""
 
-    def __init__(self, screens: list[Screen], loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, screens: list[Screen], loop: asyncio.AbstractEventLoop, visible: list[float]) -> None:
+        self.visible = visible
         self.by_establishment: dict[int, list[Screen]] = defaultdict(list)
         for screen in screens:
             self.by_establishment[screen.establishment].append(screen)
@@ -139,13 +145,27 @@ class Changes:
                 updates.append((screen, ("list", order_pk), (changed_at, "list", list_check)))
                 if screen.order == order_pk:
                     updates.append((screen, ("detail", order_pk), (changed_at, "detail", ("status", label))))
-            self.loop.call_soon_threadsafe(_expect, updates)
+            self.loop.call_soon_threadsafe(self._expect, updates)
+
+    def _expect(self, updates: list) -> None:
+        for screen, key, expectation in updates:
+            # A newer change of the same order replaces what the older one asked to see.
+            screen.pending[key] = expectation
+            # A screen that listens may have refreshed before this report came from the changer's process.
+            kind = expectation[1]
+            if kind in screen.answers:
+                sent, received, text = screen.answers[kind]
+                self.visible += seen(screen, kind, sent, received, text())
 
 
-def _expect(updates: list) -> None:
-    for screen, key, expectation in updates:
-        # A newer change of the same order replaces what the older one asked to see.
-        screen.pending[key] = expectation
+def seen(screen: Screen, kind: str, sent: float, received: float, text: str) -> list[float]:
+    """The delays of the changes that an answer to ``screen``, sent after them, shows: no longer awaited."""
+    delays = []
+    for key, (changed_at, where, check) in list(screen.pending.items()):
+        if where == kind and changed_at < sent and shows(text, check):
+            delays.append(received - changed_at)
+            del screen.pending[key]
+    return delays
 
 
 def shows(body: str, check: tuple) -> bool:

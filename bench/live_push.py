@@ -1,21 +1,22 @@
 """The live screens of bench/live_screens.py with server push: each screen's server-sent event streams.
 
-A screen keeps one stream per thing it shows (``/e/<id>/orders/live/stream/`` for the
-list, ``/e/<id>/orders/<order>/live/stream/`` for an order page) open on the stream
-process, with the web's session cookie, and behaves as the page does:
+Each live part of a screen (its list; for a third of the screens an order page too)
+listens on the Procfile's stream process (``/e/<id>/orders/live/stream/``,
+``/e/<id>/orders/<order>/live/stream/``) with the web's session cookie, and refreshes
+as static/js/live_stream.js and htmx make the page do:
 
-- once the stream is open, one refresh GET of its live URL; one more on each ``changed``
-  event; and a safety refresh every 30 s even when no event came;
-- while the stream is not open, it polls every 3 s as without push (its own 3 s tick,
-  as htmx's ``every 3s``);
-- when the stream ends or fails, it opens it again after the stream's ``retry`` (as an
-  EventSource does); a 204 means the screen is not allowed a stream yet (its user had no
-  render of the establishment's live list lately): polls go on, and it tries again
-  after ``retry`` too.
+- with its stream open: one refresh GET when it opens, one on each ``changed``
+  event, and htmx's 3 s tick let through only when the last refresh is 30 s old;
+- without: the 3 s tick polls as without push;
+- the EventSource opens the stream again ``retry`` ms after it ended or its connection
+  failed; on any other answer than an event stream (204: not allowed yet, no grant)
+  it gives up, and the page makes a new one after a refresh, at most every 30 s;
+- refreshes of one part are sent one at a time, with one more queued at most behind
+  the one in flight (htmx's default sync, "queue first"); further ones are dropped.
 
-The refresh GETs go out through ``refresh(at, screen, kind, reason)``, the
+The refresh GETs go out through ``refresh(at, screen, kind, reason, answered)``, the
 bench's pool of keep-alive connections. A stream is a raw asyncio connection whose
-chunked body is read as the EventSource reads ``text/event-stream``.
+chunked body is read as an EventSource reads ``text/event-stream``.
 """
 
 from __future__ import annotations
@@ -38,7 +39,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 POLL_SECONDS = 3.0
+# The page refreshes at least this often with its stream open, and opens a stream again at most this often after
+# one gave up (static/js/live_stream.js).
 SAFETY_SECONDS = 30.0
+RETRY_SECONDS = 30.0
 # EventSource's reconnection delay until the stream sets its own with "retry:".
 RETRY_MS = 3000
 LINE_END = re.compile(rb"\r\n|\r|\n")
@@ -115,36 +119,46 @@ class EventStream:
 
 @dataclass(eq=False)
 class View:
-    """One stream of a screen: its list, or its order page."""
+    """One live part of a screen (its list, or its order page): its EventSource and its refreshes."""
 
     screen: Any
     kind: str
     path: str
     phase: float
-    is_open: bool = False
+    # The EventSource's readyState ("connecting", "open", "closed"), "none" before the page made one.
+    state: str = "none"
+    # When the page last made an EventSource, and when a refresh was last answered (loop time).
+    made: float = 0.0
+    refreshed: float = 0.0
     retry_ms: int = RETRY_MS
     last_id: str = ""
-    safety: asyncio.TimerHandle | None = None
+    # A refresh in flight, and the one htmx queued behind it (its default sync, "queue first": one at most).
+    busy: bool = False
+    queued: tuple[float, str] | None = None
     tick: asyncio.TimerHandle | None = None
-    task: asyncio.Task | None = None
+    source: asyncio.Task | None = None
     writer: asyncio.StreamWriter | None = None
 
 
 @dataclass
 class StreamCounts:
     opened: int = 0
-    # Answers other than an open stream, by status ("error" when the connection failed).
+    # Answers other than an event stream, by status: the EventSource gives up.
     refused: Counter = field(default_factory=Counter)
+    # Connections that failed or broke: the EventSource opens the stream again after ``retry``.
+    errors: int = 0
     ended: int = 0
     events: int = 0
     keep_alives: int = 0
+    # Refreshes htmx would drop: one was in flight and another already queued behind it.
+    dropped: int = 0
     open_samples: list[int] = field(default_factory=list)
 
 
 class Streams:
-    """Every screen's streams, and the polls of those not open."""
+    """Every screen's live parts, as static/js/live_stream.js and htmx run them in the page."""
 
-    def __init__(self, port: int, screens: list, refresh: Callable[[float, Any, str, str], None], seed: int = 13) -> None:
+    def __init__(self, port: int, screens: list, refresh: Callable[..., None], seed: int = 13) -> None:
         self.port = port
         self.refresh = refresh
         self.counts = StreamCounts()
@@ -161,13 +175,13 @@ class Streams:
         self.sampler: asyncio.Task | None = None
 
     def start(self) -> None:
-        """Each view opens its stream at a moment of its own within the first 3 s, and polls every 3 s after
-        that moment while the stream is not open (the screens have just had their first poll)."""
+        """Each page listens at a moment of its own within the next 3 s, and its 3 s tick starts 3 s after that
+        moment (the screens have just had their first poll)."""
         loop = asyncio.get_running_loop()
         self.started = loop.time()
         for view in self.views:
+            loop.call_at(self.started + view.phase, self._listen, view)
             view.tick = loop.call_at(self.started + view.phase + POLL_SECONDS, self._tick, view)
-            view.task = loop.create_task(self._keep_open(view))
 
     async def until_open(self, timeout: float) -> None:
         deadline = time.perf_counter() + timeout
@@ -183,69 +197,93 @@ class Streams:
         self.stopping = True
         if self.sampler is not None:
             self.sampler.cancel()
+        sources = []
         for view in self.views:
-            for handle in (view.tick, view.safety):
-                if handle is not None:
-                    handle.cancel()
-            view.task.cancel()
-        await asyncio.gather(*(view.task for view in self.views), return_exceptions=True)
+            if view.tick is not None:
+                view.tick.cancel()
+            if view.source is not None:
+                view.source.cancel()
+                sources.append(view.source)
+        await asyncio.gather(*sources, return_exceptions=True)
 
     async def _sample(self) -> None:
         while True:
             self.counts.open_samples.append(self.open_count)
             await asyncio.sleep(1)
 
+    # The page ---------------------------------------------------------------------
+
     def _tick(self, view: View) -> None:
-        """A poll, while the stream is not open, at the view's own moment of every 3 s."""
+        """htmx's "every 3s": held back while the stream is open and the last refresh is less than 30 s old."""
         if self.stopping:
             return
-        view.tick = asyncio.get_running_loop().call_at(view.tick.when() + POLL_SECONDS, self._tick, view)
-        self.refresh(time.perf_counter(), view.screen, view.kind, "poll")
+        loop = asyncio.get_running_loop()
+        view.tick = loop.call_at(view.tick.when() + POLL_SECONDS, self._tick, view)
+        if view.state != "open":
+            self._trigger(view, "poll")
+        elif loop.time() - view.refreshed >= SAFETY_SECONDS:
+            self._trigger(view, "safety")
 
-    def _opened(self, view: View) -> None:
-        view.is_open = True
-        self.open_count += 1
-        self.counts.opened += 1
-        if view.tick is not None:
-            view.tick.cancel()
-            view.tick = None
-        self._refresh_now(view, "open")
-
-    def _refresh_now(self, view: View, reason: str) -> None:
+    def _trigger(self, view: View, reason: str) -> None:
         if self.stopping:
             return
-        self.refresh(time.perf_counter(), view.screen, view.kind, reason)
-        if view.safety is not None:
-            view.safety.cancel()
-        view.safety = asyncio.get_running_loop().call_later(SAFETY_SECONDS, self._refresh_now, view, "safety")
+        at = time.perf_counter()
+        if not view.busy:
+            view.busy = True
+            self.refresh(at, view.screen, view.kind, reason, lambda: self._answered(view))
+        elif view.queued is None:
+            view.queued = (at, reason)
+        else:
+            self.counts.dropped += 1
 
-    def _closed(self, view: View) -> None:
-        if view.safety is not None:
-            view.safety.cancel()
-            view.safety = None
-        if view.is_open:
-            view.is_open = False
-            self.open_count -= 1
-        if view.tick is None and not self.stopping:
-            loop = asyncio.get_running_loop()
-            ticks = (loop.time() - self.started - view.phase) // POLL_SECONDS + 1
-            view.tick = loop.call_at(self.started + view.phase + ticks * POLL_SECONDS, self._tick, view)
+    def _answered(self, view: View) -> None:
+        """htmx's after-request: the time of the refresh kept, the queued one sent, the stream opened again."""
+        view.refreshed = asyncio.get_running_loop().time()
+        view.busy = False
+        if view.queued is not None and not self.stopping:
+            (at, reason), view.queued = view.queued, None
+            view.busy = True
+            self.refresh(at, view.screen, view.kind, reason, lambda: self._answered(view))
+        self._listen(view)
 
-    async def _keep_open(self, view: View) -> None:
-        await asyncio.sleep(view.phase)
-        while not self.stopping:
+    def _listen(self, view: View) -> None:
+        """live_stream.js's listen(): a new EventSource unless one is open or connecting, or the last one was
+        made less than 30 s ago."""
+        loop = asyncio.get_running_loop()
+        if self.stopping or view.state in ("connecting", "open"):
+            return
+        if view.state == "closed" and loop.time() - view.made < RETRY_SECONDS:
+            return
+        view.made = loop.time()
+        view.state = "connecting"
+        view.source = loop.create_task(self._event_source(view))
+
+    # The EventSource ----------------------------------------------------------------
+
+    def _set_state(self, view: View, state: str) -> None:
+        self.open_count += (state == "open") - (view.state == "open")
+        view.state = state
+
+    async def _event_source(self, view: View) -> None:
+        """Opens the stream again ``retry`` ms after it ended or its connection failed; gives up (closed) on an
+        answer that is not an event stream."""
+        while True:
             try:
-                await self._stream(view)
+                if not await self._stream(view):
+                    self._set_state(view, "closed")
+                    return
+                self.counts.ended += 1
             except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
-                self.counts.refused["error"] += 1
+                self.counts.errors += 1
             finally:
-                self._closed(view)
                 if view.writer is not None:
                     view.writer.close()
                     view.writer = None
+            self._set_state(view, "connecting")
             await asyncio.sleep(view.retry_ms / 1000)
 
-    async def _stream(self, view: View) -> None:
+    async def _stream(self, view: View) -> bool:
+        """False when the answer is not an event stream; True when the stream ended."""
         reader, view.writer = await asyncio.open_connection("127.0.0.1", self.port)
         lines = [
             f"GET {view.path} HTTP/1.1",
@@ -261,20 +299,22 @@ class Streams:
         status, headers = await read_head(reader)
         if status != 200 or not headers.get("content-type", "").startswith("text/event-stream"):
             self.counts.refused[status] += 1
-            return
-        self._opened(view)
+            return False
+        self._set_state(view, "open")
+        self.counts.opened += 1
+        self._trigger(view, "open")
         parser = EventStream()
         async for piece in body_pieces(reader, headers):
             comments = parser.comments
             for event, _ in parser.feed(piece):
                 self.counts.events += 1
                 if event == "changed":
-                    self._refresh_now(view, "event")
+                    self._trigger(view, "event")
             self.counts.keep_alives += parser.comments - comments
             if parser.retry_ms is not None:
                 view.retry_ms = parser.retry_ms
             view.last_id = parser.last_id or view.last_id
-        self.counts.ended += 1
+        return True
 
 
 async def open_all(streams: Streams, refreshes: Any) -> None:
@@ -300,7 +340,8 @@ def report(counts: StreamCounts, views: int) -> None:
     print(
         f"  streams: {views} (lists and order pages), open {min(samples)}-{max(samples)}"
         f" (mean {statistics.mean(samples):.0f}); opened {counts.opened}, ended by the server {counts.ended},"
-        f" refused {dict(counts.refused)}; {counts.events} events, {counts.keep_alives} keep-alives"
+        f" refused {dict(counts.refused)}, connections failed {counts.errors}; {counts.events} events,"
+        f" {counts.keep_alives} keep-alives; refreshes dropped behind one in flight {counts.dropped}"
     )
 
 

@@ -15,9 +15,9 @@ Procfile), and for each size in --screens runs for --duration seconds:
 - with --push (--mode push; --mode both runs each size polled, then with push), the
   Procfile's ``stream:`` process runs too, and each screen keeps a server-sent event
   stream open per live URL (bench/live_push.py): one refresh GET when it opens, one per
-  ``changed`` event, a safety refresh every 30 s, and polls every 3 s while it is not
-  open, as the page does. The refresh GETs go through the same pool; their latency
-  counts from the moment they were due (the event read, the timer);
+  ``changed`` event, one when the last is 30 s old, and polls every 3 s while it is not
+  open, as static/js/live_stream.js makes the page do. The refresh GETs go through the
+  same pool; their latency counts from the moment they were due (the event read, the tick);
 - each establishment has a change every 20-60 s, made in this process through
   the services staff and the API use: a new order (a third) or the next usual
   status of one of its orders;
@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import gzip
 import heapq
 import multiprocessing
@@ -56,6 +57,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +66,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import live_push, own_database
-from bench.live_changes import Changes, new_order_data, run_changer, shows
+from bench.live_changes import Changes, new_order_data, run_changer, seen
 from bench.live_push import Streams, body_pieces, read_head
 from bench.webhook import (
     CpuMeter,
@@ -103,6 +105,8 @@ class Screen:
     etags: dict[str, str] = field(default_factory=dict)
     # What this screen must come to show: key -> (changed at, path, check)
     pending: dict[tuple, tuple[float, str, tuple]] = field(default_factory=dict)
+    # Its last rendered answer of each kind: when it was sent and received, and its text (read on demand).
+    answers: dict[str, tuple[float, float, Callable[[], str]]] = field(default_factory=dict)
 
 
 def forget_screens() -> None:
@@ -212,8 +216,11 @@ class Refreshes:
         self.figures = figures
         self.queue: asyncio.Queue = asyncio.Queue()
 
-    def send(self, at: float, screen: Screen, kind: str, reason: str = "poll") -> None:
-        self.queue.put_nowait((at, screen, kind, reason))
+    def send(
+        self, at: float, screen: Screen, kind: str, reason: str = "poll", answered: Callable[[], None] | None = None
+    ) -> None:
+        """A GET due at ``at``; ``answered`` is called once it is (or failed)."""
+        self.queue.put_nowait((at, screen, kind, reason, answered))
 
     def close(self) -> None:
         """No more GETs: the connections end once the queued ones are answered."""
@@ -226,48 +233,56 @@ class Refreshes:
     async def _connection(self) -> None:
         connection = _KeptAlive(self.port)
         while (job := await self.queue.get()) is not None:
-            due, screen, kind, reason = job
-            if kind == "list":
-                path = f"/e/{screen.establishment}/orders/live/?tab=recu"
-            else:
-                path = f"/e/{screen.establishment}/orders/{screen.order}/live/?shown={screen.shown}"
-            headers = [
-                f"GET {path} HTTP/1.1",
-                "Host: 127.0.0.1",
-                f"Cookie: {screen.cookie}",
-                "HX-Request: true",
-                "Accept-Language: fr",
-                "Accept-Encoding: gzip",
-            ]
-            if kind in screen.etags:
-                headers.append(f"If-None-Match: {screen.etags[kind]}")
-            request = ("\r\n".join(headers) + "\r\n\r\n").encode()
-            figures = self.figures
-            sent = time.perf_counter()
+            due, screen, kind, reason, answered = job
             try:
-                status, answer, body = await connection.exchange(request)
-            except (OSError, asyncio.IncompleteReadError, ValueError):
-                figures.errors += 1
-                continue
-            received = time.perf_counter()
-            figures.latencies.append(received - due)
-            figures.statuses[status] += 1
-            figures.reasons[reason] += 1
-            figures.bytes_in += len(body)
-            if "x-bench-cpu-us" in answer:
-                figures.cpu_us["rendered" if status == 200 else "not modified"].append(int(answer["x-bench-cpu-us"]))
-            if status != 200:
-                continue
-            if "etag" in answer:
-                screen.etags[kind] = answer["etag"]
-            if answer.get("content-encoding") == "gzip":
-                body = gzip.decompress(body)
-            text = body.decode()
-            for key, (changed_at, where, check) in list(screen.pending.items()):
-                if where == kind and changed_at < sent and shows(text, check):
-                    figures.visible.append(received - changed_at)
-                    del screen.pending[key]
+                await self._get(connection, due, screen, kind, reason)
+            finally:
+                if answered is not None:
+                    answered()
         connection.close()
+
+    async def _get(self, connection: _KeptAlive, due: float, screen: Screen, kind: str, reason: str) -> None:
+        if kind == "list":
+            path = f"/e/{screen.establishment}/orders/live/?tab=recu"
+        else:
+            path = f"/e/{screen.establishment}/orders/{screen.order}/live/?shown={screen.shown}"
+        headers = [
+            f"GET {path} HTTP/1.1",
+            "Host: 127.0.0.1",
+            f"Cookie: {screen.cookie}",
+            "HX-Request: true",
+            "Accept-Language: fr",
+            "Accept-Encoding: gzip",
+        ]
+        if kind in screen.etags:
+            headers.append(f"If-None-Match: {screen.etags[kind]}")
+        request = ("\r\n".join(headers) + "\r\n\r\n").encode()
+        figures = self.figures
+        sent = time.perf_counter()
+        try:
+            status, answer, body = await connection.exchange(request)
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            figures.errors += 1
+            return
+        received = time.perf_counter()
+        figures.latencies.append(received - due)
+        figures.statuses[status] += 1
+        figures.reasons[reason] += 1
+        figures.bytes_in += len(body)
+        if "x-bench-cpu-us" in answer:
+            figures.cpu_us["rendered" if status == 200 else "not modified"].append(int(answer["x-bench-cpu-us"]))
+        if status != 200:
+            return
+        if "etag" in answer:
+            screen.etags[kind] = answer["etag"]
+        text = functools.partial(_text, body, answer.get("content-encoding") == "gzip")
+        screen.answers[kind] = (sent, received, text)
+        if screen.pending:
+            figures.visible += seen(screen, kind, sent, received, text())
+
+
+def _text(body: bytes, gzipped: bool) -> str:
+    return (gzip.decompress(body) if gzipped else body).decode()
 
 
 class _KeptAlive:
@@ -360,7 +375,7 @@ def run_size(args, servers: Servers, screens: list[Screen], establishments: list
     connections.close_all()
     changer = context.Process(target=run_changer, args=(establishments, reports, stop), daemon=True)
     changer.start()
-    changes = Changes(screens, loop)
+    changes = Changes(screens, loop, figures.visible)
     following = threading.Thread(target=changes.follow, args=(reports,), daemon=True)
     following.start()
     load_before = os.getloadavg()[0]
@@ -502,15 +517,7 @@ def main() -> None:
         port = free_port()
         server = start_server(env, port, args, application="bench.cpu_header")
         processes = [server]
-        servers = Servers(
-            port,
-            None,
-            {
-                "gunicorn": lambda: with_children(server.pid),
-                "postgres": DatabaseProcesses(args.database_url),
-                "redis": lambda: redis_process(broker),
-            },
-        )
+        servers = Servers(port, None, {"gunicorn": lambda: with_children(server.pid)})
         results = []
         try:
             ready = f"GET /login/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
@@ -521,6 +528,8 @@ def main() -> None:
                 processes.append(stream)
                 servers.cpu_parts["stream"] = lambda: with_children(stream.pid)
                 print(f"stream process: {shlex.join(command[1:])}")
+            servers.cpu_parts["postgres"] = DatabaseProcesses(args.database_url)
+            servers.cpu_parts["redis"] = lambda: redis_process(broker)
             going = set(modes)
             for size in sizes:
                 count = -(-size // SCREENS_PER_ESTABLISHMENT)
