@@ -44,6 +44,7 @@ class Demo:
             "DATABASE_URL": database_url,
             "CELERY_BROKER_URL": broker_url,
             "WEB_PORT": str(self.web_port),
+            "STREAM_PORT": str(free_port()),
             "HUBRISE_SANDBOX_PORT": str(self.sandbox_port),
             "HUBRISE_SANDBOX_PRINTER_PORT": str(free_port()),
             "HUBRISE_SANDBOX_DB": str(workdir / "sandbox.sqlite3"),
@@ -138,6 +139,8 @@ def test_the_readme_demo_works_as_written(demo, browser_page):
     assert re.search(r"Intake API key of Le Petit Bistrot \(shown once\): \S+", printed)
     assert "create_api_key" in printed
 
+    listened: list[int] = []
+    page.on("response", lambda response: listened.append(response.status) if "/live/stream/" in response.url else None)
     page.goto(demo.url + "/")
     page.get_by_label("Nom d’utilisateur").fill("demo")
     page.get_by_label("Mot de passe").fill("bistrot-demo-2026")
@@ -194,6 +197,8 @@ def test_the_readme_demo_works_as_written(demo, browser_page):
     sandbox_page.get_by_label(f"Nouveau statut de {hubrise_id}").locator("xpath=..").get_by_role("button", name="Envoyer").click()
     page.locator("#live-status .status-big", has_text="En préparation").wait_for(timeout=LIVE)
     sandbox_page.close()
+    # The list and the order page listened to the demo's stream process rather than polling.
+    assert listened.count(200) >= 2, listened
 
     # Ctrl+C ends everything, without a traceback.
     before = len(demo.output())

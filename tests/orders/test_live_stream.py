@@ -1,0 +1,65 @@
+"""The parts of orders.live_stream that need no server: which requests it answers, from where, and what it sends."""
+
+import asyncio
+
+from django.urls import reverse
+
+from orders import screen_versions
+from orders.live_stream import STREAM_PATH, StreamRequest, Streams, allowed_origin, changed_event
+
+
+def test_the_stream_urls_are_the_ones_the_stream_process_recognises():
+    assert STREAM_PATH.match(reverse("orders:list_stream", args=[7])).groups() == ("7", None)
+    assert STREAM_PATH.match(reverse("orders:detail_stream", args=[7, 42])).groups() == ("7", "42")
+    assert not STREAM_PATH.match(reverse("orders:list_live", args=[7]))
+
+
+def test_only_the_streams_own_origin_and_the_pages_origin_may_listen(settings):
+    settings.PUBLIC_URL = "https://backoffice.example.com"
+    assert allowed_origin("", "https", "stream.example.com")
+    assert allowed_origin("https://stream.example.com", "https", "stream.example.com")
+    assert allowed_origin("https://backoffice.example.com", "https", "stream.example.com")
+    assert not allowed_origin("http://backoffice.example.com", "https", "stream.example.com")
+    assert not allowed_origin("https://evil.example", "https", "stream.example.com")
+
+
+def scope(path: str, headers: dict[str, str], scheme: str = "http") -> dict:
+    encoded = [(name.encode(), value.encode()) for name, value in headers.items()]
+    return {"type": "http", "method": "GET", "path": path, "scheme": scheme, "headers": encoded}
+
+
+def test_plain_http_is_refused_where_production_requires_https_behind_its_proxy(settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    path = "/e/7/orders/live/stream/"
+    assert not StreamRequest(scope(path, {"host": "b.example"}), STREAM_PATH.match(path)).acceptable
+    behind_proxy = scope(path, {"host": "b.example", "x-forwarded-proto": "https"})
+    assert StreamRequest(behind_proxy, STREAM_PATH.match(path)).acceptable
+
+
+def test_a_refused_origin_gets_a_403_and_no_stream():
+    sent = []
+
+    async def receive():
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    async def django_app(scope, receive, send):
+        raise AssertionError("a stream URL reached Django")
+
+    path = "/e/7/orders/live/stream/"
+    request = scope(path, {"host": "127.0.0.1:8001", "origin": "https://evil.example"})
+    asyncio.run(Streams(django_app, "redis://127.0.0.1:6379/0")(request, receive, send))
+    assert sent[0]["status"] == 403
+
+
+def test_an_event_names_the_version_or_says_it_is_unknown():
+    assert changed_event(b"12") == b"event: changed\ndata: 12\n\n"
+    assert changed_event(b"") == b"event: changed\ndata: ?\n\n"
+
+
+def test_each_redis_database_announces_on_a_channel_of_its_own():
+    assert screen_versions.channel("redis://127.0.0.1:6379/2") != screen_versions.channel("redis://127.0.0.1:6379/3")
+    assert screen_versions.channel("redis://127.0.0.1:6379") == screen_versions.channel("redis://127.0.0.1:6379/0")
