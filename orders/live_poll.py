@@ -49,6 +49,10 @@ LIVE_PATH = re.compile(r"^/e/(\d+)/orders/(?:(\d+)/)?live/$")
 GRANT_SECONDS = 120
 # A rendered fragment is kept for the other screens of the establishment this long at most.
 BODY_SECONDS = 120
+# Screens told of a change at the same moment (orders.live_stream) ask for the new fragment together: one renders
+# it, the others wait this long at most for its copy rather than render it too.
+RENDER_WAIT_SECONDS = 0.5
+RENDER_WAIT_STEP_SECONDS = 0.01
 CLOCK_SECONDS = 15 * 60
 # Each establishment's clock ticks at a second of its own within this long after the quarter: the lists of a
 # thousand restaurants are not all rendered again in the same seconds (a render is ~50 polls' worth of CPU; spread
@@ -67,6 +71,10 @@ def grant_key(user_id: int | str, establishment_id: int) -> str:
 
 def _body_key(shared: str) -> str:
     return f"{screen_versions.PREFIX}:body:{shared}"
+
+
+def _rendering_key(shared: str) -> str:
+    return f"{screen_versions.PREFIX}:rendering:{shared}"
 
 
 def _digest(*parts: object) -> str:
@@ -174,7 +182,8 @@ def judge(poll: Poll, grant: bytes | None, version: bytes | None) -> tuple[str, 
 def check(poll: Poll) -> QuickAnswer | None:
     """Whether the screen is current, or another screen's copy of its new fragment; None: the view must render.
 
-    No database query: one Redis round trip, two when a copy is looked for."""
+    No database query: one Redis round trip, two when a copy is looked for; while another screen renders the
+    fragment, a few more until its copy is there."""
     if not poll.user_id:
         return None
     try:
@@ -185,11 +194,28 @@ def check(poll: Poll) -> QuickAnswer | None:
         shared, etag, current = judged
         if current:
             return QuickAnswer(etag, None)
-        body = client.get(_body_key(shared))
+        pipe = client.pipeline(transaction=False)
+        pipe.get(_body_key(shared))
+        pipe.set(_rendering_key(shared), 1, nx=True, px=int(RENDER_WAIT_SECONDS * 1000))
+        body, renders_it = pipe.execute()
+        if body is None and not renders_it:
+            body = _copy_once_rendered(client, shared)
     except (redis.RedisError, ValueError) as error:  # ValueError: a broker URL that is not Redis (benches)
         logger.warning("Live refresh rendered, Redis is unreachable: %s", error)
         return None
     return None if body is None else QuickAnswer(etag, body)
+
+
+def _copy_once_rendered(client: redis.Redis, shared: str) -> bytes | None:
+    """The fragment another screen is rendering, once it is kept; None if it is not within RENDER_WAIT_SECONDS (that
+    render failed, or read a newer version): this screen renders then."""
+    deadline = time.monotonic() + RENDER_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(RENDER_WAIT_STEP_SECONDS)
+        body = client.get(_body_key(shared))
+        if body is not None:
+            return body
+    return None
 
 
 def quick_answer(request: HttpRequest, establishment_id: int, order_id: int | None) -> HttpResponse | None:

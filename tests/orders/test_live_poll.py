@@ -1,12 +1,15 @@
 """The live refreshes answer "nothing new" without a database query, and stop answering a removed member at once."""
 
 import gzip
+import threading
+import time
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from orders import live_front, live_poll
+from getresto.redis import broker_redis
+from orders import live_front, live_poll, screen_versions
 from orders.models import Membership
 from orders.services import change_status, mark_opened
 from tests.factories import make_establishment, make_order, make_user
@@ -227,6 +230,55 @@ def test_a_second_screen_gets_the_first_ones_render_without_a_query(establishmen
     assert "D-4" in text(shared) and queries == []
     # Answered before CommonMiddleware: the length is set here, so that the body is not sent chunked.
     assert shared["Content-Length"] == str(len(shared.content))
+
+
+def test_a_screen_told_of_a_change_while_another_renders_it_waits_for_that_render_and_makes_no_query(
+    establishment, staff_user, commit
+):
+    url = reverse("orders:list_live", args=[establishment.pk])
+    first, second = Client(), Client()
+    first.force_login(staff_user)
+    second.force_login(staff_user)
+    poll(first, url)
+    poll(second, url)
+    redis = broker_redis()
+    with commit():
+        make_order(establishment, ref="W-7")
+    before = set(redis.keys(f"{screen_versions.PREFIX}:body:*"))
+    assert "W-7" in text(poll(first, url))
+    [body_key] = set(redis.keys(f"{screen_versions.PREFIX}:body:*")) - before
+    # As if the first screen were still rendering: its copy is not there yet, the render is under way.
+    body = redis.get(body_key)
+    redis.delete(body_key)
+    redis.set(body_key.replace(b":body:", b":rendering:"), 1, px=int(live_poll.RENDER_WAIT_SECONDS * 1000))
+    threading.Timer(0.1, lambda: redis.set(body_key, body)).start()
+
+    with sql_queries() as queries:
+        started = time.monotonic()
+        waited = poll(second, url)
+    assert "W-7" in text(waited) and queries == []
+    assert time.monotonic() - started >= 0.1
+
+
+def test_a_screen_renders_itself_when_the_render_it_waited_for_never_comes(establishment, staff_user, commit):
+    url = reverse("orders:list_live", args=[establishment.pk])
+    first, second = Client(), Client()
+    first.force_login(staff_user)
+    second.force_login(staff_user)
+    poll(first, url)
+    poll(second, url)
+    redis = broker_redis()
+    with commit():
+        make_order(establishment, ref="W-8")
+    before = set(redis.keys(f"{screen_versions.PREFIX}:body:*"))
+    assert "W-8" in text(poll(first, url))
+    [body_key] = set(redis.keys(f"{screen_versions.PREFIX}:body:*")) - before
+    redis.delete(body_key)
+    redis.set(body_key.replace(b":body:", b":rendering:"), 1, px=int(live_poll.RENDER_WAIT_SECONDS * 1000))
+
+    with sql_queries() as queries:
+        rendered = poll(second, url)
+    assert "W-8" in text(rendered) and queries != []
 
 
 def test_the_front_answers_only_the_user_of_the_session_and_only_while_their_password_is_the_same(
