@@ -58,6 +58,10 @@ RETRY_MILLISECONDS = 3000
 RESUBSCRIBE_SECONDS = 1.0
 # How long a stream waits for its process's subscription before it tells the page to poll instead.
 SUBSCRIBE_WAIT_SECONDS = 2.0
+# The checks of a process's streams share these Redis connections: thousands of streams opening at once wait for
+# one (up to REDIS_WAIT_SECONDS) rather than each opening its own.
+REDIS_CONNECTIONS = 16
+REDIS_WAIT_SECONDS = 5.0
 
 _OPENING = f"retry: {RETRY_MILLISECONDS}\n\n".encode()
 _ALIVE = b": keep-alive\n\n"
@@ -177,6 +181,8 @@ class StreamRequest:
             self.origin, environ["wsgi.url_scheme"], headers.get("host", "")
         )
         self.session_key = live_front.session_cache_key(parse_cookie(headers.get("cookie", "")))
+        # The session's user, once a check has read it: later checks read the session and the grant together.
+        self.user_id = ""
 
     def version_key(self) -> str:
         if self.order_id is None:
@@ -232,17 +238,28 @@ class Streams:
         if request.session_key is None:
             return False
         if self._redis is None:
-            self._redis = aioredis.Redis.from_url(self._redis_url)
+            pool = aioredis.BlockingConnectionPool.from_url(
+                self._redis_url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_SECONDS
+            )
+            self._redis = aioredis.Redis(connection_pool=pool)
         try:
-            stored = await self._redis.get(request.session_key)
-            user_id, auth_hash = live_front.session_user(stored)
-            if not user_id or not auth_hash:
-                return False
-            grant = await self._redis.get(live_poll.grant_key(user_id, request.establishment_id))
+            if request.user_id:
+                stored, grant = await self._redis.mget(
+                    [request.session_key, live_poll.grant_key(request.user_id, request.establishment_id)]
+                )
+                user_id, auth_hash = live_front.session_user(stored)
+                if user_id != request.user_id:
+                    return False
+            else:
+                user_id, auth_hash = live_front.session_user(await self._redis.get(request.session_key))
+                if not user_id:
+                    return False
+                grant = await self._redis.get(live_poll.grant_key(user_id, request.establishment_id))
+                request.user_id = user_id
         except (RedisError, OSError) as error:
             logger.warning("Live stream refused, Redis is unreachable: %s", error)
             return False
-        return grant is not None and grant.decode() == auth_hash
+        return bool(auth_hash) and grant is not None and grant.decode() == auth_hash
 
     async def _stream(self, request: StreamRequest, receive: Receive, send: Send) -> None:
         if not request.acceptable:
