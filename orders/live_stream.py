@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -49,11 +50,13 @@ AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 # orders/urls.py's list_stream and detail_stream (tests/orders/test_live_stream.py checks they match).
 STREAM_PATH = re.compile(r"^/e/(\d+)/orders/(?:(\d+)/)?live/stream/$")
-# A stream ends after this long: the page opens another at once, and long-lived connections are spread again
-# over the processes after a restart.
-LIFETIME_SECONDS = 15 * 60
-# How long the page's EventSource waits before opening a stream again after one ended.
-RETRY_MILLISECONDS = 3000
+# A stream ends after a while (the page opens another at once), so that long-lived connections are spread again over
+# the processes after a restart: each after its own time within this range, so that streams opened together (all the
+# screens reconnecting after a restart) do not all end together.
+LIFETIME_SECONDS = (10 * 60, 20 * 60)
+# How long the page's EventSource waits before opening a stream again after one ended or broke: each its own time
+# within this range, so that thousands of screens do not come back in the same second after a restart.
+RETRY_MILLISECONDS = (2000, 8000)
 # How long to wait before subscribing again after Redis went away.
 RESUBSCRIBE_SECONDS = 1.0
 # How long a stream waits for its process's subscription before it tells the page to poll instead.
@@ -63,7 +66,6 @@ SUBSCRIBE_WAIT_SECONDS = 2.0
 REDIS_CONNECTIONS = 16
 REDIS_WAIT_SECONDS = 5.0
 
-_OPENING = f"retry: {RETRY_MILLISECONDS}\n\n".encode()
 _ALIVE = b": keep-alive\n\n"
 
 
@@ -276,7 +278,8 @@ class Streams:
         disconnected = asyncio.ensure_future(_disconnect(receive))
         try:
             await send({"type": "http.response.start", "status": 200, "headers": request.response_headers()})
-            await send({"type": "http.response.body", "body": _OPENING, "more_body": True})
+            retry = random.randint(*RETRY_MILLISECONDS)  # noqa: S311 (a spread, not a secret)
+            await send({"type": "http.response.body", "body": f"retry: {retry}\n\n".encode(), "more_body": True})
             await self._events(request, screen, disconnected, send)
         except OSError:  # the screen went away while being written to
             pass
@@ -286,7 +289,7 @@ class Streams:
 
     async def _events(self, request: StreamRequest, screen: Screen, disconnected: asyncio.Future, send: Send) -> None:
         loop = asyncio.get_running_loop()
-        ends_at = loop.time() + LIFETIME_SECONDS
+        ends_at = loop.time() + random.uniform(*LIFETIME_SECONDS)  # noqa: S311 (a spread, not a secret)
         while loop.time() < ends_at:
             woken = asyncio.ensure_future(screen.woken.wait())
             check_in = settings.LIVE_STREAM_CHECK_SECONDS
