@@ -62,9 +62,10 @@ RESUBSCRIBE_SECONDS = 1.0
 # How long a stream waits for its process's subscription before it tells the page to poll instead.
 SUBSCRIBE_WAIT_SECONDS = 2.0
 # The checks of a process's streams share these Redis connections: thousands of streams opening at once wait for
-# one (up to REDIS_WAIT_SECONDS) rather than each opening its own.
+# one rather than each opening its own. The wait may be long on a busy box: meanwhile the page polls, as it does
+# until its stream is open; a Redis that is down fails at once instead.
 REDIS_CONNECTIONS = 16
-REDIS_WAIT_SECONDS = 5.0
+REDIS_WAIT_SECONDS = 30.0
 
 _ALIVE = b": keep-alive\n\n"
 
