@@ -24,7 +24,7 @@ from tests.processes import ChildProcess, free_port, peer_env
 
 # As the Procfile runs them: the web process and the open screens' streams.
 WEB = ["getresto.wsgi", "--worker-class=gthread", "--threads=4"]
-STREAM = ["getresto.asgi", "--worker-class=asgi", "--worker-connections=10000"]
+STREAM = ["getresto.asgi", "--worker-class=asgi", "--worker-connections=10000", "--graceful-timeout=1"]
 
 
 class GunicornServer(ChildProcess):
