@@ -39,9 +39,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 POLL_SECONDS = 3.0
-# The page refreshes at least this often with its stream open, and opens a stream again at most this often after
-# one gave up (static/js/live_stream.js).
-SAFETY_SECONDS = 30.0
+# The page refreshes with its stream open at least once within a time drawn in this range after each refresh, and
+# opens a stream again at most this often after one gave up (static/js/live_stream.js).
+SAFETY_SECONDS = (20.0, 40.0)
 RETRY_SECONDS = 30.0
 # EventSource's reconnection delay until the stream sets its own with "retry:".
 RETRY_MS = 3000
@@ -130,6 +130,7 @@ class View:
     # When the page last made an EventSource, and when a refresh was last answered (loop time).
     made: float = 0.0
     refreshed: float = 0.0
+    safety: float = SAFETY_SECONDS[1]
     retry_ms: int = RETRY_MS
     last_id: str = ""
     # A refresh in flight, and the one htmx queued behind it (its default sync, "queue first": one at most).
@@ -221,7 +222,7 @@ class Streams:
         view.tick = loop.call_at(view.tick.when() + POLL_SECONDS, self._tick, view)
         if view.state != "open":
             self._trigger(view, "poll")
-        elif loop.time() - view.refreshed >= SAFETY_SECONDS:
+        elif loop.time() - view.refreshed >= view.safety:
             self._trigger(view, "safety")
 
     def _trigger(self, view: View, reason: str) -> None:
@@ -239,6 +240,7 @@ class Streams:
     def _answered(self, view: View) -> None:
         """htmx's after-request: the time of the refresh kept, the queued one sent, the stream opened again."""
         view.refreshed = asyncio.get_running_loop().time()
+        view.safety = random.uniform(*SAFETY_SECONDS)
         view.busy = False
         if view.queued is not None and not self.stopping:
             (at, reason), view.queued = view.queued, None

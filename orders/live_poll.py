@@ -49,9 +49,10 @@ LIVE_PATH = re.compile(r"^/e/(\d+)/orders/(?:(\d+)/)?live/$")
 GRANT_SECONDS = 120
 # A rendered fragment is kept for the other screens of the establishment this long at most.
 BODY_SECONDS = 120
-# Screens told of a change at the same moment (orders.live_stream) ask for the new fragment together: one renders
-# it, the others wait this long at most for its copy rather than render it too.
-RENDER_WAIT_SECONDS = 0.5
+# Screens told of a change at nearly the same moment (orders.live_stream spreads them over a second) may ask for the
+# new fragment together: one renders it, the others wait this long at most for its copy rather than render it too.
+# Short: a waiting screen holds one of gunicorn's threads.
+RENDER_WAIT_SECONDS = 0.25
 RENDER_WAIT_STEP_SECONDS = 0.01
 CLOCK_SECONDS = 15 * 60
 # Each establishment's clock ticks at a second of its own within this long after the quarter: the lists of a

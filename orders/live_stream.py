@@ -57,6 +57,9 @@ LIFETIME_SECONDS = (10 * 60, 20 * 60)
 # How long the page's EventSource waits before opening a stream again after one ended or broke: each its own time
 # within this range, so that thousands of screens do not come back in the same second after a restart.
 RETRY_MILLISECONDS = (2000, 8000)
+# The screens told of one change are told over this long, each at its own moment: the first one's refresh renders the
+# new fragment and the others then get its copy, instead of all asking at once (orders.live_poll).
+EVENT_SPREAD_SECONDS = 1.0
 # How long to wait before subscribing again after Redis went away.
 RESUBSCRIBE_SECONDS = 1.0
 # How long a stream waits for its process's subscription before it tells the page to poll instead.
@@ -299,6 +302,7 @@ class Streams:
             if disconnected.done():
                 return
             if screen.woken.is_set():
+                await asyncio.sleep(random.uniform(0, EVENT_SPREAD_SECONDS))  # noqa: S311 (a spread, not a secret)
                 await send({"type": "http.response.body", "body": changed_event(screen.take()), "more_body": True})
             elif await self._still_allowed(request):
                 await send({"type": "http.response.body", "body": _ALIVE, "more_body": True})

@@ -2,14 +2,17 @@
 
    Each names its stream in data-stream (orders/live_stream.py). While the stream is open, the element
    refreshes when the stream says "changed", once when the stream opens (a change may have happened
-   while it was closed), and every 30 s in case a message was lost; its 3 s poll is held back. When
+   while it was closed), and every 20 to 40 s in case a message was lost (each time drawn again, so that
+   pages opened together drift apart); its 3 s poll is held back. When
    there is no stream (the server answered 204: no stream process, or the page must render once
    before it may listen), the page polls every 3 s as before, and tries its stream again after a
    refresh, at most every 30 s. */
 (function () {
   "use strict";
 
-  var SAFETY_MS = 30000;
+  function safetyMs() {
+    return 20000 + Math.random() * 20000;
+  }
   var RETRY_MS = 30000;
   var LIVE_IDS = ["live-list", "live-status"];
   var streams = {};
@@ -29,7 +32,7 @@
     }
     if (stream) stream.source.close();
     var source = new EventSource(url, { withCredentials: true });
-    streams[id] = { source: source, url: url, opened: Date.now(), refreshed: Date.now() };
+    streams[id] = { source: source, url: url, opened: Date.now(), refreshed: Date.now(), safety: safetyMs() };
     source.addEventListener("open", function () { refresh(id); });
     source.addEventListener("changed", function () { refresh(id); });
   }
@@ -47,13 +50,16 @@
     var ctx = event.detail.ctx;
     var stream = ctx.sourceElement && listening(ctx.sourceElement.id);
     var tick = ctx.sourceEvent && ctx.sourceEvent.type === "every";
-    if (stream && tick && Date.now() - stream.refreshed < SAFETY_MS) event.preventDefault();
+    if (stream && tick && Date.now() - stream.refreshed < stream.safety) event.preventDefault();
   });
 
   document.addEventListener("htmx:after:request", function (event) {
     var element = event.detail.ctx.sourceElement;
     if (!element || LIVE_IDS.indexOf(element.id) < 0) return;
-    if (streams[element.id]) streams[element.id].refreshed = Date.now();
+    if (streams[element.id]) {
+      streams[element.id].refreshed = Date.now();
+      streams[element.id].safety = safetyMs();
+    }
     // After the swap: the element that listens may be a new one, with another stream (a filter changed).
     setTimeout(listenAll, 0);
   });
