@@ -64,7 +64,7 @@ def _statement(alias: str) -> tuple[str, list]:
         f" VALUES ({', '.join(values)})"
         " RETURNING ref, (SELECT screen_version FROM numbered), (SELECT id FROM first)"
     )
-    return sql, fields
+    return sql, statements.prepared_fields(fields, connections[alias])
 
 
 def record_creation(order: Order, *, at: datetime, actor_id: int | None, source: str, source_detail: str = "") -> StatusChange:
