@@ -15,6 +15,7 @@ are also prepared once per connection (``PREPARE``) and run with ``EXECUTE`` (``
 from __future__ import annotations
 
 import functools
+import inspect
 import re
 import threading
 import uuid
@@ -23,15 +24,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connections, models, router
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.backends.postgresql.operations import DatabaseOperations as PostgresOperations
-from django.db.models import BooleanField, Model, Prefetch, QuerySet
+from django.db.models import DEFERRED, BooleanField, ForeignObjectRel, Model, Prefetch, QuerySet
+from django.db.models.base import ModelState
 from django.db.models.expressions import RawSQL
 from django.db.models.query import get_related_populators
+from django.db.models.signals import post_init, pre_init
+from django.dispatch.dispatcher import NO_RECEIVERS
 
 
 class Select:
@@ -378,6 +382,78 @@ def _unchanged_kind(field: Any, connection) -> Any:
             return _SLOW
         return kind
     return _SLOW
+
+
+def new(model: type[M], **values: Any) -> M:
+    """``model(**values)``, the same instance, for the models an order writes (about a dozen per order).
+
+    ``Model.__init__`` finds each field's value by asking, field after field, whether it is a relation
+    and which of its names was given; here that is read from a plan made once per model. Relations given
+    as objects still go through their descriptor (its checks, its cache), and anything the plan does not
+    cover (a property's name, an unknown name, receivers of ``pre_init`` or ``post_init`` for the model)
+    is left to ``Model.__init__``.
+    """
+    plan = _new_plans.get(model) or _new_plan(model)
+    if (
+        not plan.names.issuperset(values)
+        # The test Signal.send makes before it looks for receivers.
+        or (pre_init.receivers and pre_init.sender_receivers_cache.get(model) is not NO_RECEIVERS)
+        or (post_init.receivers and post_init.sender_receivers_cache.get(model) is not NO_RECEIVERS)
+    ):
+        return model(**values)
+    instance = model.__new__(model)
+    instance._state = ModelState()
+    stored = instance.__dict__
+    pop = values.pop
+    for name, attname, relation, plain, get_default in plan.fields:
+        if relation:
+            if name in values:
+                related = pop(name)
+                if related is not DEFERRED:
+                    setattr(instance, name, related)
+                continue
+            value = pop(attname) if attname in values else get_default()
+        else:
+            value = pop(attname, _MISSING)
+            if value is _MISSING:
+                value = get_default()
+        if value is DEFERRED:
+            continue
+        if plain:
+            stored[attname] = value
+        else:
+            setattr(instance, attname, value)
+    return instance
+
+
+M = TypeVar("M", bound=Model)
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class _NewPlan:
+    # The names a call may give: each field's name and attname.
+    names: frozenset
+    # For each field Model.__init__ sets, in its order: name, attname, whether it is a relation, whether its
+    # value is a plain attribute (no descriptor of the class intercepts the setting), its default.
+    fields: tuple
+
+
+_new_plans: dict[type[Model], _NewPlan] = {}
+
+
+def _new_plan(model: type[Model]) -> _NewPlan:
+    fields = []
+    for model_field in model._meta.fields:
+        # What Model.__init__ skips: virtual and generated fields.
+        if model_field.column is None or model_field.generated:
+            continue
+        relation = isinstance(model_field.remote_field, ForeignObjectRel)
+        plain = not hasattr(type(inspect.getattr_static(model, model_field.attname, None)), "__set__")
+        fields.append((model_field.name, model_field.attname, relation, plain, model_field.get_default))
+    names = frozenset(name for entry in fields for name in entry[:2])
+    plan = _new_plans[model] = _NewPlan(names=names, fields=tuple(fields))
+    return plan
 
 
 def mark_inserted(instance: Model, pk: Any, alias: str) -> None:

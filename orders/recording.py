@@ -90,8 +90,9 @@ def record_creation(order: Order, *, at: datetime, actor_id: int | None, source:
         order.ref, version, first_id = cursor.fetchone()
     statements.mark_inserted(order, order.pk, connection.alias)
     screen_versions.mirror_on_commit(order.establishment_id, version)
-    return StatusChange(
-        pk=first_id,
+    return statements.new(
+        StatusChange,
+        id=first_id,
         order=order,
         from_status="",
         to_status=order.status,

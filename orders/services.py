@@ -182,7 +182,9 @@ def create_order(
         _refuse_while_paused(establishment, now)
     confirmed_time = _confirmed_time_at_creation(establishment, data, source, now)
     customer = data.customer
-    order = Order(
+    # statements.new: Order(…) built from a plan made once (as are the lines below).
+    order = statements.new(
+        Order,
         establishment=establishment,
         ref=data.ref,
         status=data.status,
@@ -297,16 +299,17 @@ def _write_lines(order: Order, data: NewOrder) -> dict[str, list]:
     refer to the items' ids); the objects written, by relation name (the options: each item's list)."""
     lines = {
         "items": _new_items(order, data.items),
-        "deals": [Deal(order=order, key=d.key, name=d.name, ref=d.ref) for d in data.deals],
+        "deals": [statements.new(Deal, order=order, key=d.key, name=d.name, ref=d.ref) for d in data.deals],
         "discounts": [
-            Discount(order=order, position=i, name=d.name, ref=d.ref, price_off=d.price_off) for i, d in enumerate(data.discounts)
+            statements.new(Discount, order=order, position=i, name=d.name, ref=d.ref, price_off=d.price_off)
+            for i, d in enumerate(data.discounts)
         ],
         "charges": [
-            Charge(order=order, position=i, name=c.name, ref=c.ref, price=c.price, tax_rate=c.tax_rate)
+            statements.new(Charge, order=order, position=i, name=c.name, ref=c.ref, price=c.price, tax_rate=c.tax_rate)
             for i, c in enumerate(data.charges)
         ],
         "payments": [
-            Payment(order=order, position=i, name=p.name, ref=p.ref, amount=p.amount, info=p.info)
+            statements.new(Payment, order=order, position=i, name=p.name, ref=p.ref, amount=p.amount, info=p.info)
             for i, p in enumerate(data.payments)
         ],
     }
@@ -326,7 +329,8 @@ def write_items(order: Order, new_items: tuple[NewItem, ...]) -> list[OrderItem]
 
 def _new_items(order: Order, new_items: tuple[NewItem, ...]) -> list[OrderItem]:
     return [
-        OrderItem(
+        statements.new(
+            OrderItem,
             order=order,
             position=position,
             product_name=item.product_name,
@@ -349,7 +353,10 @@ def _new_items(order: Order, new_items: tuple[NewItem, ...]) -> list[OrderItem]:
 def _write_options(items: list[OrderItem], new_items: tuple[NewItem, ...]) -> list[list[OrderItemOption]]:
     """The options of items just written, in one INSERT; each item's, in the items' order."""
     options_of_items = [
-        [OrderItemOption(item=saved, position=position, **option.__dict__) for position, option in enumerate(item.options)]
+        [
+            statements.new(OrderItemOption, item=saved, position=position, **option.__dict__)
+            for position, option in enumerate(item.options)
+        ]
         for saved, item in zip(items, new_items, strict=True)
     ]
     statements.insert([option for options in options_of_items for option in options])

@@ -1,4 +1,5 @@
-"""getresto.statements.prepared_values: the values it sends as they are must be what Django's preparing gives."""
+"""getresto.statements: the values prepared_values sends as they are must be what Django's preparing gives, and the
+instances new builds what Model.__init__ builds."""
 
 import warnings
 from datetime import datetime
@@ -7,6 +8,7 @@ from unittest import mock
 
 import pytest
 from django.db import connection, models
+from django.db.models.signals import post_init
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from rest_framework.test import APIClient
@@ -14,7 +16,7 @@ from rest_framework.test import APIClient
 from getresto import statements
 from hubrise_sync.crypto import EncryptedTextField
 from hubrise_sync.models import Connection
-from orders.models import ApiKey, Order, OrderItem, OrderItemOption
+from orders.models import ApiKey, Order, OrderItem, OrderItemOption, StatusChange
 from orders.status import OrderStatus
 from tests.orders.test_api import CROQUE
 
@@ -121,3 +123,57 @@ def test_fields_that_prepare_their_own_way_are_not_passed_through():
         [models.CharField(max_length=3), models.PositiveIntegerField(), models.DecimalField(), models.EmailField()], connection
     ).kinds
     assert kinds == [str, int, Decimal, str]
+
+
+# statements.new: Model(**values) from a plan made once per model.
+
+
+def same_instance(built, expected, *, differing=()):
+    """The same attributes in the same order, values and related objects cached alike (a default made by a
+    call, a new UUID or the time, of the same type)."""
+    differing = {*differing, *(f.attname for f in type(built)._meta.concrete_fields if callable(f.default))}
+    built_state, expected_state = vars(built).pop("_state"), vars(expected).pop("_state")
+    assert list(vars(built)) == list(vars(expected))
+    for name, value in vars(expected).items():
+        if name in differing:
+            assert type(vars(built)[name]) is type(value)
+        else:
+            assert vars(built)[name] == value, name
+    assert vars(built_state) == vars(expected_state)
+    vars(built)["_state"], vars(expected)["_state"] = built_state, expected_state
+
+
+def test_new_builds_the_instance_django_builds(establishment):
+    order = Order(establishment=establishment, status=OrderStatus.NEW, total=Decimal("1.00"), currency="EUR")
+    values = {"establishment": establishment, "status": OrderStatus.NEW, "total": Decimal("1.00"), "currency": "EUR"}
+    same_instance(statements.new(Order, **values), Order(**values))
+    for model, values in (
+        (OrderItem, {"order": order, "position": 0, "product_name": "Café", "price": Decimal("2"), "quantity": Decimal("1")}),
+        (OrderItem, {"order_id": 12, "position": 1, "product_name": "Thé", "price": Decimal("2"), "quantity": Decimal("1")}),
+        (OrderItemOption, {"item": OrderItem(order=order), "position": 0, "name": "Sucre", "price": Decimal("0")}),
+        (Connection, {"establishment": establishment, "location_id": "loc-1"}),
+        (StatusChange, {"id": 7, "order": order, "from_status": "", "to_status": "new", "at": timezone.now(), "actor_id": None}),
+    ):
+        built, expected = statements.new(model, **values), model(**values)
+        same_instance(built, expected)
+        for relation in ("order", "item", "establishment"):
+            if relation in values:
+                assert getattr(built, relation) is values[relation]
+
+
+def test_new_leaves_what_its_plan_does_not_cover_to_django():
+    # A property (pk), an unknown name: Model.__init__'s own result, or its error.
+    assert statements.new(StatusChange, pk=5, to_status="new").id == 5
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        statements.new(StatusChange, colour="blue")
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=StatusChange)
+    try:
+        change = statements.new(StatusChange, to_status="new")
+    finally:
+        post_init.disconnect(receiver, sender=StatusChange)
+    assert seen == [change]
