@@ -163,6 +163,7 @@ def create_order(
     created_at: datetime | None = None,
     source_detail: str = "",
     keep_lines: bool = False,
+    facts: dict | None = None,
 ) -> Order:
     """Record an order, its lines and its first history entry in one transaction.
 
@@ -172,6 +173,9 @@ def create_order(
     While the establishment is paused, orders from the ordering front (source API)
     are refused with OrdersPaused and nothing is written; orders placed elsewhere
     (a delivery platform through HubRise, the admin) are recorded all the same.
+
+    ``facts``: what the intake API read about the establishment in the request (orders.extensions.intake_facts),
+    for order_created's receivers; none by default.
 
     ``keep_lines``: ``order.written_lines`` holds the lines and the first history entry as written (a
     ``WrittenLines``), for a caller that answers with them (the intake API) rather than reading them back.
@@ -226,7 +230,7 @@ def create_order(
         ReadyTimeChange.objects.create(
             order=order, at=now, actor=actor, source=source, source_detail=source_detail, confirmed_time=confirmed_time
         )
-    signals.order_created.send(sender=Order, order=order, source=source)
+    signals.order_created.send(sender=Order, order=order, source=source, facts=facts or {})
     # Last: the order's row, its history, counter, number and the list's version in one statement (orders.recording).
     first = record_creation(
         order, at=now, actor_id=actor.pk if actor is not None else None, source=source, source_detail=source_detail
