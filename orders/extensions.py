@@ -39,6 +39,8 @@ rather than one template each app would fight over:
 
 Apps also take part in taking an order and in the demo:
 
+- ``intake_facts``: expressions the intake API's key query annotates (whether the
+  establishment has printers), passed on to ``order_created``'s receivers as ``facts``.
 - ``order_checkers``: functions ``(establishment, new_order) -> new_order`` that
   the intake API calls on every valid body before the order is created (the
   menu app checks each item against the establishment's menu). A checker
@@ -58,7 +60,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from orders.inputs import NewDeal, NewItem, NewOrder
@@ -76,6 +78,12 @@ establishment_select_related: list[str] = []
 # One-to-one relations of the establishment that taking an order reads (a checker, a signal's receiver), joined
 # by the intake API's query for its key: a relation missing there is read by a query per order instead.
 intake_select_related: list[str] = []
+# Facts about the key's establishment that taking an order uses, each an expression on ApiKey (an Exists, say):
+# the intake API's query for its key reads them in the request, and create_order hands them to order_created's
+# receivers as ``facts`` (name -> value). A receiver that trusts one trusts a value read some milliseconds before
+# the order's transaction, never one of an object loaded earlier; without facts (imports, the admin, tests) it
+# reads what it needs itself.
+intake_facts: dict[str, Callable[[], Any]] = {}
 
 # Entries of the establishment's menu in the top bar: (label, URL name taking the establishment id),
 # and the role a member needs to see it as a third item if only some may.

@@ -64,7 +64,7 @@ def _statement(alias: str) -> tuple[str, list]:
         f" VALUES ({', '.join(values)})"
         " RETURNING ref, (SELECT screen_version FROM numbered), (SELECT id FROM first)"
     )
-    return sql, fields
+    return sql, statements.prepared_fields(fields, connections[alias])
 
 
 def record_creation(order: Order, *, at: datetime, actor_id: int | None, source: str, source_detail: str = "") -> StatusChange:
@@ -90,8 +90,9 @@ def record_creation(order: Order, *, at: datetime, actor_id: int | None, source:
         order.ref, version, first_id = cursor.fetchone()
     statements.mark_inserted(order, order.pk, connection.alias)
     screen_versions.mirror_on_commit(order.establishment_id, version)
-    return StatusChange(
-        pk=first_id,
+    return statements.new(
+        StatusChange,
+        id=first_id,
         order=order,
         from_status="",
         to_status=order.status,

@@ -163,6 +163,7 @@ def create_order(
     created_at: datetime | None = None,
     source_detail: str = "",
     keep_lines: bool = False,
+    facts: dict | None = None,
 ) -> Order:
     """Record an order, its lines and its first history entry in one transaction.
 
@@ -173,6 +174,9 @@ def create_order(
     are refused with OrdersPaused and nothing is written; orders placed elsewhere
     (a delivery platform through HubRise, the admin) are recorded all the same.
 
+    ``facts``: what the intake API read about the establishment in the request (orders.extensions.intake_facts),
+    for order_created's receivers; none by default.
+
     ``keep_lines``: ``order.written_lines`` holds the lines and the first history entry as written (a
     ``WrittenLines``), for a caller that answers with them (the intake API) rather than reading them back.
     """
@@ -182,7 +186,9 @@ def create_order(
         _refuse_while_paused(establishment, now)
     confirmed_time = _confirmed_time_at_creation(establishment, data, source, now)
     customer = data.customer
-    order = Order(
+    # statements.new: Order(…) built from a plan made once (as are the lines below).
+    order = statements.new(
+        Order,
         establishment=establishment,
         ref=data.ref,
         status=data.status,
@@ -224,7 +230,7 @@ def create_order(
         ReadyTimeChange.objects.create(
             order=order, at=now, actor=actor, source=source, source_detail=source_detail, confirmed_time=confirmed_time
         )
-    signals.order_created.send(sender=Order, order=order, source=source)
+    signals.order_created.send(sender=Order, order=order, source=source, facts=facts or {})
     # Last: the order's row, its history, counter, number and the list's version in one statement (orders.recording).
     first = record_creation(
         order, at=now, actor_id=actor.pk if actor is not None else None, source=source, source_detail=source_detail
@@ -297,16 +303,17 @@ def _write_lines(order: Order, data: NewOrder) -> dict[str, list]:
     refer to the items' ids); the objects written, by relation name (the options: each item's list)."""
     lines = {
         "items": _new_items(order, data.items),
-        "deals": [Deal(order=order, key=d.key, name=d.name, ref=d.ref) for d in data.deals],
+        "deals": [statements.new(Deal, order=order, key=d.key, name=d.name, ref=d.ref) for d in data.deals],
         "discounts": [
-            Discount(order=order, position=i, name=d.name, ref=d.ref, price_off=d.price_off) for i, d in enumerate(data.discounts)
+            statements.new(Discount, order=order, position=i, name=d.name, ref=d.ref, price_off=d.price_off)
+            for i, d in enumerate(data.discounts)
         ],
         "charges": [
-            Charge(order=order, position=i, name=c.name, ref=c.ref, price=c.price, tax_rate=c.tax_rate)
+            statements.new(Charge, order=order, position=i, name=c.name, ref=c.ref, price=c.price, tax_rate=c.tax_rate)
             for i, c in enumerate(data.charges)
         ],
         "payments": [
-            Payment(order=order, position=i, name=p.name, ref=p.ref, amount=p.amount, info=p.info)
+            statements.new(Payment, order=order, position=i, name=p.name, ref=p.ref, amount=p.amount, info=p.info)
             for i, p in enumerate(data.payments)
         ],
     }
@@ -326,7 +333,8 @@ def write_items(order: Order, new_items: tuple[NewItem, ...]) -> list[OrderItem]
 
 def _new_items(order: Order, new_items: tuple[NewItem, ...]) -> list[OrderItem]:
     return [
-        OrderItem(
+        statements.new(
+            OrderItem,
             order=order,
             position=position,
             product_name=item.product_name,
@@ -349,7 +357,10 @@ def _new_items(order: Order, new_items: tuple[NewItem, ...]) -> list[OrderItem]:
 def _write_options(items: list[OrderItem], new_items: tuple[NewItem, ...]) -> list[list[OrderItemOption]]:
     """The options of items just written, in one INSERT; each item's, in the items' order."""
     options_of_items = [
-        [OrderItemOption(item=saved, position=position, **option.__dict__) for position, option in enumerate(item.options)]
+        [
+            statements.new(OrderItemOption, item=saved, position=position, **option.__dict__)
+            for position, option in enumerate(item.options)
+        ]
         for saved, item in zip(items, new_items, strict=True)
     ]
     statements.insert([option for options in options_of_items for option in options])

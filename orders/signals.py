@@ -11,7 +11,8 @@ the commit (queueing a Celery task) belongs in ``transaction.on_commit``.
 
 from django.dispatch import Signal
 
-# kwargs: order (Order, with items etc. saved), source (StatusChange.Source value)
+# kwargs: order (Order, with items etc. saved), source (StatusChange.Source value), facts (dict: what the intake API
+# read about the establishment in the request, orders.extensions.intake_facts; empty elsewhere)
 order_created = Signal()
 
 # kwargs: order (Order, already saved with the new status), change (StatusChange)

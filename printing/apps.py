@@ -15,6 +15,8 @@ class PrintingConfig(AppConfig):
 
         # Print jobs are written inside the order's own transaction (orders.signals).
         signals.order_created.connect(jobs.on_order_created, dispatch_uid="printing_order_created")
+        # Whether the establishment has printers, read with the API key: an order of one without any skips their query.
+        extensions.intake_facts["has_printers"] = jobs.has_printers
         signals.status_changed.connect(jobs.on_status_changed, dispatch_uid="printing_status_changed")
         # Each order's print state, loaded with the order pages' own queries.
         extensions.list_prefetch_related.append("print_jobs")

@@ -98,8 +98,17 @@ def _printers_with_mode(establishment_id: int):
 _PRINTERS_WITH_MODE = statements.Select(_printers_with_mode, -1)
 
 
-def on_order_created(sender: type, order: Order, source: str, **kwargs: object) -> None:
-    # One query on every order: the printers, each with the establishment's choice (none: nothing to print).
+def has_printers() -> Exists:
+    """Whether the API key's establishment has a printer: read by the intake API's key query (an intake fact)."""
+    return Exists(Printer.objects.filter(establishment_id=OuterRef("establishment_id")))
+
+
+def on_order_created(sender: type, order: Order, source: str, facts: dict | None = None, **kwargs: object) -> None:
+    # An establishment without printers, as the intake API's key query read it in this request: nothing to print,
+    # and no query (a printer added since that query, milliseconds ago, prints from the next order on).
+    if facts and facts.get("has_printers") is False:
+        return
+    # One query on every other order: the printers, each with the establishment's choice (none: nothing to print).
     printers = _PRINTERS_WITH_MODE.objects(order.establishment_id)
     if not printers:
         return

@@ -107,7 +107,9 @@ def new(
     if not held:
         # Its drain is woken once the transaction commits; the sweep leaves it alone until then.
         fields["queued_until"] = now + requeue_after()
-    message = OutboxMessage(order=order, connection=connection, kind=kind, status=status, change=change, created_at=now, **fields)
+    message = statements.new(
+        OutboxMessage, order=order, connection=connection, kind=kind, status=status, change=change, created_at=now, **fields
+    )
     # Every order and status change writes one: its SQL is built once.
     statements.insert_together(with_rows, [message])
     return message

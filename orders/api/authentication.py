@@ -26,8 +26,15 @@ _NO_KEY_HASH = ApiKey.hash("")
 def _active_key(prefix: str):
     # With the establishment's one-to-ones that taking an order reads (orders.extensions.intake_select_related).
     related = ["establishment", *(f"establishment__{name}" for name in extensions.intake_select_related)]
+    # The facts taking an order uses (orders.extensions.intake_facts), read by this query as intake_<name>.
+    facts = {f"intake_{name}": build() for name, build in extensions.intake_facts.items()}
     # The prefix is unique: a slice, not first(), which would add an ORDER BY.
-    return ApiKey.objects.active().select_related(*related).filter(prefix=prefix)[:1]
+    return ApiKey.objects.active().select_related(*related).annotate(**facts).filter(prefix=prefix)[:1]
+
+
+def intake_facts(api_key: ApiKey) -> dict:
+    """The facts read with the key (orders.extensions.intake_facts), by name."""
+    return {name: getattr(api_key, f"intake_{name}") for name in extensions.intake_facts}
 
 
 # Compiled once, on the first request (the apps have added their relations by then): every request runs it.

@@ -393,7 +393,10 @@ def _completed(order: NewOrder, establishment: Any) -> NewOrder:
                     errors[f"items[{index}].options[{position}].{name}"] = [required]
     if errors:
         raise serializers.ValidationError(errors)
-    # Without a menu, an option without price is free, as before menus existed.
+    # Without a menu, an option without price is free, as before menus existed. The lines are frozen: an order
+    # whose options all have their price is kept as it is (copying it took four dataclasses.replace per order).
+    if all(option.price is not None for item in order.items for option in item.options):
+        return order
     items = tuple(
         replace(item, options=tuple(replace(o, price=Decimal("0")) if o.price is None else o for o in item.options))
         for item in order.items

@@ -18,7 +18,7 @@ from rest_framework.views import exception_handler
 
 from orders.api import idempotency, input_plan
 from orders.api.answers import order_answer
-from orders.api.authentication import ApiKeyAuthentication, HasApiKey
+from orders.api.authentication import ApiKeyAuthentication, HasApiKey, intake_facts
 from orders.api.parsers import JSONParser
 from orders.api.serializers import OrderInputSerializer, OrderSerializer
 from orders.inputs import NewOrder
@@ -267,7 +267,13 @@ class OrderViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retrie
         establishment = self.request.auth.establishment
         try:
             # The answer is built from what was written, not read back (the same objects, the same values).
-            order = create_order(establishment, new_order, source=StatusChange.Source.API, keep_lines=True)
+            order = create_order(
+                establishment,
+                new_order,
+                source=StatusChange.Source.API,
+                keep_lines=True,
+                facts=intake_facts(self.request.auth),
+            )
         except OrdersPaused:
             raise
         except OrderError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from getresto import statements
 from hubrise_sync import mapping
 from hubrise_sync.models import OrderLink
 from hubrise_sync.outbox.kind import Kind, Sending
@@ -25,7 +26,11 @@ def on_order_created(sender: type, order: Order, source: str, **kwargs: object) 
     # The order was created in this transaction: it has no link yet. Every new order writes one, in the
     # message's statement.
     write_message(
-        order, connection, NAME, status=order.status, with_rows=[OrderLink(order=order, location_id=connection.location_id)]
+        order,
+        connection,
+        NAME,
+        status=order.status,
+        with_rows=[statements.new(OrderLink, order=order, location_id=connection.location_id)],
     )
 
 
