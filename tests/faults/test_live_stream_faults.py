@@ -11,10 +11,10 @@ import time
 import pytest
 
 from orders.services import change_status
-from tests.factories import make_establishment, make_order, make_user
+from tests.factories import make_establishment, make_order
 from tests.faults.broker import BrokerProxy, PrivateRedis
-from tests.orders.test_live_stream_served import HTMX, Listening
-from tests.web_fixture import STREAM, logged_in_session
+from tests.orders.test_live_stream_served import HTMX, Listening, a_screen_of_the_list
+from tests.web_fixture import STREAM
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -36,11 +36,8 @@ def test_a_subscription_reset_wakes_every_open_stream_and_later_changes_are_told
     web = start_gunicorn(workers=1)
     stream = start_gunicorn(workers=1, serves=STREAM, LIVE_STREAM_CHECK_SECONDS="60", PUBLIC_URL=web.base_url)
     establishment = make_establishment()
-    user = make_user(establishment)
     order = make_order(establishment, ref="F-1")
-    screen = logged_in_session(web.base_url, user.username)
-    list_url = f"/e/{establishment.pk}/orders/live/"
-    assert screen.get(web.base_url + list_url, headers=HTMX, timeout=10).status_code == 200
+    screen, _, list_url = a_screen_of_the_list(web, establishment)
     listening = Listening(screen, stream.base_url + list_url + "stream/")
     assert listening.response.status_code == 200
     try:
@@ -59,11 +56,7 @@ def test_a_subscription_reset_wakes_every_open_stream_and_later_changes_are_told
 def test_a_stream_whose_checks_meet_redis_down_ends_and_the_page_polls_until_it_is_back(broker_proxy, start_gunicorn):
     web = start_gunicorn(workers=1)
     stream = start_gunicorn(workers=1, serves=STREAM, LIVE_STREAM_CHECK_SECONDS="1", PUBLIC_URL=web.base_url)
-    establishment = make_establishment()
-    user = make_user(establishment)
-    screen = logged_in_session(web.base_url, user.username)
-    list_url = f"/e/{establishment.pk}/orders/live/"
-    assert screen.get(web.base_url + list_url, headers=HTMX, timeout=10).status_code == 200
+    screen, _, list_url = a_screen_of_the_list(web, make_establishment())
     listening = Listening(screen, stream.base_url + list_url + "stream/")
     assert listening.response.status_code == 200
 

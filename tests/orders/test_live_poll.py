@@ -232,9 +232,9 @@ def test_a_second_screen_gets_the_first_ones_render_without_a_query(establishmen
     assert shared["Content-Length"] == str(len(shared.content))
 
 
-def test_a_screen_told_of_a_change_while_another_renders_it_waits_for_that_render_and_makes_no_query(
-    establishment, staff_user, commit
-):
+def second_screen_while_the_first_renders(establishment, staff_user, commit, ref: str) -> tuple[Client, str, bytes, bytes]:
+    """A second screen of the list, and the new fragment the first one rendered after a new order ``ref``, taken back
+    out of Redis as if that render were still under way: (the second screen, the URL, the copy's key, the copy)."""
     url = reverse("orders:list_live", args=[establishment.pk])
     first, second = Client(), Client()
     first.force_login(staff_user)
@@ -243,15 +243,21 @@ def test_a_screen_told_of_a_change_while_another_renders_it_waits_for_that_rende
     poll(second, url)
     redis = broker_redis()
     with commit():
-        make_order(establishment, ref="W-7")
+        make_order(establishment, ref=ref)
     before = set(redis.keys(f"{screen_versions.PREFIX}:body:*"))
-    assert "W-7" in text(poll(first, url))
+    assert ref in text(poll(first, url))
     [body_key] = set(redis.keys(f"{screen_versions.PREFIX}:body:*")) - before
-    # As if the first screen were still rendering: its copy is not there yet, the render is under way.
     body = redis.get(body_key)
     redis.delete(body_key)
     redis.set(body_key.replace(b":body:", b":rendering:"), 1, px=int(live_poll.RENDER_WAIT_SECONDS * 1000))
-    threading.Timer(0.1, lambda: redis.set(body_key, body)).start()
+    return second, url, body_key, body
+
+
+def test_a_screen_told_of_a_change_while_another_renders_it_waits_for_that_render_and_makes_no_query(
+    establishment, staff_user, commit
+):
+    second, url, body_key, body = second_screen_while_the_first_renders(establishment, staff_user, commit, "W-7")
+    threading.Timer(0.1, lambda: broker_redis().set(body_key, body)).start()
 
     with sql_queries() as queries:
         started = time.monotonic()
@@ -261,20 +267,7 @@ def test_a_screen_told_of_a_change_while_another_renders_it_waits_for_that_rende
 
 
 def test_a_screen_renders_itself_when_the_render_it_waited_for_never_comes(establishment, staff_user, commit):
-    url = reverse("orders:list_live", args=[establishment.pk])
-    first, second = Client(), Client()
-    first.force_login(staff_user)
-    second.force_login(staff_user)
-    poll(first, url)
-    poll(second, url)
-    redis = broker_redis()
-    with commit():
-        make_order(establishment, ref="W-8")
-    before = set(redis.keys(f"{screen_versions.PREFIX}:body:*"))
-    assert "W-8" in text(poll(first, url))
-    [body_key] = set(redis.keys(f"{screen_versions.PREFIX}:body:*")) - before
-    redis.delete(body_key)
-    redis.set(body_key.replace(b":body:", b":rendering:"), 1, px=int(live_poll.RENDER_WAIT_SECONDS * 1000))
+    second, url, _, _ = second_screen_while_the_first_renders(establishment, staff_user, commit, "W-8")
 
     with sql_queries() as queries:
         rendered = poll(second, url)

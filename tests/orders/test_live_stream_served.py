@@ -55,6 +55,15 @@ class Listening:
         self.response.close()
 
 
+def a_screen_of_the_list(web, establishment):
+    """A staff member logged in on the web process, their list rendered: (their session, them, the list's path)."""
+    user = make_user(establishment)
+    screen = logged_in_session(web.base_url, user.username)
+    list_url = f"/e/{establishment.pk}/orders/live/"
+    assert screen.get(web.base_url + list_url, headers=HTMX, timeout=10).status_code == 200
+    return screen, user, list_url
+
+
 @pytest.fixture
 def servers(start_gunicorn):
     """The web process and the stream process, each checking sessions and grants every second."""
@@ -118,10 +127,7 @@ def test_a_screen_that_may_not_see_the_establishment_gets_no_stream(servers):
 def test_a_member_removed_or_logged_out_is_told_to_refresh_and_the_stream_ends(servers):
     web, stream = servers
     establishment = make_establishment()
-    user = make_user(establishment)
-    screen = logged_in_session(web.base_url, user.username)
-    list_url = f"/e/{establishment.pk}/orders/live/"
-    assert screen.get(web.base_url + list_url, headers=HTMX, timeout=10).status_code == 200
+    screen, user, list_url = a_screen_of_the_list(web, establishment)
     listening = Listening(screen, stream.base_url + list_url + "stream/")
     assert listening.response.status_code == 200
 
@@ -135,11 +141,7 @@ def test_a_member_removed_or_logged_out_is_told_to_refresh_and_the_stream_ends(s
 
 def test_only_our_pages_may_listen_from_another_origin_and_the_web_process_has_no_stream(servers):
     web, stream = servers
-    establishment = make_establishment()
-    user = make_user(establishment)
-    screen = logged_in_session(web.base_url, user.username)
-    list_url = f"/e/{establishment.pk}/orders/live/"
-    assert screen.get(web.base_url + list_url, headers=HTMX, timeout=10).status_code == 200
+    screen, _, list_url = a_screen_of_the_list(web, make_establishment())
 
     foreign = Listening(screen, stream.base_url + list_url + "stream/", Origin="https://evil.example")
     assert foreign.response.status_code == 403
