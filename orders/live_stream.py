@@ -29,6 +29,7 @@ import asyncio
 import logging
 import random
 import re
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -69,6 +70,8 @@ SUBSCRIBE_WAIT_SECONDS = 2.0
 # until its stream is open; a Redis that is down fails at once instead.
 REDIS_CONNECTIONS = 16
 REDIS_WAIT_SECONDS = 30.0
+# Streams refused because Redis is unreachable are logged together, once per this long.
+REFUSED_LOG_SECONDS = 10.0
 
 _ALIVE = b": keep-alive\n\n"
 
@@ -217,6 +220,8 @@ class Streams:
         self._redis_url = redis_url
         self._redis: aioredis.Redis | None = None
         self.listeners = Listeners(redis_url)
+        self._refused = 0
+        self._refused_logged_at = -REFUSED_LOG_SECONDS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -263,9 +268,18 @@ class Streams:
                 grant = await self._redis.get(live_poll.grant_key(user_id, request.establishment_id))
                 request.user_id = user_id
         except (RedisError, OSError) as error:
-            logger.warning("Live stream refused, Redis is unreachable: %s", error)
+            self._warn_refused(error)
             return False
         return bool(auth_hash) and grant is not None and grant.decode() == auth_hash
+
+    def _warn_refused(self, error: Exception) -> None:
+        # Once per REFUSED_LOG_SECONDS, with how many were refused meanwhile: while Redis is away, every open
+        # stream's check fails, thousands within seconds.
+        self._refused += 1
+        now = time.monotonic()
+        if now - self._refused_logged_at >= REFUSED_LOG_SECONDS:
+            logger.warning("Live streams refused, Redis is unreachable (%s since the last warning): %s", self._refused, error)
+            self._refused, self._refused_logged_at = 0, now
 
     async def _stream(self, request: StreamRequest, receive: Receive, send: Send) -> None:
         if not request.acceptable:

@@ -63,3 +63,30 @@ def test_an_event_names_the_version_or_says_it_is_unknown():
 def test_each_redis_database_announces_on_a_channel_of_its_own():
     assert screen_versions.channel("redis://127.0.0.1:6379/2") != screen_versions.channel("redis://127.0.0.1:6379/3")
     assert screen_versions.channel("redis://127.0.0.1:6379") == screen_versions.channel("redis://127.0.0.1:6379/0")
+
+
+def test_streams_refused_while_redis_is_away_are_logged_together_not_one_line_each(caplog):
+    async def django_app(scope, receive, send):
+        raise AssertionError("a stream URL reached Django")
+
+    async def receive():
+        return {"type": "http.disconnect"}
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    # Nothing listens on port 1: every check fails at once, as with Redis down.
+    streams = Streams(django_app, "redis://127.0.0.1:1/0")
+    path = "/e/7/orders/live/stream/"
+    request = scope(path, {"host": "127.0.0.1:8001", "cookie": "sessionid=" + "a1" * 16})
+
+    async def three_screens():
+        for _ in range(3):
+            await streams(request, receive, send)
+
+    with caplog.at_level("WARNING", logger="orders.live_stream"):
+        asyncio.run(three_screens())
+    assert [message["status"] for message in sent if message["type"] == "http.response.start"] == [204, 204, 204]
+    assert len([record for record in caplog.records if "refused" in record.getMessage()]) == 1
