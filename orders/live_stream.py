@@ -115,9 +115,6 @@ class Listeners:
             if not screens:
                 del self._screens[key.encode()]
 
-    def open_streams(self) -> int:
-        return sum(len(screens) for screens in self._screens.values())
-
     def _announce(self, data: bytes) -> None:
         key, _, version = data.partition(b" ")
         for screen in self._screens.get(key, ()):
