@@ -171,10 +171,15 @@ def keys(poll: Poll) -> list[str]:
     return [grant_key(poll.user_id, poll.establishment_id), version_key]
 
 
+def granted(grant: bytes | None, auth_hash: str) -> bool:
+    """The user's grant for the establishment, as read from Redis, was given to this session's password."""
+    return bool(auth_hash) and grant is not None and grant.decode() == auth_hash
+
+
 def judge(poll: Poll, grant: bytes | None, version: bytes | None) -> tuple[str, str, bool] | None:
     """(the fragment's tag, the ETag, whether the screen shows it already), or None: the user's permission for
     the establishment is not known in Redis (or was given to another password), nor the version."""
-    if not poll.user_id or not poll.auth_hash or grant is None or grant.decode() != poll.auth_hash or version is None:
+    if not poll.user_id or not granted(grant, poll.auth_hash) or version is None:
         return None
     shared, etag = tags(poll, (int(version),))
     return shared, etag, etag in poll.if_none_match

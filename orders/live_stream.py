@@ -267,7 +267,7 @@ class Streams:
         except (RedisError, OSError) as error:
             self._warn_refused(error)
             return False
-        return bool(auth_hash) and grant is not None and grant.decode() == auth_hash
+        return live_poll.granted(grant, auth_hash)
 
     def _warn_refused(self, error: Exception) -> None:
         # Once per REFUSED_LOG_SECONDS, with how many were refused meanwhile: while Redis is away, every open
