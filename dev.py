@@ -172,10 +172,21 @@ def run() -> int:
         return supervise([BIN / "honcho", "start", *processes], env)
 
 
+# Processes running the suite side by side (pytest-xdist). Most of a test's time is spent waiting on the
+# processes it starts (gunicorn, Celery, Chromium, the sandbox), so more of them than cores still gain.
+TEST_PROCESSES = "3"
+
+
+def pytest_command(args: list[str]) -> list[str]:
+    """pytest in parallel processes, unless the arguments say how many (``-n 0``: in this process alone)."""
+    told = any(arg in {"-n", "--numprocesses"} or arg.startswith(("-n", "--numprocesses=")) for arg in args)
+    return [str(PYTHON), "-m", "pytest", *([] if told else ["-n", TEST_PROCESSES]), *args]
+
+
 def test(args: list[str]) -> int:
     env = child_env()
     with embedded_services(env, "test"):
-        return supervise([PYTHON, "-m", "pytest", *args], env)
+        return supervise(pytest_command(args), env)
 
 
 def main() -> int:

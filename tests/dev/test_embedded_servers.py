@@ -24,6 +24,7 @@ import pytest
 import redis
 
 from getresto import embedded
+from getresto.test_settings import SHIFTED
 from tests.processes import REPO_ROOT, repository_env, wait_until
 
 HOLD_SERVERS = """
@@ -169,11 +170,16 @@ def waiting_tests(tmp_path: Path) -> Path:
 
 def dev_py_test(var_dir: Path, folder: Path, *args: str) -> subprocess.Popen:
     """``python3 dev.py test`` on a machine without DATABASE_URL / CELERY_BROKER_URL, the servers in ``var_dir``."""
-    env = {name: value for name, value in repository_env().items() if name not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
-    # The waiting test needs none of the suite's plugins: they would only slow its start.
+    # As typed in a terminal: none of this run's services, nor of its parallel processes.
+    env = {
+        name: value
+        for name, value in repository_env().items()
+        if name not in {"DATABASE_URL", "CELERY_BROKER_URL", SHIFTED} and not name.startswith("PYTEST_XDIST")
+    }
+    # The waiting test needs none of the suite's plugins but the one running it in parallel, as dev.py does.
     env.update(GETRESTO_VAR_DIR=str(var_dir), STARTED=str(folder / "started"), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     return subprocess.Popen(
-        [sys.executable, str(REPO_ROOT / "dev.py"), "test", "-q", "-p", "no:randomly", *args],
+        [sys.executable, str(REPO_ROOT / "dev.py"), "test", "-q", "-p", "xdist.plugin", *args],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,
