@@ -5,6 +5,7 @@ expires, so a database dump alone must not reveal it.
 """
 
 import base64
+import functools
 import hashlib
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -13,10 +14,17 @@ from django.db import models
 
 
 def _fernet() -> Fernet:
-    key = settings.FIELD_ENCRYPTION_KEY
+    return _fernet_of(settings.FIELD_ENCRYPTION_KEY, settings.SECRET_KEY)
+
+
+# Every API order reads its establishment's token (the API key's query): deriving the key each time was
+# most of a decryption's cost. Keyed by the settings' values, so that a changed key is used at once.
+@functools.lru_cache(maxsize=4)
+def _fernet_of(field_key: str, secret_key: str) -> Fernet:
+    key = field_key
     if not key:
         # One secret is enough to start; a dedicated key can be set later.
-        digest = hashlib.sha256(b"getresto-field-encryption:" + settings.SECRET_KEY.encode()).digest()
+        digest = hashlib.sha256(b"getresto-field-encryption:" + secret_key.encode()).digest()
         key = base64.urlsafe_b64encode(digest).decode()
     return Fernet(key)
 

@@ -19,6 +19,7 @@ from rest_framework.views import exception_handler
 from orders.api import idempotency, input_plan
 from orders.api.answers import order_answer
 from orders.api.authentication import ApiKeyAuthentication, HasApiKey, intake_facts
+from orders.api.negotiation import KeptNegotiation
 from orders.api.parsers import JSONParser
 from orders.api.serializers import OrderInputSerializer, OrderSerializer
 from orders.inputs import NewOrder
@@ -199,6 +200,7 @@ class OrderViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retrie
     permission_classes = [HasApiKey]
     # Nested lines cannot be expressed as form fields: JSON only.
     parser_classes = [JSONParser]
+    content_negotiation_class = KeptNegotiation
     # Any segment reaches the view, so that a malformed id gets the API's JSON 404.
     lookup_value_regex = r"[^/]+"
     pagination_class = OrderPagination
