@@ -195,6 +195,8 @@ class Figures:
     errors: int = 0
     # Why each GET was sent: on schedule ("poll"), or with push on the stream's open, an event, the safety timer.
     reasons: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # The latencies again by why the GET was sent and how it was answered: which of them make the p95.
+    latencies_by: dict[tuple[str, int], list[float]] = field(default_factory=lambda: defaultdict(list))
 
 
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
@@ -266,6 +268,7 @@ class Refreshes:
             return
         received = time.perf_counter()
         figures.latencies.append(received - due)
+        figures.latencies_by[reason, status].append(received - due)
         figures.statuses[status] += 1
         figures.reasons[reason] += 1
         figures.bytes_in += len(body)
@@ -447,6 +450,11 @@ def report(result: dict, figures: Figures, cpu: dict, machine: float, client: di
         f"  max {max(figures.latencies, default=0) * 1000:.0f} ms"
     )
     print(f"  not modified: {result['not_modified']:.1%}")
+    for (reason, status), values in sorted(figures.latencies_by.items()):
+        print(
+            f"    sent on {reason}, answered {status}: {len(values)} ({len(values) / max(1, gets):.0%}),"
+            f" p50 {quantile(values, 50) * 1000:.1f} ms  p95 {quantile(values, 95) * 1000:.1f} ms"
+        )
     for kind, values in sorted(figures.cpu_us.items()):
         print(
             f"  request thread CPU, {kind}: {statistics.mean(values) / 1000:.2f} ms mean,"
