@@ -58,8 +58,10 @@ LIFETIME_SECONDS = (10 * 60, 20 * 60)
 # How long the page's EventSource waits before opening a stream again after one ended or broke: each its own time
 # within this range, so that thousands of screens do not come back in the same second after a restart.
 RETRY_MILLISECONDS = (2000, 8000)
-# The screens told of one change are told over this long, each at its own moment: the first one's refresh renders the
-# new fragment and the others then get its copy, instead of all asking at once (orders.live_poll).
+# The screens told of one change: one at once, whose refresh renders the new fragment, and the others each at its own
+# moment between these two delays, by when that render is kept for them to copy (orders.live_poll): a screen asking
+# while another renders the same fragment holds a web thread until the copy is there, or renders it again.
+FOLLOWERS_FROM_SECONDS = 0.2
 EVENT_SPREAD_SECONDS = 1.0
 # How long to wait before subscribing again after Redis went away.
 RESUBSCRIBE_SECONDS = 1.0
@@ -80,15 +82,24 @@ def changed_event(version: bytes) -> bytes:
     return b"event: changed\ndata: " + (version or b"?") + b"\n\n"
 
 
+def told_after(count: int) -> list[float]:
+    """When each of ``count`` screens is told of a change, in seconds: the first at once, the others later."""
+    spread = (FOLLOWERS_FROM_SECONDS, EVENT_SPREAD_SECONDS)
+    return [random.uniform(*spread) if place else 0.0 for place in range(count)]  # noqa: S311 (a spread, not a secret)
+
+
 class Screen:
     """One open stream: woken when its version moved forward, keeping only the latest version."""
 
     def __init__(self) -> None:
         self.woken = asyncio.Event()
         self.version = b""
+        # How long after waking it tells its page.
+        self.delay = 0.0
 
-    def wake(self, version: bytes) -> None:
+    def wake(self, version: bytes, delay: float) -> None:
         self.version = version
+        self.delay = delay
         self.woken.set()
 
     def take(self) -> bytes:
@@ -117,13 +128,14 @@ class Listeners:
 
     def _announce(self, data: bytes) -> None:
         key, _, version = data.partition(b" ")
-        for screen in self._screens.get(key, ()):
-            screen.wake(version)
+        screens = self._screens.get(key, ())
+        for screen, delay in zip(screens, told_after(len(screens)), strict=True):
+            screen.wake(version, delay)
 
     def _wake_all(self) -> None:
         for screens in self._screens.values():
-            for screen in screens:
-                screen.wake(b"")
+            for screen, delay in zip(screens, told_after(len(screens)), strict=True):
+                screen.wake(b"", delay)
 
     async def ready(self, timeout: float) -> bool:
         """Subscribed (starting the subscription with the process's first stream): a stream answered before
@@ -313,7 +325,7 @@ class Streams:
             if disconnected.done():
                 return
             if screen.woken.is_set():
-                await asyncio.sleep(random.uniform(0, EVENT_SPREAD_SECONDS))  # noqa: S311 (a spread, not a secret)
+                await asyncio.sleep(screen.delay)
                 await send({"type": "http.response.body", "body": changed_event(screen.take()), "more_body": True})
             elif await self._still_allowed(request):
                 await send({"type": "http.response.body", "body": _ALIVE, "more_body": True})

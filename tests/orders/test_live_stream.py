@@ -5,7 +5,18 @@ import asyncio
 from django.urls import reverse
 
 from orders import screen_versions
-from orders.live_stream import STREAM_PATH, StreamRequest, Streams, allowed_origin, changed_event
+from orders.live_stream import (
+    EVENT_SPREAD_SECONDS,
+    FOLLOWERS_FROM_SECONDS,
+    STREAM_PATH,
+    Listeners,
+    Screen,
+    StreamRequest,
+    Streams,
+    allowed_origin,
+    changed_event,
+    told_after,
+)
 
 
 def test_the_stream_urls_are_the_ones_the_stream_process_recognises():
@@ -58,6 +69,29 @@ def test_a_refused_origin_gets_a_403_and_no_stream():
 def test_an_event_names_the_version_or_says_it_is_unknown():
     assert changed_event(b"12") == b"event: changed\ndata: 12\n\n"
     assert changed_event(b"") == b"event: changed\ndata: ?\n\n"
+
+
+def test_of_the_screens_showing_a_change_one_is_told_at_once_and_the_others_once_its_render_can_be_copied():
+    assert told_after(0) == []
+    assert told_after(1) == [0.0]
+    for count in (2, 3, 10):
+        delays = told_after(count)
+        assert delays[0] == 0.0
+        assert all(FOLLOWERS_FROM_SECONDS <= delay <= EVENT_SPREAD_SECONDS for delay in delays[1:])
+
+
+def test_a_change_wakes_every_screen_showing_it_one_at_once_and_no_other_screen():
+    listeners = Listeners("redis://127.0.0.1:6379/0")
+    lists = [Screen() for _ in range(4)]
+    other = Screen()
+    for screen in lists:
+        listeners.watch(screen_versions.establishment_key(1), screen)
+    listeners.watch(screen_versions.establishment_key(2), other)
+    listeners._announce(screen_versions.establishment_key(1).encode() + b" 7")
+    assert all(screen.woken.is_set() and screen.take() == b"7" for screen in lists)
+    assert sum(screen.delay == 0.0 for screen in lists) == 1
+    assert all(screen.delay >= FOLLOWERS_FROM_SECONDS for screen in lists if screen.delay)
+    assert not other.woken.is_set()
 
 
 def test_each_redis_database_announces_on_a_channel_of_its_own():
