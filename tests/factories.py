@@ -3,9 +3,10 @@
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
 
 from orders.inputs import NewItem, NewOption, NewOrder, NewPayment
-from orders.models import Company, Establishment, Membership, Order, StatusChange
+from orders.models import ApiKey, Company, Establishment, Membership, Order, StatusChange
 from orders.services import create_order
 
 # The password of every user make_user creates, for the tests that log in through the form.
@@ -45,3 +46,11 @@ def croque_order(**fields) -> NewOrder:
 
 def make_order(establishment: Establishment, **fields) -> Order:
     return create_order(establishment, croque_order(**fields), source=StatusChange.Source.API)
+
+
+def api_client(establishment: Establishment) -> APIClient:
+    """A client of the intake API with a new key of the establishment, reading the English messages."""
+    _api_key, raw = ApiKey.generate(establishment, "QR menu")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}", HTTP_ACCEPT_LANGUAGE="en")
+    return api

@@ -5,13 +5,12 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from menu import order_facts, services
 from menu.ordering import check_order
 from orders.inputs import NewItem, NewOption, NewOrder
-from orders.models import ApiKey, Order
-from tests.factories import make_establishment
+from orders.models import Order
+from tests.factories import api_client, make_establishment
 from tests.menu.bistro import BISTRO_MENU
 
 pytestmark = pytest.mark.django_db
@@ -21,10 +20,7 @@ URL = "/api/v1/orders/"
 
 @pytest.fixture
 def client(establishment):
-    _key, raw = ApiKey.generate(establishment, "QR menu")
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}", HTTP_ACCEPT_LANGUAGE="en")
-    return api
+    return api_client(establishment)
 
 
 def steak(**changes) -> dict:

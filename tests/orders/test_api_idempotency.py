@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from hubrise_sync import retention
 from hubrise_sync.models import OutboxMessage
 from orders.models import ApiKey, Establishment, IdempotentRequest, Order
-from tests.factories import make_establishment
+from tests.factories import api_client, make_establishment
 from tests.hubrise.callbacks import connect
 from tests.orders.test_api import CROQUE, URL, body
 
@@ -31,13 +31,6 @@ def establishment():
     # Connected to HubRise, so that each order created writes an outbox message too.
     connect(establishment)
     return establishment
-
-
-def api_client(establishment: Establishment) -> APIClient:
-    _api_key, raw = ApiKey.generate(establishment, "QR menu")
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}", HTTP_ACCEPT_LANGUAGE="en")
-    return api
 
 
 @pytest.fixture

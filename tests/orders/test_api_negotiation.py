@@ -3,10 +3,9 @@
 
 import pytest
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.test import APIClient
 
 from orders.api.negotiation import KeptNegotiation
-from orders.models import ApiKey
+from tests.factories import api_client
 
 pytestmark = pytest.mark.django_db
 
@@ -16,10 +15,7 @@ ORDER = {"items": [{"product_name": "Croque-monsieur", "price": "9.50 EUR", "qua
 
 @pytest.fixture
 def client(establishment):
-    _api_key, raw = ApiKey.generate(establishment, "QR menu")
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}", HTTP_ACCEPT_LANGUAGE="en")
-    return api
+    return api_client(establishment)
 
 
 @pytest.fixture(autouse=True)

@@ -7,9 +7,9 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from orders.models import ApiKey, Order
+from orders.models import Order
 from orders.services import creation_problems
-from tests.factories import croque_order
+from tests.factories import api_client, croque_order
 from tests.orders.test_api import CROQUE, URL, body, item
 
 pytestmark = pytest.mark.django_db
@@ -17,10 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def client(establishment):
-    _api_key, raw = ApiKey.generate(establishment, "QR menu")
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}", HTTP_ACCEPT_LANGUAGE="en")
-    return api
+    return api_client(establishment)
 
 
 def refused(client: APIClient, data, field: str) -> str:
