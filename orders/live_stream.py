@@ -36,6 +36,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.http import HttpRequest
 from django.http.cookie import parse_cookie
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
@@ -185,16 +187,30 @@ def allowed_origin(origin: str, scheme: str, host: str) -> bool:
     return origin in {f"{scheme}://{host}", f"{public.scheme}://{public.netloc}"}
 
 
+def allowed_host(environ: dict[str, Any]) -> bool:
+    """The request's host is one of ALLOWED_HOSTS, checked by Django's own rule as for every page (the Host header,
+    or X-Forwarded-Host where USE_X_FORWARDED_HOST trusts it): the origin check compares the Origin with it."""
+    request = HttpRequest()
+    request.META = environ
+    try:
+        request.get_host()
+    except DisallowedHost:
+        return False
+    return True
+
+
 class StreamRequest:
     """What a stream needs of its request: the screen, the user's session and grant keys, the answer's headers."""
 
     def __init__(self, scope: Scope, match: re.Match) -> None:
         headers = _headers(scope)
-        environ = {"wsgi.url_scheme": scope.get("scheme", "http")}
+        server_name, server_port = scope.get("server") or ("", "")
+        environ = {"wsgi.url_scheme": scope.get("scheme", "http"), "SERVER_NAME": server_name, "SERVER_PORT": str(server_port)}
         environ |= {"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()}
         self.establishment_id = int(match.group(1))
         self.order_id = int(match.group(2)) if match.group(2) else None
         self.origin = headers.get("origin", "")
+        self.host_allowed = allowed_host(environ)
         self.acceptable = live_front.secure_enough(environ) and allowed_origin(
             self.origin, environ["wsgi.url_scheme"], headers.get("host", "")
         )
@@ -291,6 +307,11 @@ class Streams:
             self._refused, self._refused_logged_at = 0, now
 
     async def _stream(self, request: StreamRequest, receive: Receive, send: Send) -> None:
+        if not request.host_allowed:
+            # What Django answers a page asked under a host of ALLOWED_HOSTS' outside.
+            await send({"type": "http.response.start", "status": 400, "headers": [(b"content-type", b"text/plain")]})
+            await send({"type": "http.response.body", "body": b"Invalid Host header."})
+            return
         if not request.acceptable:
             await send({"type": "http.response.start", "status": 403, "headers": [(b"content-type", b"text/plain")]})
             await send({"type": "http.response.body", "body": b"Not allowed from this origin."})

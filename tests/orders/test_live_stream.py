@@ -40,6 +40,7 @@ def scope(path: str, headers: dict[str, str], scheme: str = "http") -> dict:
 
 
 def test_plain_http_is_refused_where_production_requires_https_behind_its_proxy(settings):
+    settings.ALLOWED_HOSTS = ["b.example"]
     settings.SECURE_SSL_REDIRECT = True
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     path = "/e/7/orders/live/stream/"
@@ -64,6 +65,32 @@ def test_a_refused_origin_gets_a_403_and_no_stream():
     request = scope(path, {"host": "127.0.0.1:8001", "origin": "https://evil.example"})
     asyncio.run(Streams(django_app, "redis://127.0.0.1:6379/0")(request, receive, send))
     assert sent[0]["status"] == 403
+
+
+def answer_to(headers: dict[str, str]) -> list[dict]:
+    sent = []
+
+    async def receive():
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    async def django_app(scope, receive, send):
+        raise AssertionError("a stream URL reached Django")
+
+    asyncio.run(Streams(django_app, "redis://127.0.0.1:6379/0")(scope("/e/7/orders/live/stream/", headers), receive, send))
+    return sent
+
+
+def test_a_host_outside_allowed_hosts_gets_a_400_as_from_django_even_with_a_matching_origin(settings):
+    settings.ALLOWED_HOSTS = ["backoffice.example.com"]
+    sent = answer_to({"host": "evil.example", "origin": "http://evil.example"})
+    assert sent[0]["status"] == 400
+    assert sent[1]["body"] == b"Invalid Host header."
+    # Django's own rule: X-Forwarded-Host counts only where the settings trust it.
+    settings.USE_X_FORWARDED_HOST = True
+    assert answer_to({"host": "10.0.0.5", "x-forwarded-host": "evil.example"})[0]["status"] == 400
 
 
 def test_an_event_names_the_version_or_says_it_is_unknown():
