@@ -400,6 +400,14 @@ def run_size(args, servers: Servers, screens: list[Screen], establishments: list
     cutoff = started + args.duration - INTERVAL - 1
     unseen = sum(1 for screen in screens for changed_at, _, _ in screen.pending.values() if changed_at < cutoff)
     for screen in screens:
+        for changed_at, kind, check in screen.pending.values():
+            if changed_at < cutoff:
+                # Whether the screen refreshed since (its answer then did not show the change) or never did.
+                last = screen.answers.get(kind)
+                since = "no answer with a body" if last is None else f"last body sent {last[0] - changed_at:+.2f} s after"
+                before_end = started + args.duration - changed_at
+                print(f"  never shown: screen {screen.number}, {kind} {check}, {before_end:.1f} s before the end; {since}")
+    for screen in screens:
         screen.pending.clear()
     loop.close()
     machine = cpu.pop("machine")
