@@ -159,10 +159,14 @@ class Changes:
 
 
 def seen(screen: Screen, kind: str, sent: float, received: float, text: str) -> list[float]:
-    """The delays of the changes that an answer to ``screen``, sent after them, shows: no longer awaited."""
+    """The delays of the changes that an answer to ``screen``, received after them, shows: no longer awaited.
+
+    Received, not sent: a GET sent a moment before the change's commit may be served after it, from the committed
+    data; the screen then shows the change, and the next GET, told of it, finds its ETag current (204). What the
+    answer shows is the proof: each check (a new row, a new status label, a row gone) fails on the state before."""
     delays = []
     for key, (changed_at, where, check) in list(screen.pending.items()):
-        if where == kind and changed_at < sent and shows(text, check):
+        if where == kind and changed_at < received and shows(text, check):
             delays.append(received - changed_at)
             del screen.pending[key]
     return delays

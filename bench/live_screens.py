@@ -66,7 +66,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import live_push, own_database
-from bench.live_changes import Changes, new_order_data, run_changer, seen
+from bench.live_changes import Changes, new_order_data, run_changer, seen, shows
 from bench.live_push import Streams, body_pieces, read_head
 from bench.webhook import (
     CpuMeter,
@@ -404,7 +404,11 @@ def run_size(args, servers: Servers, screens: list[Screen], establishments: list
             if changed_at < cutoff:
                 # Whether the screen refreshed since (its answer then did not show the change) or never did.
                 last = screen.answers.get(kind)
-                since = "no answer with a body" if last is None else f"last body sent {last[0] - changed_at:+.2f} s after"
+                since = (
+                    "no answer with a body"
+                    if last is None
+                    else f"last body sent {last[0] - changed_at:+.3f} s after, showing it: {shows(last[2](), check)}"
+                )
                 before_end = started + args.duration - changed_at
                 print(f"  never shown: screen {screen.number}, {kind} {check}, {before_end:.1f} s before the end; {since}")
     for screen in screens:
