@@ -197,6 +197,9 @@ class Figures:
     reasons: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     # The latencies again by why the GET was sent and how it was answered: which of them make the p95.
     latencies_by: dict[tuple[str, int], list[float]] = field(default_factory=lambda: defaultdict(list))
+    # How late the client's own loop woke from a short sleep: a latency counts from when its GET was due, so a client
+    # busy elsewhere (thousands of streams, the changes' checks) adds its own delay to the server's.
+    loop_lags: list[float] = field(default_factory=list)
 
 
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
@@ -356,6 +359,19 @@ async def poll(port: int, screens: list[Screen], duration: float, connections: i
 # The run ------------------------------------------------------------------------
 
 
+LAG_STEP_SECONDS = 0.01
+
+
+async def timing_lag(work, figures: Figures):
+    """``work``, while the loop's lag is sampled every LAG_STEP_SECONDS."""
+    task = asyncio.ensure_future(work)
+    while not task.done():
+        before = time.perf_counter()
+        await asyncio.sleep(LAG_STEP_SECONDS)
+        figures.loop_lags.append(time.perf_counter() - before - LAG_STEP_SECONDS)
+    return await task
+
+
 def quantile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else (values[0] if values else 0.0)
 
@@ -388,9 +404,9 @@ def run_size(args, servers: Servers, screens: list[Screen], establishments: list
     started = time.perf_counter()
     if push:
         refreshes.figures = figures
-        loop.run_until_complete(live_push.measure(streams, refreshes, pool, args.duration))
+        loop.run_until_complete(timing_lag(live_push.measure(streams, refreshes, pool, args.duration), figures))
     else:
-        loop.run_until_complete(poll(servers.port, screens, args.duration, args.connections, figures))
+        loop.run_until_complete(timing_lag(poll(servers.port, screens, args.duration, args.connections, figures), figures))
     elapsed = time.perf_counter() - started
     cpu = meter.stop()
     client = {"client": _own_cpu() - client_before, "changer": cpu_seconds(changer.pid)}
@@ -462,6 +478,11 @@ def report(result: dict, figures: Figures, cpu: dict, machine: float, client: di
         f"  max {max(figures.latencies, default=0) * 1000:.0f} ms"
     )
     print(f"  not modified: {result['not_modified']:.1%}")
+    lags = figures.loop_lags
+    print(
+        f"  the client's own loop, late by: p50 {quantile(lags, 50) * 1000:.1f} ms  p95 {quantile(lags, 95) * 1000:.1f} ms"
+        f"  p99 {quantile(lags, 99) * 1000:.1f} ms  max {max(lags, default=0) * 1000:.0f} ms"
+    )
     for (reason, status), values in sorted(figures.latencies_by.items()):
         print(
             f"    sent on {reason}, answered {status}: {len(values)} ({len(values) / max(1, gets):.0%}),"
