@@ -49,7 +49,8 @@ def test_plain_http_is_refused_where_production_requires_https_behind_its_proxy(
     assert StreamRequest(behind_proxy, STREAM_PATH.match(path)).acceptable
 
 
-def answer_to(headers: dict[str, str]) -> list[dict]:
+def answer_to(headers: dict[str, str], redis_url: str = "redis://127.0.0.1:6379/0", screens: int = 1) -> list[dict]:
+    """What one stream process sends to ``screens`` pages asking with ``headers``, one after the other."""
     sent = []
 
     async def receive():
@@ -61,7 +62,12 @@ def answer_to(headers: dict[str, str]) -> list[dict]:
     async def django_app(scope, receive, send):
         raise AssertionError("a stream URL reached Django")
 
-    asyncio.run(Streams(django_app, "redis://127.0.0.1:6379/0")(scope("/e/7/orders/live/stream/", headers), receive, send))
+    async def ask() -> None:
+        streams = Streams(django_app, redis_url)
+        for _ in range(screens):
+            await streams(scope("/e/7/orders/live/stream/", headers), receive, send)
+
+    asyncio.run(ask())
     return sent
 
 
@@ -113,27 +119,8 @@ def test_each_redis_database_announces_on_a_channel_of_its_own():
 
 
 def test_streams_refused_while_redis_is_away_are_logged_together_not_one_line_each(caplog):
-    async def django_app(scope, receive, send):
-        raise AssertionError("a stream URL reached Django")
-
-    async def receive():
-        return {"type": "http.disconnect"}
-
-    sent = []
-
-    async def send(message):
-        sent.append(message)
-
     # Nothing listens on port 1: every check fails at once, as with Redis down.
-    streams = Streams(django_app, "redis://127.0.0.1:1/0")
-    path = "/e/7/orders/live/stream/"
-    request = scope(path, {"host": "127.0.0.1:8001", "cookie": "sessionid=" + "a1" * 16})
-
-    async def three_screens():
-        for _ in range(3):
-            await streams(request, receive, send)
-
     with caplog.at_level("WARNING", logger="orders.live_stream"):
-        asyncio.run(three_screens())
+        sent = answer_to({"host": "127.0.0.1:8001", "cookie": "sessionid=" + "a1" * 16}, "redis://127.0.0.1:1/0", screens=3)
     assert [message["status"] for message in sent if message["type"] == "http.response.start"] == [204, 204, 204]
     assert len([record for record in caplog.records if "refused" in record.getMessage()]) == 1
