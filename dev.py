@@ -179,7 +179,7 @@ TEST_PROCESSES = "3"
 
 def pytest_command(args: list[str]) -> list[str]:
     """pytest in parallel processes, unless the arguments say how many (``-n 0``: in this process alone)."""
-    told = any(arg in {"-n", "--numprocesses"} or arg.startswith(("-n", "--numprocesses=")) for arg in args)
+    told = any(arg.startswith(("-n", "--numprocesses")) for arg in args)
     return [str(PYTHON), "-m", "pytest", *([] if told else ["-n", TEST_PROCESSES]), *args]
 
 
