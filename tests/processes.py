@@ -52,8 +52,9 @@ def django_env(database_url: str, **variables: str) -> dict[str, str]:
     )
 
 
-def current_database_url() -> str:
-    """The URL of the database Django is using right now (the test database during a test)."""
+def current_database_url(name: str | None = None) -> str:
+    """The URL of the database Django is using right now (the test database during a test), or of the database
+    ``name`` on the same server."""
     from django.db import connection
 
     settings_dict = connection.settings_dict
@@ -63,7 +64,7 @@ def current_database_url() -> str:
     # The embedded PostgreSQL's host is the folder of its socket, written percent-encoded.
     host = quote(settings_dict.get("HOST") or "127.0.0.1", safe="")
     port = settings_dict.get("PORT")
-    return f"postgres://{credentials}{host}{f':{port}' if port else ''}/{settings_dict['NAME']}"
+    return f"postgres://{credentials}{host}{f':{port}' if port else ''}/{name or settings_dict['NAME']}"
 
 
 def peer_env(request: pytest.FixtureRequest, database_url: str | None = None, **variables: str) -> dict[str, str]:

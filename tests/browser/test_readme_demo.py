@@ -20,7 +20,7 @@ import psycopg2
 import pytest
 import requests
 
-from tests.processes import REPO_ROOT, free_port, wait_until
+from tests.processes import REPO_ROOT, current_database_url, free_port, wait_until
 from tests.worker_fixture import purge_broker
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
@@ -102,8 +102,8 @@ def demo(tmp_path) -> Iterator[Demo]:
     admin = psycopg2.connect(host=host, port=port, user=server["USER"], password=server["PASSWORD"], dbname="postgres")
     admin.autocommit = True
     admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    password = f":{server['PASSWORD']}" if server["PASSWORD"] else ""
-    database_url = f"postgres://{server['USER']}{password}@{host}:{port}/{name}"
+    # Written as the test database's own URL: the embedded PostgreSQL's host is a socket folder, percent-encoded.
+    database_url = current_database_url(name)
     purge_broker(settings.CELERY_BROKER_URL)
     running = Demo(tmp_path, database_url, settings.CELERY_BROKER_URL)
     try:
