@@ -168,6 +168,12 @@ def waiting_tests(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def started_pid(folder: Path) -> str:
+    """The waiting test's pid once it has written it ("" before: the file exists a moment before its content)."""
+    path = folder / "started"
+    return path.read_text() if path.exists() else ""
+
+
 def dev_py_test(var_dir: Path, folder: Path, *args: str) -> subprocess.Popen:
     """``python3 dev.py test`` on a machine without DATABASE_URL / CELERY_BROKER_URL, the servers in ``var_dir``."""
     # As typed in a terminal: none of this run's services, nor of its parallel processes.
@@ -192,7 +198,7 @@ def dev_py_test(var_dir: Path, folder: Path, *args: str) -> subprocess.Popen:
 
 def test_dev_py_test_stopped_with_ctrl_c_leaves_no_server(var_dir, waiting_tests):
     run = dev_py_test(var_dir, waiting_tests, str(waiting_tests))
-    wait_until(lambda: (waiting_tests / "started").exists(), timeout=60, what="the tests to start")
+    wait_until(lambda: started_pid(waiting_tests), timeout=60, what="the tests to start")
     assert serving(var_dir)
 
     os.killpg(run.pid, signal.SIGINT)
@@ -203,8 +209,8 @@ def test_dev_py_test_stopped_with_ctrl_c_leaves_no_server(var_dir, waiting_tests
 
 def test_after_dev_py_is_killed_outright_its_tests_stop_and_the_next_run_works(var_dir, waiting_tests):
     run = dev_py_test(var_dir, waiting_tests, str(waiting_tests))
-    wait_until(lambda: (waiting_tests / "started").exists(), timeout=60, what="the tests to start")
-    tests = psutil.Process(int((waiting_tests / "started").read_text()))
+    wait_until(lambda: started_pid(waiting_tests), timeout=60, what="the tests to start")
+    tests = psutil.Process(int(started_pid(waiting_tests)))
 
     run.kill()
     run.wait()
