@@ -115,7 +115,8 @@ def apply_status(order: Order, state: dict, *, happened_at: datetime, locked: bo
 def _facts_of(order: Order) -> dict[str, Any]:
     """What apply_status weighs an event against, in one query (read under the order's lock).
 
-    - newest_applied: HubRise's time of the newest event of the order already applied;
+    - newest_applied: HubRise's time of the newest order event already applied, or found
+      already true here (an older event arriving after it is stale either way);
     - sent_status, sent_at, delivered_at: the last status change we delivered for the order (the
       status, when the call started, when HubRise answered), all None unless HubRise answered;
       not the create, as a change made at HubRise always follows the order's creation there;
@@ -128,7 +129,11 @@ def _facts_of(order: Order) -> dict[str, Any]:
 
 
 def _facts_queryset(order_id: int):
-    applied = InboundEvent.objects.filter(order=OuterRef("pk"), outcome=Outcome.APPLIED, created_at__isnull=False)
+    # An event that found the order already at its status says as much of HubRise's clock as one
+    # that changed it. A courier's events run on the delivery's own history (hubrise_sync.deliveries).
+    known = InboundEvent.objects.filter(
+        order=OuterRef("pk"), resource_type="order", outcome__in=(Outcome.APPLIED, Outcome.NO_CHANGE), created_at__isnull=False
+    )
     delivered = DeliveryAttempt.objects.filter(
         message__order=OuterRef("pk"),
         message__kind__in=kinds.carrying_status(),
@@ -136,7 +141,7 @@ def _facts_queryset(order_id: int):
     ).order_by("-started_at", "-id")
     history = StatusChange.objects.filter(order=OuterRef("pk")).order_by("-at", "-id")
     return Order.objects.filter(pk=order_id).values(
-        newest_applied=Subquery(applied.order_by("-created_at").values("created_at")[:1]),
+        newest_applied=Subquery(known.order_by("-created_at").values("created_at")[:1]),
         sent_status=Subquery(delivered.values("message__status")[:1]),
         sent_at=Subquery(delivered.values("started_at")[:1]),
         delivered_at=Subquery(delivered.values("message__delivered_at")[:1]),

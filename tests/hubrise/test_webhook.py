@@ -147,6 +147,37 @@ def test_an_event_older_than_a_change_made_here_does_not_overwrite_it(client, or
     assert "our order changed later (to accepted" in InboundEvent.objects.get().detail
 
 
+def status_event(event_id: str, status: str, created_at: str) -> bytes:
+    """An order.update of the linked order: the POS set ``status`` at ``created_at``."""
+    body = fixture_json("order_update_accepted")
+    body.update(id=event_id, created_at=created_at)
+    body["new_state"]["status"] = status
+    return json.dumps(body).encode()
+
+
+def test_an_event_that_finds_the_status_already_ours_still_outdates_older_events(client, order):
+    # At HubRise: accepted (17:10), received (17:20), accepted again (17:30); the 17:20 event comes last.
+    post_callback(client, status_event("e1", "accepted", "2021-06-24T17:10:00+02:00"))
+    again = post_callback(client, status_event("e3", "accepted", "2021-06-24T17:30:00+02:00"))
+    late = post_callback(client, status_event("e2", "received", "2021-06-24T17:20:00+02:00"))
+
+    assert outcome_of(again) == Outcome.NO_CHANGE
+    assert outcome_of(late) == Outcome.IGNORED_OUTDATED
+    order.refresh_from_db()
+    assert order.status == "accepted"
+    assert "a newer HubRise change (of 2021-06-24 17:30:00) was already applied" in InboundEvent.objects.get(event_id="e2").detail
+
+
+def test_a_courier_event_does_not_outdate_an_older_status_event_arriving_after_it(client, order):
+    post_callback(client, delivery_event("d1", "pickup_enroute", "2021-06-24T19:05:00+02:00"))
+
+    late = post_callback(client, status_event("e1", "in_preparation", "2021-06-24T18:50:00+02:00"))
+
+    assert outcome_of(late) == Outcome.APPLIED
+    order.refresh_from_db()
+    assert order.status == "in_preparation"
+
+
 def test_events_delivered_late_but_in_order_are_all_applied(client, order):
     # After an outage HubRise redelivers in a burst: each applies, though our clock says "now".
     for name in ("order_update_rejected_with_cause", "order_update_accepted", "order_update_in_preparation"):
