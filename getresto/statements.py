@@ -212,10 +212,14 @@ def insert_together(*groups: Sequence[Model], parent: Model | None = None) -> No
     """INSERT several groups of new objects, each of one model, in one statement (one round trip), and give them
     their ids: ``insert`` for rows that do not refer to each other (an order's items and its payments, say).
 
-    ``parent``: a new object, not written yet, that every row refers to by a foreign key (the order of its
+    ``parent``: a new object, not written yet, that the rows refer to by a foreign key (the order of its
     lines). Its id is taken from its sequence within the same statement (a round trip less than ``next_id``)
     and given to it; its row is written later in the transaction, PostgreSQL checking the foreign keys at
     the commit.
+
+    A group may also refer to the rows of an earlier group of the call, by a foreign key to that group's
+    model (an order's item options to its items): each row's value is then the id its object gets in the
+    same statement.
 
     The statement is built once per sequence of models and numbers of rows, while each group has at most
     ``ROWS_KEPT`` rows (else the parent's id is taken and each group inserted on its own).
@@ -229,31 +233,56 @@ def insert_together(*groups: Sequence[Model], parent: Model | None = None) -> No
         return
     connection = connections[router.db_for_write(type(groups[0][0]))]
     shape = tuple((type(group[0]), len(group)) for group in groups)
-    sql, fields_of, links, relations_of = _together_statement(shape, connection.alias, None if parent is None else type(parent))
+    statement = _together_statement(shape, connection.alias, None if parent is None else type(parent))
+    # Where each object of a group that others refer to stands in it (1 for the first): the id it gets.
+    places = [{id(instance): place for place, instance in enumerate(group, 1)} for group in groups]
     params = []
-    for group, fields, relations in zip(groups, fields_of, relations_of, strict=True):
+    for group, fields, relations, to_groups in zip(
+        groups, statement.fields_of, statement.relations_of, statement.group_links, strict=True
+    ):
         for instance in group:
             params.extend(prepared_values(instance, fields, connection, relations))
+            for key, index in to_groups:
+                params.append(_place_in(places[index], key.get_cached_value(instance, None), key))
     with connection.cursor() as cursor:
-        execute(cursor, sql, params)
+        execute(cursor, statement.sql, params)
         row = cursor.fetchone()
     if parent is not None:
         parent.pk, row = row[0], row[1:]
-    for group, ids, link in zip(groups, row, links, strict=True):
+    for group, ids, link, to_groups in zip(groups, row, statement.links, statement.group_links, strict=True):
         for instance, pk in zip(group, ids, strict=True):
             if link is not None:
                 # Through the relation's descriptor: it sets the column's value and keeps the parent object.
                 setattr(instance, link.name, parent)
+            for key, _index in to_groups:
+                # Its object got its id above (an earlier group): the column takes it.
+                setattr(instance, key.name, key.get_cached_value(instance))
             mark_inserted(instance, pk, connection.alias)
+
+
+def _place_in(places: dict[int, int], related: Model | None, field: Any) -> int:
+    place = places.get(id(related))
+    if place is None:
+        raise ValueError(f"{field} refers to an object that is not among the rows written with it")
+    return place
+
+
+@dataclass(frozen=True)
+class _Together:
+    sql: str
+    # For each group: the fields whose values are parameters, its link to the parent (or None), the relations
+    # to check for unsaved objects, and its foreign keys to an earlier group's rows (with that group's index).
+    fields_of: list[list]
+    links: list
+    relations_of: list
+    group_links: list[tuple[tuple[Any, int], ...]]
 
 
 # Bounded: the shapes of orders' lines vary (a kept statement per shape, like _insert_statement's per number of rows).
 @functools.lru_cache(maxsize=256)
-def _together_statement(
-    shape: tuple[tuple[type[Model], int], ...], alias: str, parent: type[Model] | None
-) -> tuple[str, list[list], list, list]:
+def _together_statement(shape: tuple[tuple[type[Model], int], ...], alias: str, parent: type[Model] | None) -> _Together:
     quote = connections[alias].ops.quote_name
-    parts, fields_of, links, relations_of, ids = [], [], [], [], []
+    parts, fields_of, links, relations_of, group_links, ids = [], [], [], [], [], []
     if parent is not None:
         meta = parent._meta
         # nextval is volatile: PostgreSQL evaluates this part once, however many rows read it.
@@ -262,16 +291,38 @@ def _together_statement(
     for index, (model, count) in enumerate(shape):
         link = None
         if parent is not None:
-            link = next(f for f in model._meta.concrete_fields if f.many_to_one and f.related_model is parent)
-        sql, fields = _insert_statement(model, alias, count, None, link)
+            # None for a group whose rows refer to the parent only through another group's (options, through items).
+            link = next((f for f in _foreign_keys(model) if f.related_model is parent), None)
+        earlier = {shape[i][0]: i for i in range(index)}
+        to_groups = tuple(
+            (field, earlier[field.related_model])
+            for field in _foreign_keys(model)
+            if field is not link and field.related_model in earlier
+        )
+        id_of_group = {field: _id_in_group(quote(shape[i][0]._meta.pk.column), i) for field, i in to_groups}
+        sql, fields = _insert_statement(model, alias, count, None, link, tuple(id_of_group.items()))
         parts.append(f"g{index} AS ({sql})")
         fields_of.append(fields)
         links.append(link)
-        relations_of.append(None if link is None else tuple(field for field in fields if field.is_relation))
+        group_links.append(to_groups)
+        # The relations still checked for an unsaved object: not those whose ids the statement takes.
+        relations_of.append(None if link is None and not to_groups else tuple(field for field in fields if field.is_relation))
         # Each group's ids in the order of its rows, as RETURNING gives them (what bulk_create relies on too).
         # Only our own names and placeholders are formatted in.
         ids.append(f"ARRAY(SELECT {quote(model._meta.pk.column)} FROM g{index})")  # noqa: S608
-    return f"WITH {', '.join(parts)} SELECT {', '.join(ids)}", fields_of, links, relations_of
+    sql = f"WITH {', '.join(parts)} SELECT {', '.join(ids)}"
+    return _Together(sql=sql, fields_of=fields_of, links=links, relations_of=relations_of, group_links=group_links)
+
+
+def _foreign_keys(model: type[Model]) -> list:
+    # A one-to-one key (an order's HubRise link) is a foreign key too.
+    return [f for f in model._meta.concrete_fields if f.many_to_one or f.one_to_one]
+
+
+def _id_in_group(pk_column: str, index: int) -> str:
+    # The id of the group's row at the place given as the parameter: RETURNING gives them in the rows' order,
+    # as the ids handed back to the objects below rely on too. Only our own names are formatted in.
+    return f"(ARRAY(SELECT {pk_column} FROM g{index}))[%s]"  # noqa: S608
 
 
 def prepared_values(instance: Model, fields: Sequence[Any], connection, relations: Sequence[Any] | None = None) -> list[Any]:
@@ -480,15 +531,19 @@ ROWS_KEPT = 16
 
 @functools.cache
 def _insert_statement(
-    model: type[Model], alias: str, count: int, skip_conflicts_on: str | None, link: Any = None
+    model: type[Model], alias: str, count: int, skip_conflicts_on: str | None, link: Any = None, computed: tuple = ()
 ) -> tuple[str, list]:
-    """``link``: a foreign key whose value is the id taken by ``insert_together``'s ``p``, not a parameter."""
+    """``link``: a foreign key whose value is the id taken by ``insert_together``'s ``p``, not a parameter.
+    ``computed``: (field, SQL) pairs, columns written last whose values are those expressions (each row's
+    parameters for them follow its fields' values)."""
     meta = model._meta
     quote = connections[alias].ops.quote_name
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    columns = ", ".join(quote(field.column) for field in fields)
-    # No value is formatted in: placeholders, and the parent's id read from the statement's own ``p``.
-    row = f"({', '.join('(SELECT id FROM p)' if field is link else '%s' for field in fields)})"  # noqa: S608
+    expressions = dict(computed)
+    fields = [field for field in meta.concrete_fields if not field.primary_key and field not in expressions]
+    columns = ", ".join(quote(field.column) for field in [*fields, *expressions])
+    # No value is formatted in: placeholders, the parent's id read from the statement's own ``p``, our own SQL.
+    values = ["(SELECT id FROM p)" if field is link else "%s" for field in fields] + list(expressions.values())
+    row = f"({', '.join(values)})"
     fields = [field for field in fields if field is not link]
     conflict = f" ON CONFLICT ({quote(meta.get_field(skip_conflicts_on).column)}) DO NOTHING" if skip_conflicts_on else ""
     # Only the model's own names are formatted in; every value is a parameter.

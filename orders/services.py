@@ -225,7 +225,7 @@ def create_order(
     )
     # Its row is written last, numbered (orders.recording); its lines and messages refer to its id meanwhile,
     # taken in the lines' statement.
-    lines = _write_lines(order, data)
+    lines = _write_lines(order, data, _receivers_rows(order, source, facts or {}))
     if confirmed_time is not None and order.status in _HAS_READY_TIME:
         ReadyTimeChange.objects.create(
             order=order, at=now, actor=actor, source=source, source_detail=source_detail, confirmed_time=confirmed_time
@@ -298,11 +298,18 @@ class WrittenLines:
     history: list[StatusChange]
 
 
-def _write_lines(order: Order, data: NewOrder) -> dict[str, list]:
-    """Every line of the order, the items and the other lines in one statement, the options in another (they
-    refer to the items' ids); the objects written, by relation name (the options: each item's list)."""
+def _receivers_rows(order: Order, source: str, facts: dict) -> list[list]:
+    """The rows order_rows' receivers want written with the order (signals.order_rows), a list per model."""
+    answers = signals.order_rows.send(sender=Order, order=order, source=source, facts=facts)
+    return [group for _receiver, groups in answers if groups for group in groups if group]
+
+
+def _write_lines(order: Order, data: NewOrder, other_rows: list[list]) -> dict[str, list]:
+    """Every line of the order in one statement, the options with the ids their items get in it, and
+    ``other_rows``; the lines written, by relation name (the options: each item's list)."""
+    items = _new_items(order, data.items)
     lines = {
-        "items": _new_items(order, data.items),
+        "items": items,
         "deals": [statements.new(Deal, order=order, key=d.key, name=d.name, ref=d.ref) for d in data.deals],
         "discounts": [
             statements.new(Discount, order=order, position=i, name=d.name, ref=d.ref, price_off=d.price_off)
@@ -317,9 +324,10 @@ def _write_lines(order: Order, data: NewOrder) -> dict[str, list]:
             for i, p in enumerate(data.payments)
         ],
     }
+    options = _new_options(items, data.items)
     # The order's rows run on every order: their SQL is built once (getresto.statements).
-    statements.insert_together(*lines.values(), parent=order)
-    lines["options"] = _write_options(lines["items"], data.items)
+    statements.insert_together(*lines.values(), [option for of_item in options for option in of_item], *other_rows, parent=order)
+    lines["options"] = options
     return lines
 
 
@@ -356,15 +364,19 @@ def _new_items(order: Order, new_items: tuple[NewItem, ...]) -> list[OrderItem]:
 
 def _write_options(items: list[OrderItem], new_items: tuple[NewItem, ...]) -> list[list[OrderItemOption]]:
     """The options of items just written, in one INSERT; each item's, in the items' order."""
-    options_of_items = [
+    options_of_items = _new_options(items, new_items)
+    statements.insert([option for options in options_of_items for option in options])
+    return options_of_items
+
+
+def _new_options(items: list[OrderItem], new_items: tuple[NewItem, ...]) -> list[list[OrderItemOption]]:
+    return [
         [
             statements.new(OrderItemOption, item=saved, position=position, **option.__dict__)
             for position, option in enumerate(item.options)
         ]
         for saved, item in zip(items, new_items, strict=True)
     ]
-    statements.insert([option for options in options_of_items for option in options])
-    return options_of_items
 
 
 @transaction.atomic

@@ -15,6 +15,13 @@ from django.dispatch import Signal
 # read about the establishment in the request, orders.extensions.intake_facts; empty elsewhere)
 order_created = Signal()
 
+# kwargs: order (Order, not written yet: no id, no ref, no lines), source, facts (as order_created's). Sent by
+# create_order before it writes anything. A receiver returns the rows it wants written with the order, in the
+# statement of its lines: a list of groups, each a list of new objects of one model (getresto.statements.new) that
+# refer to the order; or None. They cost no round trip of their own, which the intake API's throughput is mostly made
+# of. Rows that need the order's id or lines in hand belong to order_created.
+order_rows = Signal()
+
 # kwargs: order (Order, already saved with the new status), change (StatusChange)
 status_changed = Signal()
 

@@ -27,14 +27,13 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import Case, Exists, F, Model, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from getresto import statements
@@ -90,29 +89,27 @@ def _not_leased(now: datetime) -> Q:
 # New -------------------------------------------------------------------------------
 
 
-def new(
-    order: Order,
-    connection: Connection,
-    kind: str,
-    *,
-    status: str,
-    change: StatusChange | None = None,
-    with_rows: Sequence[Model] = (),
+def new(order: Order, connection: Connection, kind: str, *, status: str, change: StatusChange | None = None) -> OutboxMessage:
+    """A message written in the order's transaction: held while the connection is broken, else due now."""
+    message = unwritten(order, connection, kind, status=status, change=change)
+    # Every status change writes one: its SQL is built once.
+    statements.insert([message])
+    return message
+
+
+def unwritten(
+    order: Order, connection: Connection, kind: str, *, status: str, change: StatusChange | None = None
 ) -> OutboxMessage:
-    """A message written in the order's transaction: held while the connection is broken, else due now.
-    ``with_rows``: new objects of one model, inserted in the same statement (one round trip)."""
+    """``new``'s message, for its caller to write (a new order's create, in the order's own statement)."""
     now = timezone.now()
     held = connection.is_broken
     fields = _lifecycle(State.HELD if held else State.PENDING, next_attempt_at=now)
     if not held:
         # Its drain is woken once the transaction commits; the sweep leaves it alone until then.
         fields["queued_until"] = now + requeue_after()
-    message = statements.new(
+    return statements.new(
         OutboxMessage, order=order, connection=connection, kind=kind, status=status, change=change, created_at=now, **fields
     )
-    # Every order and status change writes one: its SQL is built once.
-    statements.insert_together(with_rows, [message])
-    return message
 
 
 # Claim and release -----------------------------------------------------------------

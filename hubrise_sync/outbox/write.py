@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from django.db import transaction
-from django.db.models import Model
 
 from hubrise_sync.models import Connection, OrderLink, OutboxMessage
 from hubrise_sync.outbox import state, wake
@@ -32,17 +29,20 @@ def pushed_connection(order: Order) -> Connection | None:
 
 
 def write_message(
-    order: Order,
-    connection: Connection,
-    kind: str,
-    *,
-    status: str,
-    change: StatusChange | None = None,
-    with_rows: Sequence[Model] = (),
+    order: Order, connection: Connection, kind: str, *, status: str, change: StatusChange | None = None
 ) -> OutboxMessage:
-    """Writes the message in the current transaction and wakes a drain once it commits; ``with_rows``: new objects of
-    one model inserted in the message's statement."""
-    message = state.new(order, connection, kind, status=status, change=change, with_rows=with_rows)
+    """Writes the message in the current transaction and wakes a drain once it commits."""
+    return _woken_after_commit(state.new(order, connection, kind, status=status, change=change))
+
+
+def message_for_new_order(order: Order, connection: Connection, kind: str, *, status: str) -> OutboxMessage:
+    """``write_message``'s message for an order not written yet, left for the order's own statement to write
+    (orders.signals.order_rows); its drain is woken all the same once the transaction commits."""
+    return _woken_after_commit(state.unwritten(order, connection, kind, status=status))
+
+
+def _woken_after_commit(message: OutboxMessage) -> OutboxMessage:
     if message.state == state.State.PENDING:
+        # Read at the commit: by then the message is written and has its id.
         transaction.on_commit(lambda: wake.publish([message.pk]))
     return message

@@ -161,6 +161,23 @@ def test_a_large_order_stores_every_line_in_order(client):
     assert order.total == Decimal("380.00")
 
 
+def test_each_option_is_stored_on_its_own_item_when_some_items_have_none(client):
+    """The options are written in the items' statement, each with the id its item gets there."""
+    items = [
+        item(product_name="Burger", options=[{"option_list_name": "Cuisson", "name": "À point"}]),
+        item(product_name="Frites"),
+        item(product_name="Salade", options=[{"option_list_name": "Sauce", "name": n} for n in ("Miel", "Moutarde")]),
+    ]
+
+    response = client.post(URL, {"items": items}, format="json")
+
+    assert response.status_code == 201, response.json()
+    order = Order.objects.get(pk=response.json()["id"])
+    stored = [(i.product_name, [o.name for o in i.options.order_by("position")]) for i in order.items.order_by("position")]
+    assert stored == [("Burger", ["À point"]), ("Frites", []), ("Salade", ["Miel", "Moutarde"])]
+    assert [(i["product_name"], [o["name"] for o in i["options"]]) for i in response.json()["items"]] == stored
+
+
 def test_a_minimal_order_gets_status_new_and_a_ref(client):
     response = client.post(URL, {"items": [item()]}, format="json")
 

@@ -25,10 +25,10 @@ BODY = {
     "service_type": "eat_in",
     "payments": [{"name": "Carte bancaire", "ref": "CB", "amount": "21.00 EUR"}],
 }
-# The API key (with the establishment, its menu and HubRise connection, and whether it has printers), the order's
-# id with its items and payment, their options, the printers (none read for an establishment without any), the
-# HubRise link and outbox message, and one statement for the order's row, its history, the counter, the number and
-# the list's version: no read of what was just written. BEGIN and COMMIT aside.
+# The API key (with the establishment, its menu and HubRise connection, and whether it has printers), one statement
+# for the order's id with its items, their options, its payment, its HubRise link and outbox message, the printers
+# (none read for an establishment without any), and one statement for the order's row, its history, the counter,
+# the number and the list's version: no read of what was just written. BEGIN and COMMIT aside.
 MAX_QUERIES = 10
 
 

@@ -9,29 +9,23 @@ from hubrise_sync import mapping
 from hubrise_sync.models import OrderLink
 from hubrise_sync.outbox.kind import Kind, Sending
 from hubrise_sync.outbox.result import Outcome, Result, call
-from hubrise_sync.outbox.write import connection_of, write_message
+from hubrise_sync.outbox.write import connection_of, message_for_new_order, write_message
 from orders import signals
 from orders.models import Order, StatusChange
 
 NAME = "create"
 
 
-def on_order_created(sender: type, order: Order, source: str, **kwargs: object) -> None:
+def rows_of_new_order(sender: type, order: Order, source: str, **kwargs: object) -> list[list] | None:
+    """The new order's link and create message, written in the order's own statement (orders.signals.order_rows)."""
     # An order that came from HubRise is already there.
     if source == StatusChange.Source.HUBRISE:
-        return
+        return None
     connection = connection_of(order.establishment_id, order.establishment)
     if connection is None:
-        return
-    # The order was created in this transaction: it has no link yet. Every new order writes one, in the
-    # message's statement.
-    write_message(
-        order,
-        connection,
-        NAME,
-        status=order.status,
-        with_rows=[statements.new(OrderLink, order=order, location_id=connection.location_id)],
-    )
+        return None
+    link = statements.new(OrderLink, order=order, location_id=connection.location_id)
+    return [[link], [message_for_new_order(order, connection, NAME, status=order.status)]]
 
 
 def push(order: Order, connection) -> None:
@@ -80,6 +74,6 @@ KIND = Kind(
     name=NAME,
     label=_("Create the order"),
     send=send,
-    receivers=((signals.order_created, on_order_created),),
+    receivers=((signals.order_rows, rows_of_new_order),),
     look_up_before_retry=True,
 )
