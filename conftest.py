@@ -77,3 +77,13 @@ def worker_applies_at_once(monkeypatch):
     monkeypatch.setitem(app.conf, "task_always_eager", True)
     # A drain queued by an earlier test for a worker that never ran would make this one wait for it.
     broker.forget_queued_drains(broker.redis_client())
+
+
+@pytest.fixture(autouse=True)
+def each_test_starts_in_the_default_language():
+    """A request through the test client activates its language for the thread and leaves it active: a test
+    that asked in English made the next one on that process speak English."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
