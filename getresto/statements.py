@@ -208,32 +208,34 @@ def insert(objects: Sequence[Model], *, skip_conflicts_on: str | None = None) ->
     return len(ids)
 
 
-def insert_together(*groups: Sequence[Model], parent: Model | None = None) -> None:
+def insert_together(*groups: Sequence[Model], parent: Model | None = None, then: Then | None = None) -> tuple | None:
     """INSERT several groups of new objects, each of one model, in one statement (one round trip), and give them
     their ids: ``insert`` for rows that do not refer to each other (an order's items and its payments, say).
 
     ``parent``: a new object, not written yet, that the rows refer to by a foreign key (the order of its
     lines). Its id is taken from its sequence within the same statement (a round trip less than ``next_id``)
-    and given to it; its row is written later in the transaction, PostgreSQL checking the foreign keys at
-    the commit.
+    and given to it; its row is written by ``then`` or later in the transaction, PostgreSQL checking the
+    foreign keys at the commit.
 
     A group may also refer to the rows of an earlier group of the call, by a foreign key to that group's
     model (an order's item options to its items): each row's value is then the id its object gets in the
     same statement.
 
+    ``then``: more of the same statement (the parent's own row, say); returns what it hands back.
+
     The statement is built once per sequence of models and numbers of rows, while each group has at most
     ``ROWS_KEPT`` rows (else the parent's id is taken and each group inserted on its own).
     """
+    if then is not None and parent is None:
+        raise ValueError("then reads the parent's id: give the parent")
     groups = tuple(group for group in groups if group)
-    if len(groups) < (2 if parent is None else 1) or any(len(group) > ROWS_KEPT for group in groups):
-        if parent is not None:
-            parent.pk = next_id(type(parent))
-        for group in groups:
-            insert(group)
-        return
-    connection = connections[router.db_for_write(type(groups[0][0]))]
+    if any(len(group) > ROWS_KEPT for group in groups) or (parent is None and len(groups) < 2):
+        return _insert_apart(groups, parent, then)
+    connection = connections[router.db_for_write(type(parent if parent is not None else groups[0][0]))]
     shape = tuple((type(group[0]), len(group)) for group in groups)
-    statement = _together_statement(shape, connection.alias, None if parent is None else type(parent))
+    statement = _together_statement(
+        shape, connection.alias, None if parent is None else type(parent), None if then is None else (then.ctes, then.returns)
+    )
     # Where each object of a group that others refer to stands in it (1 for the first): the id it gets.
     places = [{id(instance): place for place, instance in enumerate(group, 1)} for group in groups]
     params = []
@@ -244,11 +246,14 @@ def insert_together(*groups: Sequence[Model], parent: Model | None = None) -> No
             params.extend(prepared_values(instance, fields, connection, relations))
             for key, index in to_groups:
                 params.append(_place_in(places[index], key.get_cached_value(instance, None), key))
+    if then is not None:
+        params.extend(then.params)
     with connection.cursor() as cursor:
         execute(cursor, statement.sql, params)
         row = cursor.fetchone()
     if parent is not None:
         parent.pk, row = row[0], row[1:]
+    row, handed_back = row[: len(groups)], row[len(groups) :]
     for group, ids, link, to_groups in zip(groups, row, statement.links, statement.group_links, strict=True):
         for instance, pk in zip(group, ids, strict=True):
             if link is not None:
@@ -258,6 +263,35 @@ def insert_together(*groups: Sequence[Model], parent: Model | None = None) -> No
                 # Its object got its id above (an earlier group): the column takes it.
                 setattr(instance, key.name, key.get_cached_value(instance))
             mark_inserted(instance, pk, connection.alias)
+    return None if then is None else tuple(handed_back)
+
+
+@dataclass(frozen=True)
+class Then:
+    """The end of ``insert_together``'s statement: common table expressions after its inserts, which may read the
+    parent's id as ``(SELECT id FROM p)`` (``ctes``: "name AS (…), …", with %s placeholders), their parameters in
+    order, and what the statement hands back of them (``returns``: SQL expressions, comma-separated, without
+    parameters). ``ctes`` and ``returns`` are the statement's (one per pair, built and prepared once); ``params``
+    are each call's."""
+
+    ctes: str
+    returns: str
+    params: list
+
+
+def _insert_apart(groups: tuple[Sequence[Model], ...], parent: Model | None, then: Then | None) -> tuple | None:
+    """insert_together's work in several statements: an order too large for a kept one."""
+    if parent is not None:
+        parent.pk = next_id(type(parent))
+    for group in groups:
+        insert(group)
+    if then is None:
+        return None
+    connection = connections[router.db_for_write(type(parent))]
+    with connection.cursor() as cursor:
+        # Only our own SQL is formatted in; every value is a parameter.
+        cursor.execute(f"WITH p AS (SELECT %s::bigint AS id), {then.ctes} SELECT {then.returns}", [parent.pk, *then.params])
+        return tuple(cursor.fetchone())
 
 
 def _place_in(places: dict[int, int], related: Model | None, field: Any) -> int:
@@ -280,7 +314,9 @@ class _Together:
 
 # Bounded: the shapes of orders' lines vary (a kept statement per shape, like _insert_statement's per number of rows).
 @functools.lru_cache(maxsize=256)
-def _together_statement(shape: tuple[tuple[type[Model], int], ...], alias: str, parent: type[Model] | None) -> _Together:
+def _together_statement(
+    shape: tuple[tuple[type[Model], int], ...], alias: str, parent: type[Model] | None, then: tuple[str, str] | None
+) -> _Together:
     quote = connections[alias].ops.quote_name
     parts, fields_of, links, relations_of, group_links, ids = [], [], [], [], [], []
     if parent is not None:
@@ -310,6 +346,9 @@ def _together_statement(shape: tuple[tuple[type[Model], int], ...], alias: str, 
         # Each group's ids in the order of its rows, as RETURNING gives them (what bulk_create relies on too).
         # Only our own names and placeholders are formatted in.
         ids.append(f"ARRAY(SELECT {quote(model._meta.pk.column)} FROM g{index})")  # noqa: S608
+    if then is not None:
+        parts.append(then[0])
+        ids.append(then[1])
     sql = f"WITH {', '.join(parts)} SELECT {', '.join(ids)}"
     return _Together(sql=sql, fields_of=fields_of, links=links, relations_of=relations_of, group_links=group_links)
 

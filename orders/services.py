@@ -32,7 +32,7 @@ from orders.models import (
     StatusChange,
 )
 from orders.ready_time import default_ready_time
-from orders.recording import record_creation
+from orders.recording import creation, recorded
 from orders.status import FINISHED_STATUSES, REASON_REQUIRED, OrderStatus, can_staff_change, is_known_status, tab_of
 
 CENT = Decimal("0.01")
@@ -223,18 +223,17 @@ def create_order(
         total=order_total(data),
         item_count=int(sum((item.quantity for item in data.items), Decimal("0"))),
     )
-    # Its row is written last, numbered (orders.recording); its lines and messages refer to its id meanwhile,
-    # taken in the lines' statement.
-    lines = _write_lines(order, data, _receivers_rows(order, source, facts or {}))
+    actor_id = actor.pk if actor is not None else None
+    # One statement: the order's id from its sequence, its lines, what order_rows' receivers add, then its row,
+    # numbered, its history, counter and the list's version (orders.recording).
+    recording = creation(order, at=now, actor_id=actor_id, source=source, source_detail=source_detail)
+    lines, handed_back = _write_lines(order, data, _receivers_rows(order, source, facts or {}), recording)
+    first = recorded(order, handed_back, at=now, actor_id=actor_id, source=source, source_detail=source_detail)
     if confirmed_time is not None and order.status in _HAS_READY_TIME:
         ReadyTimeChange.objects.create(
             order=order, at=now, actor=actor, source=source, source_detail=source_detail, confirmed_time=confirmed_time
         )
     signals.order_created.send(sender=Order, order=order, source=source, facts=facts or {})
-    # Last: the order's row, its history, counter, number and the list's version in one statement (orders.recording).
-    first = record_creation(
-        order, at=now, actor_id=actor.pk if actor is not None else None, source=source, source_detail=source_detail
-    )
     if data.channel:
         # After the numbering, which locked the establishment's row after its counter: taking that row
         # earlier would wait in a circle with a concurrent order holding the counter.
@@ -304,9 +303,9 @@ def _receivers_rows(order: Order, source: str, facts: dict) -> list[list]:
     return [group for _receiver, groups in answers if groups for group in groups if group]
 
 
-def _write_lines(order: Order, data: NewOrder, other_rows: list[list]) -> dict[str, list]:
-    """Every line of the order in one statement, the options with the ids their items get in it, and
-    ``other_rows``; the lines written, by relation name (the options: each item's list)."""
+def _write_lines(order: Order, data: NewOrder, other_rows: list[list], then: statements.Then) -> tuple[dict[str, list], tuple]:
+    """Every line of the order in one statement, the options with the ids their items get in it, ``other_rows``
+    and ``then``; the lines written, by relation name (the options: each item's list), and what ``then`` hands back."""
     items = _new_items(order, data.items)
     lines = {
         "items": items,
@@ -326,9 +325,10 @@ def _write_lines(order: Order, data: NewOrder, other_rows: list[list]) -> dict[s
     }
     options = _new_options(items, data.items)
     # The order's rows run on every order: their SQL is built once (getresto.statements).
-    statements.insert_together(*lines.values(), [option for of_item in options for option in of_item], *other_rows, parent=order)
+    all_options = [option for of_item in options for option in of_item]
+    handed_back = statements.insert_together(*lines.values(), all_options, *other_rows, parent=order, then=then)
     lines["options"] = options
-    return lines
+    return lines, handed_back
 
 
 def write_items(order: Order, new_items: tuple[NewItem, ...]) -> list[OrderItem]:
