@@ -4,8 +4,12 @@ The requests are built and signed before the clock starts, so that the client
 spends its CPU on sending and reading only, and leaves the server the cores it
 is measured on. Each client keeps its connection alive while the server allows
 it and reconnects when the server closes it (gunicorn's sync workers close after
-every response). Of the answer it reads the status line, Content-Length and
-Connection; the body is read and dropped.
+every response), or after ``reconnect_every`` requests: a gthread worker keeps a
+connection for its whole life, and the clients connecting all at once at the start
+could all land on one worker, one core busy and the other idle for the whole run.
+Connecting again while the workers are busy lets the idle one take its share. Of
+the answer it reads the status line, Content-Length and Connection; the body is
+read and dropped.
 """
 
 from __future__ import annotations
@@ -103,7 +107,9 @@ class _Connection(asyncio.Protocol):
         return await self.waiter
 
 
-async def _run(host: str, port: int, requests: list[bytes], concurrency: int, timeout: float, result: Result) -> None:
+async def _run(
+    host: str, port: int, requests: list[bytes], concurrency: int, timeout: float, reconnect_every: int | None, result: Result
+) -> None:
     loop = asyncio.get_running_loop()
     latencies: list[float | None] = [None] * len(requests)
     statuses = [0] * len(requests)
@@ -111,15 +117,18 @@ async def _run(host: str, port: int, requests: list[bytes], concurrency: int, ti
 
     async def client() -> None:
         connection: _Connection | None = None
+        sent = 0
         for index in following:
             started = time.perf_counter()
             if connection is None or connection.closed:
                 _, connection = await loop.create_connection(_Connection, host, port)
                 result.connections += 1
+                sent = 0
             status, keep_alive = await asyncio.wait_for(connection.send(requests[index]), timeout)
             latencies[index] = time.perf_counter() - started
             statuses[index] = status
-            if not keep_alive:
+            sent += 1
+            if not keep_alive or sent == reconnect_every:
                 connection.transport.close()
                 connection = None
         if connection is not None:
@@ -130,13 +139,15 @@ async def _run(host: str, port: int, requests: list[bytes], concurrency: int, ti
     result.statuses = statuses
 
 
-def fire(host: str, port: int, requests: Iterable[bytes], concurrency: int, timeout: float = 30) -> Result:
+def fire(
+    host: str, port: int, requests: Iterable[bytes], concurrency: int, timeout: float = 30, reconnect_every: int | None = None
+) -> Result:
     """Sends every request once, ``concurrency`` at a time; latency includes the connect when there was one."""
     requests = list(requests)
     result = Result()
     cpu_before = _own_cpu()
     started = time.perf_counter()
-    asyncio.run(_run(host, port, requests, concurrency, timeout, result))
+    asyncio.run(_run(host, port, requests, concurrency, timeout, reconnect_every, result))
     result.elapsed = time.perf_counter() - started
     result.cpu_seconds = _own_cpu() - cpu_before
     return result

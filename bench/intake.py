@@ -35,6 +35,10 @@ from bench.live_screens import procfile_defaults
 from bench.menu import FULL_BODY
 from bench.webhook import CpuMeter, DatabaseProcesses, free_port, start_server, summary, wait_for_server, with_children
 
+# Each client connects again after this many requests, so that both workers get their share of the
+# connections (bench/http_load.py); a connect per 20 requests costs both runs alike.
+RECONNECT_EVERY = 20
+
 
 def prepare(establishments: int) -> list[str]:
     import django
@@ -135,11 +139,11 @@ def main() -> None:
                 f" {args.establishments} establishments; load average {os.getloadavg()[0]:.2f}"
             )
             meter.start()
-            result = http_load.fire("127.0.0.1", port, bare, args.concurrency)
+            result = http_load.fire("127.0.0.1", port, bare, args.concurrency, reconnect_every=RECONNECT_EVERY)
             baseline = summary("bare create view", result, {"client": result.cpu_seconds, **meter.stop()})
             statuses = set(result.statuses)
             meter.start()
-            result = http_load.fire("127.0.0.1", port, api, args.concurrency)
+            result = http_load.fire("127.0.0.1", port, api, args.concurrency, reconnect_every=RECONNECT_EVERY)
             intake = summary("intake API", result, {"client": result.cpu_seconds, **meter.stop()})
             statuses |= set(result.statuses)
             print(f"load average {os.getloadavg()[0]:.2f}")
