@@ -36,8 +36,8 @@ from bench.menu import FULL_BODY
 from bench.webhook import CpuMeter, DatabaseProcesses, free_port, start_server, summary, wait_for_server, with_children
 
 # Each client connects again after this many requests, so that both workers get their share of the
-# connections (bench/http_load.py); a connect per 20 requests costs both runs alike.
-RECONNECT_EVERY = 20
+# connections (bench/http_load.py); a connect per 10 requests costs both runs alike.
+RECONNECT_EVERY = 10
 
 
 def prepare(establishments: int) -> list[str]:
