@@ -261,7 +261,7 @@ def insert_together(*groups: Sequence[Model], parent: Model | None = None, then:
                 setattr(instance, link.name, parent)
             for key, _index in to_groups:
                 # Its object got its id above (an earlier group): the column takes it.
-                setattr(instance, key.name, key.get_cached_value(instance))
+                setattr(instance, key.name, key.get_cached_value(instance, None))
             mark_inserted(instance, pk, connection.alias)
     return None if then is None else tuple(handed_back)
 
@@ -294,7 +294,9 @@ def _insert_apart(groups: tuple[Sequence[Model], ...], parent: Model | None, the
         return tuple(cursor.fetchone())
 
 
-def _place_in(places: dict[int, int], related: Model | None, field: Any) -> int:
+def _place_in(places: dict[int, int], related: Model | None, field: Any) -> int | None:
+    if related is None:
+        return None  # a NULL place gives a NULL id
     place = places.get(id(related))
     if place is None:
         raise ValueError(f"{field} refers to an object that is not among the rows written with it")

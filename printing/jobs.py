@@ -115,7 +115,7 @@ def on_order_created(sender: type, order: Order, source: str, facts: dict | None
     mode = printers[0].auto_print_mode or PrintSettings._meta.get_field("auto_print").default
     # An order may arrive already accepted (one made at the POS, imported from HubRise).
     if mode == AutoPrint.ON_ARRIVAL or (mode == AutoPrint.ON_ACCEPT and order.status == OrderStatus.ACCEPTED):
-        # The order's own transaction bumps the list's version last (orders.recording).
+        # The order's own statement bumped the list's version (orders.recording); screens hear of it at the commit.
         write_order_jobs(order, Reason.AUTO, printers=printers, announce=False)
 
 

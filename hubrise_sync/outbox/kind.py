@@ -37,7 +37,8 @@ class Kind:
     label: str
     # Makes the HubRise call(s) for one message and says how it went; never raises for HubRise's errors.
     send: Callable[[Sending], Result]
-    # (signal, receiver) pairs connected at start-up; receivers write messages with outbox.write.
+    # (signal, receiver) pairs connected at start-up; receivers write messages with outbox.write (order_rows'
+    # receivers return theirs, written in the new order's own statement).
     receivers: tuple[tuple[Signal, Callable], ...]
     # A message that may have reached HubRise unanswered must be looked up before it is sent
     # again (a create: HubRise has no idempotency key). A PATCH or PUT saying the same thing twice
