@@ -237,7 +237,8 @@ def insert_together(*groups: Sequence[Model], parent: Model | None = None, then:
         shape, connection.alias, None if parent is None else type(parent), None if then is None else (then.ctes, then.returns)
     )
     # Where each object of a group that others refer to stands in it (1 for the first): the id it gets.
-    places = [{id(instance): place for place, instance in enumerate(group, 1)} for group in groups]
+    referred = {index for links in statement.group_links for _key, index in links}
+    places = {index: {id(instance): place for place, instance in enumerate(groups[index], 1)} for index in referred}
     params = []
     for group, fields, relations, to_groups in zip(
         groups, statement.fields_of, statement.relations_of, statement.group_links, strict=True
@@ -337,7 +338,8 @@ def _together_statement(
             for field in _foreign_keys(model)
             if field is not link and field.related_model in earlier
         )
-        id_of_group = {field: _id_in_group(quote(shape[i][0]._meta.pk.column), i) for field, i in to_groups}
+        # The id of the earlier group's row at the place given as the parameter.
+        id_of_group = {field: f"({_group_ids(quote, shape[i][0], i)})[%s]" for field, i in to_groups}
         sql, fields = _insert_statement(model, alias, count, None, link, tuple(id_of_group.items()))
         parts.append(f"g{index} AS ({sql})")
         fields_of.append(fields)
@@ -345,9 +347,7 @@ def _together_statement(
         group_links.append(to_groups)
         # The relations still checked for an unsaved object: not those whose ids the statement takes.
         relations_of.append(None if link is None and not to_groups else tuple(field for field in fields if field.is_relation))
-        # Each group's ids in the order of its rows, as RETURNING gives them (what bulk_create relies on too).
-        # Only our own names and placeholders are formatted in.
-        ids.append(f"ARRAY(SELECT {quote(model._meta.pk.column)} FROM g{index})")  # noqa: S608
+        ids.append(_group_ids(quote, model, index))
     if then is not None:
         parts.append(then[0])
         ids.append(then[1])
@@ -360,10 +360,10 @@ def _foreign_keys(model: type[Model]) -> list:
     return [f for f in model._meta.concrete_fields if f.many_to_one or f.one_to_one]
 
 
-def _id_in_group(pk_column: str, index: int) -> str:
-    # The id of the group's row at the place given as the parameter: RETURNING gives them in the rows' order,
-    # as the ids handed back to the objects below rely on too. Only our own names are formatted in.
-    return f"(ARRAY(SELECT {pk_column} FROM g{index}))[%s]"  # noqa: S608
+def _group_ids(quote, model: type[Model], index: int) -> str:
+    # The group's ids in the order of its rows, as RETURNING gives them (what bulk_create relies on too): handed
+    # back to its objects, and read by a later group that refers to its rows. Only our own names are formatted in.
+    return f"ARRAY(SELECT {quote(model._meta.pk.column)} FROM g{index})"  # noqa: S608
 
 
 def prepared_values(instance: Model, fields: Sequence[Any], connection, relations: Sequence[Any] | None = None) -> list[Any]:

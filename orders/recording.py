@@ -52,9 +52,9 @@ _RETURNS = "(SELECT ref FROM created), (SELECT screen_version FROM numbered), (S
 
 
 @functools.cache
-def _parts(alias: str) -> tuple[str, list]:
-    """The statement's end for the database ``alias``, and the order's fields whose values it takes (the id and
-    the ref apart)."""
+def _parts(alias: str) -> tuple[str, list, int]:
+    """The statement's end for the database ``alias``, the order's fields whose values it takes (the id and the ref
+    apart), and where among those values the ref's two parameters go."""
     meta = Order._meta
     quote = connections[alias].ops.quote_name
     fields = [field for field in meta.concrete_fields if not field.primary_key]
@@ -65,26 +65,20 @@ def _parts(alias: str) -> tuple[str, list]:
         f"{_WITH}, created AS (INSERT INTO {quote(meta.db_table)} ({', '.join(quote(column) for column in columns)})"  # noqa: S608
         f" VALUES ({', '.join(values)}) RETURNING ref)"
     )
-    return ctes, [field for field in fields if field.attname != "ref"]
+    ref_place = [field.attname for field in fields].index("ref")
+    taken = [field for field in fields if field.attname != "ref"]
+    return ctes, statements.prepared_fields(taken, connections[alias]), ref_place
 
 
 def creation(order: Order, *, at: datetime, actor_id: int | None, source: str, source_detail: str = "") -> statements.Then:
     """What writes ``order`` (its id taken in the same statement), numbered unless it has a ref, counts it and bumps
     the list's version; for ``statements.insert_together(then=…)``, whose answer goes to ``recorded``."""
-    ctes = _parts(connection.alias)[0]
+    ctes, fields, ref_place = _parts(connection.alias)
     numbering = 0 if order.ref else 1
+    values = statements.prepared_values(order, fields, connection)
     params = [order.establishment_id, order.status, numbering, order.status, at, actor_id, source, source_detail]
-    values = iter(statements.prepared_values(order, _prepared_fields(connection.alias), connection))
-    for field in Order._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        params.extend((numbering, order.ref) if field.attname == "ref" else (next(values),))
+    params += [*values[:ref_place], numbering, order.ref, *values[ref_place:]]
     return statements.Then(ctes=ctes, returns=_RETURNS, params=params)
-
-
-@functools.cache
-def _prepared_fields(alias: str) -> list:
-    return statements.prepared_fields(_parts(alias)[1], connections[alias])
 
 
 def recorded(

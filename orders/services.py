@@ -224,16 +224,17 @@ def create_order(
         item_count=int(sum((item.quantity for item in data.items), Decimal("0"))),
     )
     actor_id = actor.pk if actor is not None else None
+    facts = facts or {}
     # One statement: the order's id from its sequence, its lines, what order_rows' receivers add, then its row,
     # numbered, its history, counter and the list's version (orders.recording).
     recording = creation(order, at=now, actor_id=actor_id, source=source, source_detail=source_detail)
-    lines, handed_back = _write_lines(order, data, _receivers_rows(order, source, facts or {}), recording)
+    lines, handed_back = _write_lines(order, data, _receivers_rows(order, source, facts), recording)
     first = recorded(order, handed_back, at=now, actor_id=actor_id, source=source, source_detail=source_detail)
     if confirmed_time is not None and order.status in _HAS_READY_TIME:
         ReadyTimeChange.objects.create(
             order=order, at=now, actor=actor, source=source, source_detail=source_detail, confirmed_time=confirmed_time
         )
-    signals.order_created.send(sender=Order, order=order, source=source, facts=facts or {})
+    signals.order_created.send(sender=Order, order=order, source=source, facts=facts)
     if data.channel:
         # After the numbering, which locked the establishment's row after its counter: taking that row
         # earlier would wait in a circle with a concurrent order holding the counter.
